@@ -1,0 +1,169 @@
+//! Chunks: compressed runs of samples of one series, and iteration over them.
+//!
+//! The store hands the query engine a series as a list of encoded chunks, not
+//! as decoded samples, so selecting a million series copies no sample: each
+//! chunk is decoded lazily while it is evaluated. Chunks of one series may
+//! overlap in time (backfill, out-of-order writes, several blocks covering
+//! the same range); they are listed from the oldest write to the newest, and
+//! where two chunks hold the same timestamp the later one wins, which is the
+//! store's "last write wins" rule.
+
+mod bstream;
+mod xor;
+
+use bytes::Bytes;
+
+pub use xor::{XorAppender, XorIter};
+
+use crate::Sample;
+
+/// How a chunk's bytes are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ChunkEncoding {
+    /// Gorilla compression: delta-of-delta timestamps and XOR-ed floats, as in
+    /// Prometheus's XOR chunks (byte-compatible).
+    Xor = 1,
+}
+
+impl ChunkEncoding {
+    /// The encoding from its on-disk byte.
+    pub fn from_u8(byte: u8) -> Option<ChunkEncoding> {
+        (byte == ChunkEncoding::Xor as u8).then_some(ChunkEncoding::Xor)
+    }
+}
+
+/// An encoded chunk with its time range (both ends inclusive).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunk {
+    /// Timestamp of the first sample.
+    pub min_t: i64,
+    /// Timestamp of the last sample.
+    pub max_t: i64,
+    /// The encoding of `data`.
+    pub encoding: ChunkEncoding,
+    /// The encoded samples.
+    pub data: Bytes,
+}
+
+impl Chunk {
+    /// A chunk holding `samples`, which must be sorted by strictly increasing
+    /// timestamp and not empty.
+    ///
+    /// # Panics
+    ///
+    /// If `samples` is empty.
+    pub fn from_samples(samples: &[Sample]) -> Chunk {
+        let mut appender = XorAppender::new();
+        for s in samples {
+            appender.append(s.t, s.v);
+        }
+        appender.to_chunk().expect("chunk built from at least one sample")
+    }
+
+    /// Iterates the samples of this chunk.
+    pub fn iter(&self) -> XorIter<'_> {
+        XorIter::new(&self.data)
+    }
+
+    /// The number of samples, read from the header.
+    pub fn num_samples(&self) -> usize {
+        xor::num_samples(&self.data)
+    }
+
+    /// Whether the chunk has samples in `[mint, maxt]`.
+    pub fn overlaps(&self, mint: i64, maxt: i64) -> bool {
+        self.min_t <= maxt && self.max_t >= mint
+    }
+}
+
+/// Iterates the samples of a series' chunks in timestamp order, within
+/// `[mint, maxt]`, resolving overlaps with "the later chunk wins".
+#[derive(Debug)]
+pub struct SampleIter<'a> {
+    chunks: Vec<(usize, &'a Chunk)>,
+    next_chunk: usize,
+    current: Current<'a>,
+    mint: i64,
+    maxt: i64,
+}
+
+#[derive(Debug)]
+enum Current<'a> {
+    None,
+    One(XorIter<'a>),
+    Merged(std::vec::IntoIter<Sample>),
+}
+
+impl<'a> SampleIter<'a> {
+    /// Samples of `chunks` (listed oldest write first) within `[mint, maxt]`.
+    pub fn new(chunks: &'a [Chunk], mint: i64, maxt: i64) -> SampleIter<'a> {
+        let mut order: Vec<(usize, &Chunk)> =
+            chunks.iter().enumerate().filter(|(_, c)| c.overlaps(mint, maxt)).collect();
+        order.sort_by_key(|(precedence, c)| (c.min_t, *precedence));
+        SampleIter { chunks: order, next_chunk: 0, current: Current::None, mint, maxt }
+    }
+
+    /// Opens the next group of chunks that overlap each other.
+    fn open_next(&mut self) -> bool {
+        let Some(&(_, first)) = self.chunks.get(self.next_chunk) else {
+            return false;
+        };
+        let mut end = self.next_chunk + 1;
+        let mut group_max = first.max_t;
+        while let Some(&(_, c)) = self.chunks.get(end) {
+            if c.min_t > group_max {
+                break;
+            }
+            group_max = group_max.max(c.max_t);
+            end += 1;
+        }
+        let group = &self.chunks[self.next_chunk..end];
+        self.current = if group.len() == 1 {
+            Current::One(first.iter())
+        } else {
+            let mut all: Vec<(i64, usize, f64)> = Vec::new();
+            for &(precedence, chunk) in group {
+                all.extend(chunk.iter().map(|s| (s.t, precedence, s.v)));
+            }
+            // Newest write first among equal timestamps, then keep the first.
+            all.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            all.dedup_by_key(|s| s.0);
+            Current::Merged(all.into_iter().map(|(t, _, v)| Sample { t, v }).collect::<Vec<_>>().into_iter())
+        };
+        self.next_chunk = end;
+        true
+    }
+}
+
+impl Iterator for SampleIter<'_> {
+    type Item = Sample;
+
+    fn next(&mut self) -> Option<Sample> {
+        loop {
+            let next = match &mut self.current {
+                Current::None => None,
+                Current::One(it) => it.next(),
+                Current::Merged(it) => it.next(),
+            };
+            match next {
+                Some(s) if s.t < self.mint => continue,
+                Some(s) if s.t > self.maxt => {
+                    // Later groups start after this one ends, so they are past maxt too.
+                    self.chunks.clear();
+                    self.current = Current::None;
+                    return None;
+                }
+                Some(s) => return Some(s),
+                None => {
+                    if !self.open_next() {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

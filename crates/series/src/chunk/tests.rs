@@ -1,0 +1,84 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::STALE_NAN;
+
+fn samples(points: &[(i64, f64)]) -> Vec<Sample> {
+    points.iter().map(|&(t, v)| Sample { t, v }).collect()
+}
+
+fn decode(chunk: &Chunk) -> Vec<(i64, u64)> {
+    chunk.iter().map(|s| (s.t, s.v.to_bits())).collect()
+}
+
+#[test]
+fn regular_scrapes_cost_about_a_bit_per_timestamp() {
+    let points: Vec<(i64, f64)> = (0..120).map(|i| (1_700_000_000_000 + i * 15_000, 42.0)).collect();
+    let chunk = Chunk::from_samples(&samples(&points));
+    // Header, first sample (~14 bytes), then 2 bits per sample.
+    assert!(chunk.data.len() < 50, "{} bytes", chunk.data.len());
+    assert_eq!(chunk.num_samples(), 120);
+    assert_eq!(chunk.iter().count(), 120);
+}
+
+#[test]
+fn stale_markers_survive_encoding() {
+    let chunk = Chunk::from_samples(&samples(&[(1, 1.0), (2, STALE_NAN), (3, 2.0)]));
+    let got: Vec<Sample> = chunk.iter().collect();
+    assert!(crate::is_stale_nan(got[1].v));
+}
+
+#[test]
+fn truncated_chunk_stops_early_and_says_so() {
+    let chunk = Chunk::from_samples(&samples(&[(1, 1.0), (2, 2.5), (3, 7.25)]));
+    let short = &chunk.data[..chunk.data.len() - 2];
+    let mut it = XorIter::new(short);
+    let n = it.by_ref().count();
+    assert!(n < 3);
+    assert!(it.is_corrupt());
+}
+
+#[test]
+fn overlapping_chunks_merge_and_later_write_wins() {
+    let old = Chunk::from_samples(&samples(&[(10, 1.0), (20, 2.0), (30, 3.0)]));
+    let new = Chunk::from_samples(&samples(&[(15, 9.0), (20, 8.0)]));
+    let tail = Chunk::from_samples(&samples(&[(40, 4.0)]));
+    let chunks = vec![tail, old, new];
+    let got: Vec<(i64, f64)> = SampleIter::new(&chunks, i64::MIN, i64::MAX).map(|s| (s.t, s.v)).collect();
+    assert_eq!(got, vec![(10, 1.0), (15, 9.0), (20, 8.0), (30, 3.0), (40, 4.0)]);
+    let window: Vec<i64> = SampleIter::new(&chunks, 15, 30).map(|s| s.t).collect();
+    assert_eq!(window, vec![15, 20, 30]);
+}
+
+proptest! {
+    #[test]
+    fn xor_round_trips(start in any::<i64>().prop_map(|t| t / 4), deltas in prop::collection::vec(1i64..1_000_000_000, 0..300), values in prop::collection::vec(any::<u64>(), 301)) {
+        let mut t = start;
+        let mut points = vec![(t, f64::from_bits(values[0]))];
+        for (i, d) in deltas.iter().enumerate() {
+            t += d;
+            points.push((t, f64::from_bits(values[i + 1])));
+        }
+        let chunk = Chunk::from_samples(&samples(&points));
+        let expect: Vec<(i64, u64)> = points.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+        prop_assert_eq!(decode(&chunk), expect);
+    }
+
+    #[test]
+    fn xor_round_trips_realistic_values(n in 1usize..500, step in 1i64..60_000, jitter in prop::collection::vec(-50i64..50, 500), walk in prop::collection::vec(-3i32..4, 500)) {
+        let mut points = Vec::new();
+        let mut v = 100.0;
+        for i in 0..n {
+            v += f64::from(walk[i]) * 0.25;
+            points.push((i as i64 * (step + 100) + jitter[i], v));
+        }
+        let chunk = Chunk::from_samples(&samples(&points));
+        let expect: Vec<(i64, u64)> = points.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+        prop_assert_eq!(decode(&chunk), expect);
+    }
+
+    #[test]
+    fn decoding_garbage_never_panics(data in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = XorIter::new(&data).count();
+    }
+}

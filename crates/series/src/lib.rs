@@ -1,0 +1,23 @@
+//! Time-series vocabulary shared by every crate that writes or reads series.
+//!
+//! This crate owns the words (label, sample, matcher, chunk) and the two
+//! traits that separate storage from everything else: [`Appender`] to write
+//! samples and [`Querier`] to read them. It knows nothing about disks, HTTP
+//! or PromQL: the embedded store implements the traits, and the query engine,
+//! the receivers and the API only ever see them, so each can be tested on an
+//! in-memory store.
+#![warn(missing_docs)]
+
+pub mod chunk;
+mod error;
+mod labels;
+mod matcher;
+mod sample;
+mod storage;
+
+pub use chunk::{Chunk, ChunkEncoding, SampleIter};
+pub use error::{Error, Result};
+pub use labels::{LabelRef, Labels, LabelsBuilder, METRIC_NAME, is_valid_label_name, is_valid_metric_name};
+pub use matcher::{MatchOp, Matcher};
+pub use sample::{STALE_NAN, Sample, is_stale_nan};
+pub use storage::{Appendable, Appender, Querier, Queryable, SelectHints, Series};

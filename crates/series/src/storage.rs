@@ -1,0 +1,107 @@
+//! The storage traits: how samples go in and how series come out.
+
+use crate::{Chunk, LabelRef, Labels, Matcher, Result, SampleIter};
+
+/// Writes samples in a batch that becomes visible and durable at [`commit`].
+///
+/// An appender validates nothing about names: callers (receivers, scrapers)
+/// reject bad input before appending, so a commit only fails when the store
+/// cannot write, and then nothing of the batch is acknowledged.
+///
+/// [`commit`]: Appender::commit
+pub trait Appender: Send {
+    /// Adds a sample for the series identified by `labels`, which must be
+    /// sorted by name with unique names and non-empty values. Samples of any
+    /// age are accepted; a repeated timestamp keeps the last value written.
+    fn append(&mut self, labels: &[LabelRef<'_>], t: i64, v: f64);
+
+    /// Makes the batch durable (written to the write-ahead log) and visible.
+    /// Returns the number of samples committed.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Unavailable`] when the log cannot be written; none of
+    /// the batch is then stored.
+    fn commit(&mut self) -> Result<usize>;
+
+    /// Drops the batch.
+    fn rollback(&mut self);
+}
+
+/// Something that hands out appenders: the store, or a test double.
+pub trait Appendable: Send + Sync {
+    /// A new, empty batch.
+    fn appender(&self) -> Box<dyn Appender + '_>;
+}
+
+/// What a caller of [`Querier::select`] needs, so the store can skip work.
+#[derive(Debug, Clone, Copy)]
+pub struct SelectHints {
+    /// Earliest timestamp wanted (inclusive), in milliseconds.
+    pub mint: i64,
+    /// Latest timestamp wanted (inclusive), in milliseconds.
+    pub maxt: i64,
+    /// Only the label sets are wanted (series and label APIs): chunks may be
+    /// left out of the result.
+    pub labels_only: bool,
+}
+
+impl SelectHints {
+    /// Series with samples in `[mint, maxt]`, with their chunks.
+    pub fn range(mint: i64, maxt: i64) -> SelectHints {
+        SelectHints { mint, maxt, labels_only: false }
+    }
+}
+
+/// One series as read from the store: its labels and its encoded chunks, in
+/// the order of [`SampleIter`]'s precedence rule (oldest write first).
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// The series' identity.
+    pub labels: Labels,
+    /// Its chunks that overlap the selected range (empty for `labels_only`).
+    pub chunks: Vec<Chunk>,
+}
+
+impl Series {
+    /// The samples within `[mint, maxt]`, decoded lazily.
+    pub fn samples(&self, mint: i64, maxt: i64) -> SampleIter<'_> {
+        SampleIter::new(&self.chunks, mint, maxt)
+    }
+}
+
+/// Reads series from a fixed view of the store.
+pub trait Querier: Send + Sync {
+    /// The series that match every matcher and have samples in the range,
+    /// sorted by labels. At least one matcher must not match the empty string
+    /// (a selector must select something), as in PromQL.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the store cannot read its data.
+    fn select(&self, hints: &SelectHints, matchers: &[Matcher]) -> Result<Vec<Series>>;
+
+    /// The sorted label names of the matching series (all series if `matchers` is empty).
+    ///
+    /// # Errors
+    ///
+    /// Fails when the store cannot read its data.
+    fn label_names(&self, hints: &SelectHints, matchers: &[Matcher]) -> Result<Vec<String>>;
+
+    /// The sorted values of label `name` over the matching series.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the store cannot read its data.
+    fn label_values(&self, name: &str, hints: &SelectHints, matchers: &[Matcher]) -> Result<Vec<String>>;
+}
+
+/// Something that hands out queriers.
+pub trait Queryable: Send + Sync {
+    /// A querier over everything stored now.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the store cannot open its data.
+    fn querier(&self) -> Result<Box<dyn Querier + '_>>;
+}
