@@ -30,8 +30,23 @@ impl<'a> LabelRef<'a> {
 }
 
 /// An immutable, sorted set of labels with unique names.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Sets order as in Prometheus: label by label, by name then value, and a
+/// set that is a prefix of another first.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Labels(Arc<[u8]>);
+
+impl Ord for Labels {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.iter().cmp(other.iter())
+    }
+}
+
+impl PartialOrd for Labels {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Labels {
     /// The empty label set.

@@ -17,7 +17,10 @@ mod storage;
 
 pub use chunk::{Chunk, ChunkEncoding, SampleIter};
 pub use error::{Error, Result};
-pub use labels::{LabelRef, Labels, LabelsBuilder, METRIC_NAME, is_valid_label_name, is_valid_metric_name};
+pub use labels::{
+    LabelRef, Labels, LabelsBuilder, METRIC_NAME, encode_into as encode_labels, is_valid_label_name,
+    is_valid_metric_name,
+};
 pub use matcher::{MatchOp, Matcher};
 pub use sample::{STALE_NAN, Sample, is_stale_nan};
 pub use storage::{Appendable, Appender, Querier, Queryable, SelectHints, Series};

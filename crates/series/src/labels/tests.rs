@@ -37,3 +37,12 @@ fn names_are_validated() {
     assert!(!is_valid_metric_name("vllm-x"));
     assert!(!is_valid_metric_name(""));
 }
+
+#[test]
+fn sets_order_label_by_label_as_prometheus_does() {
+    let z = Labels::from_pairs([("a", "z")]);
+    let bb = Labels::from_pairs([("a", "bb")]);
+    let longer = Labels::from_pairs([("a", "bb"), ("b", "x")]);
+    assert!(bb < z);
+    assert!(bb < longer);
+}
