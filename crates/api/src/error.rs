@@ -1,0 +1,164 @@
+//! Errors of the API and how each one is shown to clients.
+//!
+//! Messages follow Prometheus's wording where clients or people may know it
+//! ("no match[] parameter provided"), even where that breaks our habit of
+//! lowercase messages ("Invalid time value").
+
+use std::error::Error as _;
+use std::num::ParseIntError;
+
+use axum::extract::rejection::BytesRejection;
+use axum::response::{IntoResponse, Response};
+use tracing::warn;
+
+use crate::response::{ApiError, ErrorType};
+
+/// What went wrong while answering a request.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The form-encoded request body could not be read.
+    #[error("error parsing form values")]
+    ReadForm {
+        /// Why the body could not be read.
+        #[source]
+        source: BytesRejection,
+    },
+    /// An endpoint that needs `match[]` got none.
+    #[error("no match[] parameter provided")]
+    MissingMatch,
+    /// A parameter is malformed; `source` says how.
+    #[error("invalid parameter {name:?}")]
+    InvalidParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// What is wrong with its value.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A time is neither RFC 3339 nor Unix seconds.
+    #[error("Invalid time value for '{name}': cannot parse {value:?} to a valid timestamp")]
+    InvalidTime {
+        /// The parameter's name.
+        name: &'static str,
+        /// The value as sent.
+        value: String,
+    },
+    /// `limit` is not an integer.
+    #[error("cannot parse {value:?} to a valid limit")]
+    InvalidLimit {
+        /// The value as sent.
+        value: String,
+        /// Why it does not parse.
+        #[source]
+        source: ParseIntError,
+    },
+    /// `limit` is negative.
+    #[error("limit must be non-negative")]
+    NegativeLimit,
+    /// A `match[]` selector does not parse; `message` is the parser's.
+    #[error("{message}")]
+    InvalidSelector {
+        /// The selector as sent.
+        selector: String,
+        /// What the PromQL parser reported.
+        message: String,
+    },
+    /// A `match[]` value parses but is an expression, not a plain selector.
+    #[error("{selector:?} is not a metric selector")]
+    NotASelector {
+        /// The selector as sent.
+        selector: String,
+    },
+    /// A matcher of a `match[]` selector cannot be built (a regex the store rejects).
+    #[error("invalid matcher in {selector:?}")]
+    InvalidMatcher {
+        /// The selector as sent.
+        selector: String,
+        /// Why the matcher cannot be built.
+        #[source]
+        source: series::Error,
+    },
+    /// A `match[]` selector would select every series.
+    #[error("match[] must contain at least one non-empty matcher")]
+    EmptyMatchers {
+        /// The selector as sent.
+        selector: String,
+    },
+    /// The label name in the path is not a valid label name.
+    #[error("invalid label name: {name:?}")]
+    InvalidLabelName {
+        /// The name as sent.
+        name: String,
+    },
+    /// The store failed to answer.
+    #[error(transparent)]
+    Storage(#[from] series::Error),
+    /// The blocking task that read the store panicked or was cancelled.
+    #[error("query task failed")]
+    Task {
+        /// Why the task ended.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// `self` as the value of parameter `name`.
+    pub(crate) fn in_parameter(self, name: &'static str) -> Error {
+        Error::InvalidParameter { name, source: Box::new(self) }
+    }
+
+    /// The Prometheus error type the client sees.
+    pub fn error_type(&self) -> ErrorType {
+        match self {
+            Error::ReadForm { .. }
+            | Error::MissingMatch
+            | Error::InvalidParameter { .. }
+            | Error::InvalidTime { .. }
+            | Error::InvalidLimit { .. }
+            | Error::NegativeLimit
+            | Error::InvalidSelector { .. }
+            | Error::NotASelector { .. }
+            | Error::InvalidMatcher { .. }
+            | Error::EmptyMatchers { .. }
+            | Error::InvalidLabelName { .. } => ErrorType::BadData,
+            Error::Storage(series::Error::InvalidRegex { .. }) => ErrorType::BadData,
+            Error::Storage(series::Error::Unavailable { .. }) => ErrorType::Unavailable,
+            Error::Storage(series::Error::Internal(_)) | Error::Task { .. } => ErrorType::Internal,
+        }
+    }
+
+    /// The message the client sees: this error and its causes, joined by
+    /// `": "` as Go's wrapped errors read.
+    pub fn to_message(&self) -> String {
+        let mut message = self.to_string();
+        let mut source = self.source();
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        message
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> ApiError {
+        let error_type = error.error_type();
+        let message = error.to_message();
+        // Client mistakes are the client's to read; server failures are ours.
+        if matches!(error_type, ErrorType::Internal | ErrorType::Unavailable) {
+            warn!(error = %message, "API request failed");
+        }
+        ApiError::new(error_type, message)
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
+}

@@ -1,0 +1,77 @@
+//! Prometheus-compatible HTTP API: the only crate that knows Prometheus's JSON format.
+//!
+//! This round serves the read path that needs no PromQL evaluation: the
+//! series, label names and label values endpoints, plus the health and
+//! readiness probes. Every response uses Prometheus's envelope and error types
+//! ([`response`]), and parameters are read as Prometheus reads them: from the
+//! query string and a form-encoded POST body, with its time format and
+//! `match[]` selectors. The crate reads series only through
+//! [`series::Queryable`](::series::Queryable), so it is tested on an in-memory store; it binds no
+//! socket and spawns no detached task: the binary merges [`router`] with the
+//! other crates' routers, wraps the result in [`instrument`] and serves it.
+#![warn(missing_docs)]
+
+mod error;
+mod health;
+mod labels;
+pub mod metrics;
+mod params;
+pub mod response;
+mod series;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::routing::get;
+
+pub use error::{Error, Result};
+pub use metrics::{Metrics, instrument};
+pub use response::{ApiError, ErrorType, Success};
+
+/// What the API's handlers share: the store to read and the readiness flag.
+///
+/// Cloning is cheap and clones share the readiness flag, so the binary keeps
+/// one clone to call [`ApiState::set_ready`] on.
+#[derive(Clone)]
+pub struct ApiState {
+    queryable: Arc<dyn ::series::Queryable>,
+    ready: Arc<AtomicBool>,
+}
+
+impl ApiState {
+    /// State over `queryable`, ready to serve queries.
+    pub fn new(queryable: Arc<dyn ::series::Queryable>) -> ApiState {
+        ApiState { queryable, ready: Arc::new(AtomicBool::new(true)) }
+    }
+
+    /// Marks the server ready or not; `/-/ready` answers 503 while it is not
+    /// (for example while the store replays its write-ahead log).
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Relaxed);
+    }
+
+    /// Whether the server is ready to serve queries.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+}
+
+impl fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiState").field("ready", &self.is_ready()).finish_non_exhaustive()
+    }
+}
+
+/// The API's routes: `/api/v1/series`, `/api/v1/labels`,
+/// `/api/v1/label/{name}/values`, `/-/healthy` and `/-/ready`.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/v1/series", get(series::series).post(series::series))
+        .route("/api/v1/labels", get(labels::label_names).post(labels::label_names))
+        .route("/api/v1/label/{name}/values", get(labels::label_values))
+        .route("/-/healthy", get(health::healthy))
+        .route("/-/ready", get(health::ready))
+        .with_state(state)
+}

@@ -1,0 +1,232 @@
+//! The configuration file: what the user wrote ([`RawConfig`]) and the
+//! checked settings the runtime uses ([`Config`]).
+//!
+//! Parsing has two stages, so a user sees every problem at once: serde
+//! reads the TOML into `RawConfig` (unknown keys and wrong types stop it,
+//! with the key path), then [`RawConfig::validate`] checks every value and
+//! reports each problem with its key path.
+
+mod units;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use units::{parse_duration, parse_size};
+
+/// The embedded default configuration: what `serve` runs with no file.
+pub const DEFAULT_TOML: &str = "";
+
+/// The configuration file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// The HTTP server: API, remote write, self-metrics.
+    #[serde(default)]
+    pub server: RawServer,
+    /// The embedded time-series store.
+    #[serde(default)]
+    pub storage: RawStorage,
+}
+
+/// `[server]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawServer {
+    /// Address of the HTTP API, remote write receiver and `/metrics`.
+    pub listen: String,
+    /// Largest remote-write body accepted, after snappy decompression.
+    pub remote_write_max_bytes: String,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer { listen: "127.0.0.1:8490".into(), remote_write_max_bytes: "32MiB".into() }
+    }
+}
+
+/// `[storage]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawStorage {
+    /// Data directory (created if missing).
+    pub path: PathBuf,
+    /// How long samples are kept, by the wall clock (`"15d"`).
+    pub retention: String,
+    /// Cap on blocks plus WAL on disk (`"64GiB"`); `"0"` for no cap.
+    pub retention_size: String,
+    /// How often the write-ahead log is synced to disk. Acknowledged writes
+    /// survive a crash of the process at any setting; this bounds what a
+    /// power loss can take.
+    pub wal_fsync_interval: String,
+}
+
+impl Default for RawStorage {
+    fn default() -> Self {
+        RawStorage {
+            path: PathBuf::from("./infersight-data"),
+            retention: "15d".into(),
+            retention_size: "64GiB".into(),
+            wal_fsync_interval: "1s".into(),
+        }
+    }
+}
+
+/// Checked settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the HTTP server listens.
+    pub listen: SocketAddr,
+    /// Remote-write receiver limits.
+    pub remote_write: receivers::RemoteWriteConfig,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Store options.
+    pub storage: tsdb::Options,
+    /// WAL sync period.
+    pub wal_fsync_interval: Duration,
+}
+
+/// A problem with a key of the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted key path, like `storage.retention`.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// Why a configuration cannot be used: every problem found.
+#[derive(Debug)]
+pub struct ConfigError {
+    /// The file, if one was read.
+    pub file: Option<PathBuf>,
+    /// Each problem with its key path.
+    pub problems: Vec<Problem>,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.file {
+            Some(file) => writeln!(f, "invalid configuration in {}:", file.display())?,
+            None => writeln!(f, "invalid configuration:")?,
+        }
+        for problem in &self.problems {
+            writeln!(f, "  {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl RawConfig {
+    /// Parses TOML text.
+    ///
+    /// # Errors
+    ///
+    /// The first structural problem (syntax, unknown key, wrong type) with its key path.
+    pub fn parse(text: &str) -> Result<RawConfig, Problem> {
+        let deserializer = toml::Deserializer::new(text);
+        serde_path_to_error::deserialize(deserializer).map_err(|err| {
+            let key = err.path().to_string();
+            let inner = err.into_inner();
+            let message = inner.message().to_owned();
+            let location = inner
+                .span()
+                .map(|span| {
+                    let line = text[..span.start].matches('\n').count() + 1;
+                    format!(" (line {line})")
+                })
+                .unwrap_or_default();
+            Problem { key: if key == "." { "<root>".into() } else { key }, message: format!("{message}{location}") }
+        })
+    }
+
+    /// Checks every value; returns the runtime settings or every problem.
+    ///
+    /// # Errors
+    ///
+    /// All problems found, each with its key path.
+    pub fn validate(self) -> Result<Config, Vec<Problem>> {
+        let mut problems = Vec::new();
+        fn check<T>(problems: &mut Vec<Problem>, key: &str, result: Result<T, String>) -> Option<T> {
+            result.map_err(|message| problems.push(Problem { key: key.into(), message })).ok()
+        }
+        let p = &mut problems;
+        let listen = check(
+            p,
+            "server.listen",
+            self.server
+                .listen
+                .parse::<SocketAddr>()
+                .map_err(|e| format!("{:?} is not an address: {e}", self.server.listen)),
+        );
+        let max_bytes = check(p, "server.remote_write_max_bytes", parse_size(&self.server.remote_write_max_bytes));
+        let retention = check(p, "storage.retention", parse_duration(&self.storage.retention));
+        let retention_size = check(p, "storage.retention_size", parse_size(&self.storage.retention_size));
+        let fsync = check(p, "storage.wal_fsync_interval", parse_duration(&self.storage.wal_fsync_interval));
+        if let Some(d) = retention.filter(|d| *d < Duration::from_secs(2 * 3600)) {
+            problems.push(Problem {
+                key: "storage.retention".into(),
+                message: format!("{d:?} is shorter than one 2h block; use at least \"2h\""),
+            });
+        }
+        if fsync.is_some_and(|d| d.is_zero()) {
+            problems.push(Problem { key: "storage.wal_fsync_interval".into(), message: "must be positive".into() });
+        }
+        if self.storage.path.as_os_str().is_empty() {
+            problems.push(Problem { key: "storage.path".into(), message: "must not be empty".into() });
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let (Some(listen), Some(max_bytes), Some(retention), Some(retention_size), Some(fsync)) =
+            (listen, max_bytes, retention, retention_size, fsync)
+        else {
+            unreachable!("every failed check pushed a problem");
+        };
+        Ok(Config {
+            listen,
+            remote_write: receivers::RemoteWriteConfig {
+                max_decompressed_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+            },
+            data_dir: self.storage.path,
+            storage: tsdb::Options {
+                retention,
+                retention_size: (retention_size > 0).then_some(retention_size),
+                ..tsdb::Options::default()
+            },
+            wal_fsync_interval: fsync,
+        })
+    }
+}
+
+/// Loads and validates a configuration file, or the embedded default.
+///
+/// # Errors
+///
+/// A [`ConfigError`] with every problem found, or the file's read error.
+pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: Some(path.to_owned()),
+            problems: vec![Problem { key: "<file>".into(), message: format!("cannot read: {e}") }],
+        })?,
+        None => DEFAULT_TOML.to_owned(),
+    };
+    let error = |problems| ConfigError { file: file.map(Path::to_owned), problems };
+    let raw = RawConfig::parse(&text).map_err(|p| error(vec![p]))?;
+    raw.validate().map_err(error)
+}
+
+#[cfg(test)]
+mod tests;

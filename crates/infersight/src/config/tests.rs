@@ -1,0 +1,77 @@
+use super::*;
+
+fn problems(text: &str) -> Vec<String> {
+    match RawConfig::parse(text) {
+        Err(p) => vec![p.to_string()],
+        Ok(raw) => raw.validate().err().unwrap_or_default().iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn empty_file_gives_the_documented_defaults() {
+    let config = load(None).expect("default config");
+    assert_eq!(config.listen.to_string(), "127.0.0.1:8490");
+    assert_eq!(config.data_dir, PathBuf::from("./infersight-data"));
+    assert_eq!(config.storage.retention, Duration::from_secs(15 * 86_400));
+    assert_eq!(config.storage.retention_size, Some(64 << 30));
+    assert_eq!(config.remote_write.max_decompressed_bytes, 32 << 20);
+}
+
+#[test]
+fn example_config_parses_and_validates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/infersight.example.toml");
+    let config = load(Some(&path)).expect("example config is valid");
+    assert_eq!(config.listen.to_string(), "127.0.0.1:8490");
+}
+
+#[test]
+fn every_value_problem_is_reported_with_its_key() {
+    let got = problems(
+        r#"
+        [server]
+        listen = "localhost"
+        [storage]
+        retention = "15x"
+        retention_size = "lots"
+        "#,
+    );
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(got[0].starts_with("server.listen: \"localhost\" is not an address"), "{got:?}");
+    assert_eq!(got[1], r#"storage.retention: invalid duration "15x": unknown unit "x""#);
+    assert!(got[2].starts_with("storage.retention_size: invalid size \"lots\""), "{got:?}");
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_name_the_key() {
+    let got = problems("[storage]\nretension = \"15d\"\n");
+    assert!(got[0].starts_with("storage.retension: unknown field `retension`"), "{got:?}");
+    assert!(got[0].ends_with("(line 2)"), "{got:?}");
+    let got = problems("[server]\nlisten = 8490\n");
+    assert!(got[0].starts_with("server.listen: invalid type"), "{got:?}");
+}
+
+#[test]
+fn durations_follow_prometheus_syntax() {
+    for (text, ms) in [
+        ("15s", 15_000),
+        ("1h30m", 5_400_000),
+        ("15d", 1_296_000_000),
+        ("1y", 31_536_000_000),
+        ("250ms", 250),
+        ("0", 0),
+    ] {
+        assert_eq!(parse_duration(text), Ok(Duration::from_millis(ms)), "{text}");
+    }
+    for bad in ["", "15", "s", "1m1h", "1.5h", "-1s"] {
+        assert!(parse_duration(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn sizes_take_binary_and_decimal_units() {
+    assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+    assert_eq!(parse_size("10GB"), Ok(10_000_000_000));
+    assert_eq!(parse_size("0"), Ok(0));
+    assert!(parse_size("1.5GiB").is_err());
+    assert!(parse_size("5 parsecs").is_err());
+}

@@ -1,0 +1,84 @@
+//! Durations and sizes as written in the configuration: Prometheus's
+//! duration syntax (`"15s"`, `"1h30m"`, `"15d"`, `"1y"`) and byte sizes
+//! with binary or decimal units (`"512MiB"`, `"10GB"`).
+
+use std::time::Duration;
+
+/// Parses a Prometheus duration: one or more `<integer><unit>` terms with
+/// units `ms`, `s`, `m`, `h`, `d`, `w`, `y` (365 days), largest first.
+///
+/// # Errors
+///
+/// A message saying what is wrong with `text`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    const UNITS: [(&str, u64); 7] = [
+        ("y", 365 * 86_400_000),
+        ("w", 7 * 86_400_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+    ];
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let invalid =
+        || format!("invalid duration {text:?}: expected a number and a unit, like \"15s\", \"2h\" or \"15d\"");
+    let mut rest = text;
+    let mut total_ms: u64 = 0;
+    let mut last_rank = usize::MAX;
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(invalid)?;
+        if digits == 0 {
+            return Err(invalid());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| invalid())?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        let rank = UNITS
+            .iter()
+            .position(|(u, _)| *u == unit)
+            .ok_or_else(|| format!("invalid duration {text:?}: unknown unit {unit:?}"))?;
+        if last_rank != usize::MAX && rank <= last_rank {
+            return Err(format!("invalid duration {text:?}: units must go from largest to smallest"));
+        }
+        last_rank = rank;
+        total_ms = number
+            .checked_mul(UNITS[rank].1)
+            .and_then(|ms| total_ms.checked_add(ms))
+            .ok_or_else(|| format!("duration {text:?} is too large"))?;
+        rest = &rest[unit_len..];
+    }
+    Ok(Duration::from_millis(total_ms))
+}
+
+/// Parses a byte size: an integer with an optional unit `B`, `KB`, `MB`,
+/// `GB`, `TB` (powers of 1000) or `KiB`, `MiB`, `GiB`, `TiB` (powers of 1024).
+///
+/// # Errors
+///
+/// A message saying what is wrong with `text`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 =
+        number.parse().map_err(|_| format!("invalid size {text:?}: expected a number and a unit, like \"512MiB\""))?;
+    let multiplier: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1000,
+        "MB" => 1000_u64.pow(2),
+        "GB" => 1000_u64.pow(3),
+        "TB" => 1000_u64.pow(4),
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        other => return Err(format!("invalid size {text:?}: unknown unit {other:?}")),
+    };
+    number.checked_mul(multiplier).ok_or_else(|| format!("size {text:?} is too large"))
+}

@@ -1,0 +1,79 @@
+//! The infersight binary: command line, configuration, wiring, signals and shutdown.
+
+mod config;
+mod logging;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Watches LLM inference: how much, how fast and how well.
+#[derive(Debug, Parser)]
+#[command(name = "infersight", version = version(), about)]
+struct Cli {
+    /// Log level filter (`info`, `debug`, `infersight=debug,tsdb=trace`, ...).
+    #[arg(long, global = true, default_value = "info")]
+    log_level: String,
+    /// Log format.
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the server: API, remote write, storage.
+    Serve {
+        /// Configuration file; the embedded defaults apply without one.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Checks a configuration file and prints every problem with its key path.
+    CheckConfig {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+fn version() -> &'static str {
+    concat!(env!("CARGO_PKG_VERSION"), " (", env!("CARGO_PKG_NAME"), ", rustc ", env!("CARGO_PKG_RUST_VERSION"), "+)")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { file } => match config::load(Some(&file)) {
+            Ok(_) => {
+                println!("{}: configuration is valid", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprint!("{err}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve { config } => {
+            let config = match config::load(config.as_deref()) {
+                Ok(config) => config,
+                Err(err) => {
+                    eprint!("{err}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(err) = logging::init(&cli.log_level, &cli.log_format) {
+                eprintln!("infersight: {err:#}");
+                return ExitCode::from(2);
+            }
+            match serve::run(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    tracing::error!(error = format!("{err:#}"), "infersight stopped");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

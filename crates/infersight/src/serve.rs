@@ -1,0 +1,164 @@
+//! `infersight serve`: opens the store, serves HTTP, runs upkeep, and shuts
+//! down cleanly on SIGINT or SIGTERM.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+use tsdb::Db;
+
+use crate::config::Config;
+
+/// How often the store flushes, compacts and applies retention.
+const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Runs the server until a shutdown signal.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(serve(config))
+}
+
+/// Everything the binary's own handlers need.
+#[derive(Clone)]
+struct AppState {
+    db: Arc<Db>,
+    registry: Arc<Registry>,
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let mut registry = Registry::default();
+    let tsdb_metrics = tsdb::Metrics::new(&mut registry);
+    let receiver_metrics = receivers::Metrics::new(&mut registry);
+    let api_metrics = Arc::new(api::Metrics::new(&mut registry));
+    let data_dir = config.data_dir.clone();
+    let options = config.storage.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&data_dir, options, tsdb_metrics))
+        .await
+        .context("opening the store")?
+        .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
+    let db = Arc::new(db);
+    let registry = Arc::new(registry);
+
+    let appendable: Arc<dyn series::Appendable> = db.clone();
+    let queryable: Arc<dyn series::Queryable> = db.clone();
+    let state = AppState { db: Arc::clone(&db), registry };
+    let app = Router::new()
+        .route("/metrics", get(metrics))
+        .route("/api/v1/admin/tsdb/flush", post(flush))
+        .with_state(state)
+        .merge(receivers::router(receivers::RemoteWriteState::new(
+            appendable,
+            config.remote_write.clone(),
+            receiver_metrics,
+        )))
+        .merge(api::router(api::ApiState::new(queryable)));
+    let app = api::instrument(app, api_metrics);
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    info!(listen = %config.listen, data_dir = %config.data_dir.display(), "infersight started");
+
+    let shutdown = CancellationToken::new();
+    let upkeep = tokio::spawn(upkeep(Arc::clone(&db), config.wal_fsync_interval, shutdown.clone()));
+    let signal = tokio::spawn(wait_for_signal(shutdown.clone()));
+    let server_shutdown = shutdown.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { server_shutdown.cancelled().await })
+        .await
+        .context("serving HTTP")?;
+    shutdown.cancel();
+    signal.abort();
+    upkeep.await.context("joining upkeep")?;
+    let db = Arc::into_inner(db).context("store still in use at shutdown")?;
+    tokio::task::spawn_blocking(move || db.close()).await.context("closing the store")?.context("syncing the WAL")?;
+    info!("infersight stopped");
+    Ok(())
+}
+
+async fn wait_for_signal(shutdown: CancellationToken) {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(err) => {
+            warn!(error = %err, "Cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.cancel();
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => info!(signal = "SIGINT", "Shutting down"),
+        _ = term.recv() => info!(signal = "SIGTERM", "Shutting down"),
+    }
+    shutdown.cancel();
+}
+
+/// Syncs the WAL on its interval and runs store maintenance.
+async fn upkeep(db: Arc<Db>, fsync_interval: Duration, shutdown: CancellationToken) {
+    let mut fsync = tokio::time::interval(fsync_interval);
+    let mut maintenance = tokio::time::interval(MAINTENANCE_INTERVAL);
+    fsync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    maintenance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut maintenance_failing = false;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = fsync.tick() => {
+                let db = Arc::clone(&db);
+                if let Ok(Err(err)) = tokio::task::spawn_blocking(move || db.sync_wal()).await {
+                    error!(error = %err, "WAL sync failed");
+                }
+            }
+            _ = maintenance.tick() => {
+                let db = Arc::clone(&db);
+                let result = tokio::task::spawn_blocking(move || db.maintain(now_ms())).await;
+                match result {
+                    Ok(Err(err)) if !maintenance_failing => {
+                        maintenance_failing = true;
+                        error!(error = %err, "Store maintenance failed; retrying");
+                    }
+                    Ok(Ok(())) if maintenance_failing => {
+                        maintenance_failing = false;
+                        info!("Store maintenance recovered");
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut body = String::new();
+    match prometheus_client::encoding::text::encode(&mut body, &state.registry) {
+        Ok(()) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+        }
+        Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot encode metrics: {err}")).into_response(),
+    }
+}
+
+/// `POST /api/v1/admin/tsdb/flush`: head to blocks, WAL truncated.
+async fn flush(State(state): State<AppState>) -> axum::response::Response {
+    let db = Arc::clone(&state.db);
+    match tokio::task::spawn_blocking(move || db.flush()).await {
+        Ok(Ok(())) => api::Success::new(serde_json::json!({})).into_response(),
+        Ok(Err(err)) => {
+            error!(error = %err, "Flush failed");
+            api::ApiError::new(api::ErrorType::Unavailable, format!("flush failed: {err}")).into_response()
+        }
+        Err(err) => api::ApiError::new(api::ErrorType::Internal, format!("flush task failed: {err}")).into_response(),
+    }
+}
