@@ -1,0 +1,5 @@
+//! The binary as a user runs it: a real process, real sockets, real files.
+
+mod cli;
+mod crash;
+mod server;
