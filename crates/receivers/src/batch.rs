@@ -23,6 +23,9 @@ pub struct WriteBatch<'a> {
     samples: Vec<Sample>,
     n_histograms: usize,
     n_exemplars: usize,
+    /// The last metric name found valid: consecutive series usually share
+    /// one (histogram buckets), and checking it is a tenth of decoding.
+    last_metric_name: &'a str,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +84,7 @@ impl<'a> WriteBatch<'a> {
             samples: Vec::with_capacity(len / 256),
             n_histograms: 0,
             n_exemplars: 0,
+            last_metric_name: "",
         }
     }
 
@@ -141,10 +145,11 @@ impl<'a> WriteBatch<'a> {
         }
         match metric_name {
             None | Some("") => return Err(Error::MissingMetricName { series: format_series(labels) }),
+            Some(name) if name == self.last_metric_name => {}
             Some(name) if !is_valid_metric_name(name) => {
                 return Err(Error::InvalidMetricName { name: name.to_owned(), series: format_series(labels) });
             }
-            Some(_) => {}
+            Some(name) => self.last_metric_name = name,
         }
         if self.samples.len() == start.samples {
             self.labels.truncate(start.labels);

@@ -9,11 +9,12 @@
 //! store's "last write wins" rule.
 
 mod bstream;
+pub mod packed;
 mod xor;
 
 use bytes::Bytes;
 
-pub use xor::{XorAppender, XorIter};
+pub use xor::{MAX_SAMPLES, XorAppender, XorIter};
 
 use crate::Sample;
 
@@ -22,14 +23,21 @@ use crate::Sample;
 #[repr(u8)]
 pub enum ChunkEncoding {
     /// Gorilla compression: delta-of-delta timestamps and XOR-ed floats, as in
-    /// Prometheus's XOR chunks (byte-compatible).
+    /// Prometheus's XOR chunks (byte-compatible). Appendable: the head uses it.
     Xor = 1,
+    /// Regular timestamps and scaled-integer values bit-packed (see [`packed`]);
+    /// written once, for blocks.
+    Packed = 2,
 }
 
 impl ChunkEncoding {
     /// The encoding from its on-disk byte.
     pub fn from_u8(byte: u8) -> Option<ChunkEncoding> {
-        (byte == ChunkEncoding::Xor as u8).then_some(ChunkEncoding::Xor)
+        match byte {
+            1 => Some(ChunkEncoding::Xor),
+            2 => Some(ChunkEncoding::Packed),
+            _ => None,
+        }
     }
 }
 
@@ -61,19 +69,60 @@ impl Chunk {
         appender.to_chunk().expect("chunk built from at least one sample")
     }
 
-    /// Iterates the samples of this chunk.
-    pub fn iter(&self) -> XorIter<'_> {
-        XorIter::new(&self.data)
+    /// A packed chunk holding `samples` (strictly increasing timestamps, not empty).
+    ///
+    /// # Panics
+    ///
+    /// If `samples` is empty or holds more than `u16::MAX` samples.
+    pub fn packed(samples: &[Sample]) -> Chunk {
+        Chunk {
+            min_t: samples[0].t,
+            max_t: samples[samples.len() - 1].t,
+            encoding: ChunkEncoding::Packed,
+            data: Bytes::from(packed::encode(samples)),
+        }
+    }
+
+    /// Iterates the samples of this chunk. A corrupt chunk yields what
+    /// decodes before the damage (packed chunks: nothing).
+    pub fn iter(&self) -> ChunkIter<'_> {
+        match self.encoding {
+            ChunkEncoding::Xor => ChunkIter::Xor(XorIter::new(&self.data)),
+            ChunkEncoding::Packed => ChunkIter::Decoded(packed::decode(&self.data).unwrap_or_default().into_iter()),
+        }
     }
 
     /// The number of samples, read from the header.
     pub fn num_samples(&self) -> usize {
-        xor::num_samples(&self.data)
+        match self.encoding {
+            ChunkEncoding::Xor => xor::num_samples(&self.data),
+            ChunkEncoding::Packed => packed::num_samples(&self.data),
+        }
     }
 
     /// Whether the chunk has samples in `[mint, maxt]`.
     pub fn overlaps(&self, mint: i64, maxt: i64) -> bool {
         self.min_t <= maxt && self.max_t >= mint
+    }
+}
+
+/// Iterates the samples of one chunk.
+#[derive(Debug)]
+pub enum ChunkIter<'a> {
+    /// Decoding an XOR chunk as it goes.
+    Xor(XorIter<'a>),
+    /// Samples decoded up front (packed chunks).
+    Decoded(std::vec::IntoIter<Sample>),
+}
+
+impl Iterator for ChunkIter<'_> {
+    type Item = Sample;
+
+    fn next(&mut self) -> Option<Sample> {
+        match self {
+            ChunkIter::Xor(it) => it.next(),
+            ChunkIter::Decoded(it) => it.next(),
+        }
     }
 }
 
@@ -91,7 +140,7 @@ pub struct SampleIter<'a> {
 #[derive(Debug)]
 enum Current<'a> {
     None,
-    One(XorIter<'a>),
+    One(ChunkIter<'a>),
     Merged(std::vec::IntoIter<Sample>),
 }
 

@@ -15,7 +15,7 @@ mod matcher;
 mod sample;
 mod storage;
 
-pub use chunk::{Chunk, ChunkEncoding, SampleIter};
+pub use chunk::{Chunk, ChunkEncoding, ChunkIter, SampleIter};
 pub use error::{Error, Result};
 pub use labels::{
     LabelRef, Labels, LabelsBuilder, METRIC_NAME, encode_into as encode_labels, is_valid_label_name,

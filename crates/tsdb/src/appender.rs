@@ -47,7 +47,7 @@ impl Appender for DbAppender<'_> {
             let bytes = &self.labels[start as usize..end as usize];
             let series =
                 head.get_or_create(hash_labels(bytes), bytes, || self.db.next_ref.fetch_add(1, Ordering::Relaxed));
-            if !series.logged.swap(true, Ordering::AcqRel) {
+            if !series.logged.load(Ordering::Acquire) && !series.logged.swap(true, Ordering::AcqRel) {
                 self.encoder.series(series.series_ref, &series.labels);
                 newly_logged.push(self.resolved.len());
             }
@@ -65,12 +65,16 @@ impl Appender for DbAppender<'_> {
             return Err(err.into());
         }
         self.db.metrics.wal_bytes.inc_by(self.encoder.buf.len() as u64);
-        let mut duplicates = 0u64;
+        let (mut duplicates, mut min_t, mut max_t) = (0u64, i64::MAX, i64::MIN);
         for (series, &(_, t, v)) in self.resolved.iter().zip(&self.samples) {
             if head.append(series, t, v) == Appended::Duplicate {
                 duplicates += 1;
+            } else {
+                min_t = min_t.min(t);
+                max_t = max_t.max(t);
             }
         }
+        head.record_appends(self.samples.len() as u64 - duplicates, min_t, max_t);
         drop(state);
         let n = self.entries.len();
         self.db.metrics.samples_appended.inc_by(n as u64 - duplicates);

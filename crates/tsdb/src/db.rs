@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 use crate::block::writer::{Origin, Partition};
 use crate::block::{self, Block, write_blocks};
 use crate::compact;
-use crate::head::Head;
+use crate::head::{Appended, Head};
 use crate::lock::DirLock;
 use crate::wal::{Record, Wal};
 use crate::{Error, Metrics, Result};
@@ -121,14 +121,20 @@ impl Db {
                 by_ref.insert(series_ref, series);
             }
             Record::Samples(samples) => {
+                let (mut n, mut min_t, mut max_t) = (0, i64::MAX, i64::MIN);
                 for (series_ref, t, v) in samples {
                     match by_ref.get(&series_ref) {
                         Some(series) => {
-                            head.append(series, t, v);
+                            if head.append(series, t, v) == Appended::New {
+                                n += 1;
+                                min_t = min_t.min(t);
+                                max_t = max_t.max(t);
+                            }
                         }
                         None => unknown_refs += 1,
                     }
                 }
+                head.record_appends(n, min_t, max_t);
             }
         })?;
         if unknown_refs > 0 {
@@ -400,6 +406,7 @@ impl Db {
         m.head_chunk_bytes.set(chunk_bytes as i64);
         m.blocks.set(stats.blocks as i64);
         m.blocks_bytes.set(stats.blocks_bytes as i64);
+        m.block_samples.set(stats.block_samples as i64);
         m.wal_bytes_on_disk.set(stats.wal_bytes as i64);
     }
 }

@@ -126,15 +126,20 @@ impl Head {
         series
     }
 
-    /// Appends to a series of this head.
+    /// Appends to a series of this head. The caller reports what it
+    /// appended with [`Head::record_appends`], once per batch, so writers on
+    /// different cores do not contend on the head's counters per sample.
     pub(crate) fn append(&self, series: &MemSeries, t: i64, v: f64) -> Appended {
-        let appended = series.data.lock().append(t, v, self.block_range);
-        if appended == Appended::New {
-            self.min_t.fetch_min(t, Ordering::Relaxed);
-            self.max_t.fetch_max(t, Ordering::Relaxed);
-            self.num_samples.fetch_add(1, Ordering::Relaxed);
+        series.data.lock().append(t, v, self.block_range)
+    }
+
+    /// Accounts for `n` new samples spanning `[min_t, max_t]`.
+    pub(crate) fn record_appends(&self, n: u64, min_t: i64, max_t: i64) {
+        if n > 0 {
+            self.min_t.fetch_min(min_t, Ordering::Relaxed);
+            self.max_t.fetch_max(max_t, Ordering::Relaxed);
+            self.num_samples.fetch_add(n, Ordering::Relaxed);
         }
-        appended
     }
 
     pub(crate) fn num_series(&self) -> usize {

@@ -26,5 +26,14 @@ mod varint;
 mod wal;
 
 pub use db::{Db, Options, Stats};
+
+/// Entry points for the fuzz targets in `fuzz/`; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Decodes one WAL record from arbitrary bytes; must never panic.
+    pub fn decode_wal_record(data: &[u8]) -> bool {
+        crate::wal::decode_record(data).is_ok()
+    }
+}
 pub use error::{Error, Result};
 pub use metrics::Metrics;

@@ -22,6 +22,7 @@ pub struct Metrics {
     pub(crate) compactions: Family<[(&'static str, &'static str); 1], Counter>,
     pub(crate) blocks: Gauge,
     pub(crate) blocks_bytes: Gauge,
+    pub(crate) block_samples: Gauge,
     pub(crate) wal_bytes_on_disk: Gauge,
     pub(crate) retention_deletions: Family<[(&'static str, &'static str); 1], Counter>,
 }
@@ -57,6 +58,7 @@ impl Metrics {
         r.register("compactions", "Block compactions, by kind (overlap, level)", m.compactions.clone());
         r.register("blocks", "Persisted blocks", m.blocks.clone());
         r.register("blocks_bytes", "Bytes of persisted blocks", m.blocks_bytes.clone());
+        r.register("block_samples", "Samples in persisted blocks", m.block_samples.clone());
         r.register("wal_bytes", "Bytes of write-ahead log on disk", m.wal_bytes_on_disk.clone());
         r.register(
             "retention_deleted_blocks",

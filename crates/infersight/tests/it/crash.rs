@@ -64,7 +64,8 @@ async fn acknowledged_writes_survive_sigkill_exactly_once() {
 
     let db = tsdb::Db::open(&data_dir, tsdb::Options::default(), tsdb::Metrics::default()).expect("open store");
     let q = db.querier();
-    let stored = q.select(&SelectHints::range(i64::MIN, i64::MAX), &[Matcher::equal("__name__", "crash_test")]).expect("select");
+    let stored =
+        q.select(&SelectHints::range(i64::MIN, i64::MAX), &[Matcher::equal("__name__", "crash_test")]).expect("select");
     assert_eq!(stored.len(), SERIES);
     for s in &stored {
         let samples: Vec<(i64, f64)> = s.samples(i64::MIN, i64::MAX).map(|x| (x.t, x.v)).collect();

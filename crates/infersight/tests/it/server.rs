@@ -63,7 +63,8 @@ impl Server {
         let pid = self.child.id().expect("running");
         let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
         assert!(status.success());
-        let exit = tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await.expect("exits").expect("wait");
+        let exit =
+            tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await.expect("exits").expect("wait");
         exit.success()
     }
 }

@@ -82,3 +82,52 @@ proptest! {
         let _ = XorIter::new(&data).count();
     }
 }
+
+fn check_packed(points: &[(i64, f64)], max_bytes: usize) {
+    let chunk = Chunk::packed(&samples(points));
+    let expect: Vec<(i64, u64)> = points.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+    assert_eq!(decode(&chunk), expect);
+    assert!(chunk.data.len() <= max_bytes, "{} bytes > {max_bytes}", chunk.data.len());
+}
+
+#[test]
+fn packed_counters_with_regular_scrapes_cost_under_a_byte_a_sample() {
+    let t0 = 1_790_000_000_000;
+    let mut v = 1000.0;
+    let points: Vec<(i64, f64)> = (0..480)
+        .map(|i| {
+            v += ((i * 7919) % 40) as f64;
+            (t0 + i * 15_000, v)
+        })
+        .collect();
+    check_packed(&points, 480 * 6 / 8 + 20);
+    let flat: Vec<(i64, f64)> = (0..480).map(|i| (t0 + i * 15_000, 7.0)).collect();
+    check_packed(&flat, 16);
+}
+
+#[test]
+fn packed_keeps_decimals_floats_and_irregular_times_exact() {
+    check_packed(&[(1, 0.1), (2, 0.25), (4, 0.333), (7, 400.123)], 40);
+    check_packed(&[(-5, 1.0 / 3.0), (10, f64::MAX), (11, STALE_NAN), (12, -0.0), (13, f64::INFINITY)], 64);
+    check_packed(&[(0, 1.0)], 16);
+}
+
+proptest! {
+    #[test]
+    fn packed_round_trips(start in any::<i64>().prop_map(|t| t / 4), deltas in prop::collection::vec(1i64..1_000_000, 0..300), values in prop::collection::vec(prop_oneof![any::<u64>().prop_map(f64::from_bits), (-1_000_000i64..1_000_000).prop_map(|m| m as f64 / 1000.0), (0i64..1000).prop_map(|m| m as f64)], 301)) {
+        let mut t = start;
+        let mut points = vec![(t, values[0])];
+        for (i, d) in deltas.iter().enumerate() {
+            t += d;
+            points.push((t, values[i + 1]));
+        }
+        let chunk = Chunk::packed(&samples(&points));
+        let expect: Vec<(i64, u64)> = points.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+        prop_assert_eq!(decode(&chunk), expect);
+    }
+
+    #[test]
+    fn packed_decoding_garbage_never_panics(data in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = packed::decode(&data);
+    }
+}

@@ -23,9 +23,17 @@ pub struct XorAppender {
     t: i64,
     t_delta: u64,
     v: f64,
+    values: ValueState,
+    min_t: i64,
+}
+
+/// The window of meaningful bits shared by consecutive XOR-ed values.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ValueState {
     leading: u8,
     trailing: u8,
-    min_t: i64,
+    /// Whether a window was written yet (a reader starts at 0/0 regardless).
+    set: bool,
 }
 
 impl Default for XorAppender {
@@ -43,8 +51,7 @@ impl XorAppender {
             t: 0,
             t_delta: 0,
             v: 0.0,
-            leading: 0xff,
-            trailing: 0,
+            values: ValueState::default(),
             min_t: 0,
         }
     }
@@ -99,13 +106,13 @@ impl XorAppender {
                 self.min_t = t;
             }
             1 => {
-                let t_delta = (t - self.t) as u64;
+                let t_delta = t.wrapping_sub(self.t) as u64;
                 put_uvarint(&mut self.stream, t_delta);
-                self.write_value(v);
+                write_value(&mut self.stream, &mut self.values, self.v, v);
                 self.t_delta = t_delta;
             }
             _ => {
-                let t_delta = (t - self.t) as u64;
+                let t_delta = t.wrapping_sub(self.t) as u64;
                 let dod = t_delta.wrapping_sub(self.t_delta) as i64;
                 let s = &mut self.stream;
                 if dod == 0 {
@@ -123,7 +130,7 @@ impl XorAppender {
                     s.write_bits(0b1111, 4);
                     s.write_bits(dod as u64, 64);
                 }
-                self.write_value(v);
+                write_value(&mut self.stream, &mut self.values, self.v, v);
                 self.t_delta = t_delta;
             }
         }
@@ -131,31 +138,6 @@ impl XorAppender {
         self.v = v;
         self.num_samples += 1;
         self.stream.bytes[..2].copy_from_slice(&self.num_samples.to_be_bytes());
-    }
-
-    fn write_value(&mut self, v: f64) {
-        let delta = v.to_bits() ^ self.v.to_bits();
-        let s = &mut self.stream;
-        if delta == 0 {
-            s.write_bit(false);
-            return;
-        }
-        s.write_bit(true);
-        let leading = (delta.leading_zeros() as u8).min(31);
-        let trailing = delta.trailing_zeros() as u8;
-        if self.leading != 0xff && leading >= self.leading && trailing >= self.trailing {
-            s.write_bit(false);
-            s.write_bits(delta >> self.trailing, 64 - u32::from(self.leading) - u32::from(self.trailing));
-            return;
-        }
-        self.leading = leading;
-        self.trailing = trailing;
-        s.write_bit(true);
-        s.write_bits(u64::from(leading), 5);
-        let sigbits = 64 - leading - trailing;
-        // 64 significant bits do not fit in 6 bits; 0 stands for 64.
-        s.write_bits(u64::from(sigbits & 0x3f), 6);
-        s.write_bits(delta >> trailing, u32::from(sigbits));
     }
 
     /// The encoded bytes so far (a valid chunk at every point).
@@ -172,6 +154,51 @@ impl XorAppender {
             data: bytes::Bytes::copy_from_slice(self.bytes()),
         })
     }
+}
+
+/// Writes `v` XOR-ed with the previous value `prev`.
+pub(crate) fn write_value(s: &mut BitWriter, state: &mut ValueState, prev: f64, v: f64) {
+    let delta = v.to_bits() ^ prev.to_bits();
+    if delta == 0 {
+        s.write_bit(false);
+        return;
+    }
+    s.write_bit(true);
+    let leading = (delta.leading_zeros() as u8).min(31);
+    let trailing = delta.trailing_zeros() as u8;
+    if state.set && leading >= state.leading && trailing >= state.trailing {
+        s.write_bit(false);
+        s.write_bits(delta >> state.trailing, 64 - u32::from(state.leading) - u32::from(state.trailing));
+        return;
+    }
+    *state = ValueState { leading, trailing, set: true };
+    s.write_bit(true);
+    s.write_bits(u64::from(leading), 5);
+    let sigbits = 64 - leading - trailing;
+    // 64 significant bits do not fit in 6 bits; 0 stands for 64.
+    s.write_bits(u64::from(sigbits & 0x3f), 6);
+    s.write_bits(delta >> trailing, u32::from(sigbits));
+}
+
+/// Reads a value XOR-ed with the previous value's bits `prev`.
+pub(crate) fn read_value(r: &mut BitReader<'_>, state: &mut ValueState, prev: u64) -> Option<u64> {
+    if !r.read_bit()? {
+        return Some(prev);
+    }
+    if r.read_bit()? {
+        state.leading = r.read_bits(5)? as u8;
+        let mut sigbits = r.read_bits(6)? as u8;
+        if sigbits == 0 {
+            sigbits = 64;
+        }
+        state.trailing = 64u8.checked_sub(state.leading + sigbits)?;
+    }
+    let sigbits = 64 - u32::from(state.leading) - u32::from(state.trailing);
+    if sigbits == 0 {
+        return None;
+    }
+    let bits = r.read_bits(sigbits)?;
+    Some(prev ^ (bits << state.trailing))
 }
 
 fn fits(dod: i64, nbits: u32) -> bool {
@@ -207,8 +234,7 @@ pub struct XorIter<'a> {
     t: i64,
     t_delta: u64,
     v: u64,
-    leading: u8,
-    trailing: u8,
+    values: ValueState,
     corrupt: bool,
 }
 
@@ -222,8 +248,7 @@ impl<'a> XorIter<'a> {
             t: 0,
             t_delta: 0,
             v: 0,
-            leading: 0,
-            trailing: 0,
+            values: ValueState::default(),
             corrupt: data.len() < 2,
         }
     }
@@ -243,7 +268,7 @@ impl<'a> XorIter<'a> {
             1 => {
                 self.t_delta = read_uvarint(&mut self.reader)?;
                 self.t = self.t.wrapping_add(self.t_delta as i64);
-                self.read_value()?;
+                self.v = read_value(&mut self.reader, &mut self.values, self.v)?;
             }
             _ => {
                 let mut prefix = 0u8;
@@ -262,31 +287,10 @@ impl<'a> XorIter<'a> {
                 };
                 self.t_delta = self.t_delta.wrapping_add(dod as u64);
                 self.t = self.t.wrapping_add(self.t_delta as i64);
-                self.read_value()?;
+                self.v = read_value(&mut self.reader, &mut self.values, self.v)?;
             }
         }
         Some(Sample { t: self.t, v: f64::from_bits(self.v) })
-    }
-
-    fn read_value(&mut self) -> Option<()> {
-        if !self.reader.read_bit()? {
-            return Some(());
-        }
-        if self.reader.read_bit()? {
-            self.leading = self.reader.read_bits(5)? as u8;
-            let mut sigbits = self.reader.read_bits(6)? as u8;
-            if sigbits == 0 {
-                sigbits = 64;
-            }
-            self.trailing = 64u8.checked_sub(self.leading + sigbits)?;
-        }
-        let sigbits = 64 - u32::from(self.leading) - u32::from(self.trailing);
-        if sigbits == 0 {
-            return None;
-        }
-        let bits = self.reader.read_bits(sigbits)?;
-        self.v ^= bits << self.trailing;
-        Some(())
     }
 }
 

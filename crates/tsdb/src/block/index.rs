@@ -107,9 +107,11 @@ impl IndexWriter {
         let mut table = Vec::with_capacity(self.postings.len());
         for (&(name, value), list) in &self.postings {
             table.push((name, value, self.buf.len() as u64));
-            self.buf.extend_from_slice(&(list.len() as u32).to_le_bytes());
-            for id in list {
-                self.buf.extend_from_slice(&id.to_le_bytes());
+            put_uvarint(&mut self.buf, list.len() as u64);
+            let mut prev = 0u32;
+            for (i, &id) in list.iter().enumerate() {
+                put_uvarint(&mut self.buf, u64::from(if i == 0 { id } else { id - prev }));
+                prev = id;
             }
         }
         self.crcs.push(section(&self.buf, postings_off));
@@ -260,11 +262,16 @@ impl IndexReader {
     }
 
     fn read_postings(&self, offset: u64) -> Vec<u32> {
-        let at = offset as usize;
-        let Some(count) = self.data.get(at..at + 4) else { return Vec::new() };
-        let count = u32::from_le_bytes(count.try_into().expect("4 bytes")) as usize;
-        let Some(body) = self.data.get(at + 4..at + 4 + count * 4) else { return Vec::new() };
-        body.chunks_exact(4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))).collect()
+        let Some(mut p) = self.data.get(offset as usize..) else { return Vec::new() };
+        let Ok(count) = uvarint(&mut p) else { return Vec::new() };
+        let mut out = Vec::with_capacity((count as usize).min(p.len()));
+        let mut id = 0u32;
+        for i in 0..count {
+            let Ok(delta) = uvarint(&mut p) else { break };
+            id = if i == 0 { delta as u32 } else { id.wrapping_add(delta as u32) };
+            out.push(id);
+        }
+        out
     }
 }
 

@@ -1,12 +1,12 @@
 //! Writing blocks from series: the one path for both head flushes and
 //! compactions. Samples are decoded, merged (later writes win), split by
-//! time window and re-encoded into chunks of up to [`BLOCK_CHUNK_SAMPLES`].
+//! time window and re-encoded as packed chunks of up to [`BLOCK_CHUNK_SAMPLES`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use series::chunk::XorAppender;
+use series::chunk::packed;
 use series::{ChunkEncoding, Labels, Sample, Series};
 
 use super::chunks::ChunkWriter;
@@ -111,13 +111,10 @@ impl Pending {
     fn add_series(&mut self, labels: &Labels, samples: &[Sample]) -> Result<()> {
         let mut metas = Vec::with_capacity(samples.len().div_ceil(BLOCK_CHUNK_SAMPLES));
         for part in samples.chunks(BLOCK_CHUNK_SAMPLES) {
-            let mut appender = XorAppender::new();
-            for s in part {
-                appender.append(s.t, s.v);
-            }
+            let data = packed::encode(part);
             let offset = self
                 .chunks
-                .write(ChunkEncoding::Xor, appender.bytes())
+                .write(ChunkEncoding::Packed, &data)
                 .map_err(|e| Error::io("write", self.tmp_dir.join("chunks"), e))?;
             let (min_t, max_t) = (part[0].t, part[part.len() - 1].t);
             metas.push(ChunkMeta { min_t, max_t, offset });

@@ -65,6 +65,7 @@ fn head_selects_by_matchers_and_time() {
             next
         });
         head.append(&s, t, 1.0);
+        head.record_appends(1, t, t);
     }
     let m = [Matcher::equal("__name__", "up")];
     assert_eq!(head.select(&SelectHints::range(0, 10_000), &m).len(), 2);
