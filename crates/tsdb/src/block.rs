@@ -91,7 +91,7 @@ impl Block {
         let ids = postings::for_matchers(&self.index, matchers);
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let (labels, metas) = self.index.series(id, true).ok_or_else(|| self.corrupt("unreadable series"))?;
+            let (labels, metas) = self.index.series(id).ok_or_else(|| self.corrupt("unreadable series"))?;
             let mut chunks = Vec::new();
             let mut any = false;
             for meta in metas.iter().filter(|m| m.min_t <= hints.maxt && m.max_t >= hints.mint) {
@@ -117,7 +117,7 @@ impl Block {
     pub(crate) fn all_series(&self) -> Result<Vec<Series>> {
         let mut out = Vec::with_capacity(self.index.num_series() as usize);
         for id in 0..self.index.num_series() {
-            let (labels, metas) = self.index.series(id, true).ok_or_else(|| self.corrupt("unreadable series"))?;
+            let (labels, metas) = self.index.series(id).ok_or_else(|| self.corrupt("unreadable series"))?;
             let mut chunks = Vec::with_capacity(metas.len());
             for meta in metas {
                 chunks.push(

@@ -44,8 +44,12 @@ pub(crate) fn ranges(block_range: i64, retention: i64) -> Vec<i64> {
     ranges
 }
 
-/// The next compaction, if any. `newest` is the newest timestamp in the store.
-pub(crate) fn plan(blocks: &[BlockInfo], ranges: &[i64], newest: i64) -> Option<Plan> {
+/// The next compaction, if any. `newest` is the newest timestamp in the
+/// store. With `force` (an explicit flush), blocks inside one window of a
+/// larger range are joined without waiting for the window to be past, as
+/// VictoriaMetrics' force merge does; later writes into that window become
+/// an overlapping block that the next compaction merges in.
+pub(crate) fn plan(blocks: &[BlockInfo], ranges: &[i64], newest: i64, force: bool) -> Option<Plan> {
     let mut by_start: Vec<BlockInfo> = blocks.to_vec();
     by_start.sort_by_key(|b| (b.min_t, b.seq));
     let mut group: Vec<BlockInfo> = Vec::new();
@@ -73,7 +77,7 @@ pub(crate) fn plan(blocks: &[BlockInfo], ranges: &[i64], newest: i64) -> Option<
         }
         for (window, seqs) in windows {
             let window_end = (window + 1).saturating_mul(range);
-            if seqs.len() > 1 && window_end.saturating_add(range / 2) <= newest {
+            if seqs.len() > 1 && (force || window_end.saturating_add(range / 2) <= newest) {
                 return Some(Plan { seqs, kind: "level" });
             }
         }
@@ -94,7 +98,7 @@ mod tests {
     #[test]
     fn overlapping_blocks_merge_first_as_one_group() {
         let blocks = [b(1, 0, 2 * H - 1), b(2, H, 2 * H - 1), b(3, 2 * H, 4 * H - 1), b(4, 90 * H, 91 * H)];
-        assert_eq!(plan(&blocks, &[2 * H], 100 * H), Some(Plan { seqs: vec![1, 2], kind: "overlap" }));
+        assert_eq!(plan(&blocks, &[2 * H], 100 * H, false), Some(Plan { seqs: vec![1, 2], kind: "overlap" }));
     }
 
     #[test]
@@ -102,8 +106,9 @@ mod tests {
         let ranges = ranges(2 * H, 15 * 24 * H);
         assert_eq!(ranges, vec![2 * H, 6 * H, 24 * H]);
         let blocks = [b(1, 0, 2 * H - 1), b(2, 2 * H, 4 * H - 1), b(3, 4 * H, 6 * H - 1)];
-        assert_eq!(plan(&blocks, &ranges, 8 * H), None, "6h window not yet half a range behind");
-        assert_eq!(plan(&blocks, &ranges, 9 * H), Some(Plan { seqs: vec![1, 2, 3], kind: "level" }));
+        assert_eq!(plan(&blocks, &ranges, 8 * H, false), None, "6h window not yet half a range behind");
+        assert_eq!(plan(&blocks, &ranges, 8 * H, true), Some(Plan { seqs: vec![1, 2, 3], kind: "level" }));
+        assert_eq!(plan(&blocks, &ranges, 9 * H, false), Some(Plan { seqs: vec![1, 2, 3], kind: "level" }));
     }
 
     #[test]

@@ -166,9 +166,9 @@ impl Db {
         Ok(db)
     }
 
-    /// Writes everything in the head into blocks and truncates the WAL;
-    /// returns when the data is on disk. Appends go on meanwhile, into a
-    /// fresh head.
+    /// Writes everything in the head into blocks, truncates the WAL and
+    /// merges blocks that share a compaction window (a force merge); returns
+    /// when the data is on disk. Appends go on meanwhile, into a fresh head.
     ///
     /// # Errors
     ///
@@ -178,7 +178,7 @@ impl Db {
         let _maintenance = self.maintenance.lock();
         self.swap_head()?;
         self.persist_frozen()?;
-        self.compact()?;
+        self.compact(true)?;
         self.update_gauges();
         Ok(())
     }
@@ -198,7 +198,7 @@ impl Db {
             self.swap_head()?;
         }
         self.persist_frozen()?;
-        self.compact()?;
+        self.compact(false)?;
         self.apply_retention(now_ms)?;
         self.update_gauges();
         Ok(())
@@ -298,7 +298,7 @@ impl Db {
     }
 
     /// Runs compactions until the plan is empty.
-    fn compact(&self) -> Result<()> {
+    fn compact(&self, force: bool) -> Result<()> {
         let range = range_ms(self.options.block_range);
         let ranges = compact::ranges(range, range_ms(self.options.retention));
         loop {
@@ -307,7 +307,7 @@ impl Db {
                 let infos: Vec<compact::BlockInfo> =
                     state.blocks.iter().map(|b| compact::BlockInfo::of(&b.meta)).collect();
                 let newest = infos.iter().map(|b| b.max_t).chain(state.head.time_range().map(|r| r.1)).max();
-                (compact::plan(&infos, &ranges, newest.unwrap_or(i64::MIN)), newest)
+                (compact::plan(&infos, &ranges, newest.unwrap_or(i64::MIN), force), newest)
             };
             let Some(plan) = plan else { return Ok(()) };
             debug!(?plan, ?newest, "Compaction planned");

@@ -13,11 +13,15 @@
 //!
 //! ```text
 //! u16 BE  number of samples n (n >= 1)
-//! u8      flags: bit 0 = timestamps irregular, bit 1 = values as XOR floats
+//! u8      flags: bit 0 = timestamps irregular, bit 1 = values as XOR floats,
+//!         bit 2 = values as deltas of their IEEE-754 bit patterns
 //! varint  t0; if n > 1: uvarint first delta;
 //!         if irregular: packed block of the n-2 delta-of-deltas
 //! values, integer mode: u8 k, varint m0, packed block of the n-1 deltas of m
 //! values, XOR mode:     the XOR value stream of the n values
+//! values, bit deltas:   varint bits(v0), packed block of the n-1 deltas of
+//!                       the bit patterns (smaller than XOR for sums that
+//!                       grow steadily, such as a histogram's `_sum`)
 //! packed block: varint min, u8 width, then each (x - min) in `width` bits,
 //!               least significant bit first, padded to a byte
 //! ```
@@ -28,6 +32,7 @@ use crate::Sample;
 
 const FLAG_IRREGULAR_TIME: u8 = 1;
 const FLAG_XOR_VALUES: u8 = 2;
+const FLAG_BIT_DELTAS: u8 = 4;
 /// Largest decimal scale tried: values with up to 6 decimals pack as integers.
 const MAX_SCALE: u8 = 6;
 const POW10: [f64; 7] = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6];
@@ -66,14 +71,24 @@ pub fn encode(samples: &[Sample]) -> Vec<u8> {
             put_packed(&mut out, &deltas);
         }
         None => {
-            flags |= FLAG_XOR_VALUES;
             let mut stream = BitWriter::with_bytes(Vec::new());
             stream.write_bits(samples[0].v.to_bits(), 64);
             let mut state = ValueState::default();
             for w in samples.windows(2) {
                 write_value(&mut stream, &mut state, w[0].v, w[1].v);
             }
-            out.extend_from_slice(&stream.bytes);
+            let bits: Vec<i64> = samples.iter().map(|s| s.v.to_bits() as i64).collect();
+            let mut by_delta = Vec::with_capacity(stream.bytes.len());
+            put_varint(&mut by_delta, bits[0]);
+            let deltas: Vec<i64> = bits.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+            put_packed(&mut by_delta, &deltas);
+            if by_delta.len() < stream.bytes.len() {
+                flags |= FLAG_BIT_DELTAS;
+                out.extend_from_slice(&by_delta);
+            } else {
+                flags |= FLAG_XOR_VALUES;
+                out.extend_from_slice(&stream.bytes);
+            }
         }
     }
     out[flags_at] = flags;
@@ -85,7 +100,8 @@ pub fn decode(data: &[u8]) -> Option<Vec<Sample>> {
     let n = usize::from(u16::from_be_bytes([*data.first()?, *data.get(1)?]));
     let flags = *data.get(2)?;
     let mut p = data.get(3..)?;
-    if n == 0 || flags & !(FLAG_IRREGULAR_TIME | FLAG_XOR_VALUES) != 0 {
+    let value_mode = flags & (FLAG_XOR_VALUES | FLAG_BIT_DELTAS);
+    if n == 0 || flags & !(FLAG_IRREGULAR_TIME | FLAG_XOR_VALUES | FLAG_BIT_DELTAS) != 0 || value_mode == 6 {
         return None;
     }
     let mut ts = Vec::with_capacity(n);
@@ -108,7 +124,14 @@ pub fn decode(data: &[u8]) -> Option<Vec<Sample>> {
         }
     }
     let mut out = Vec::with_capacity(n);
-    if flags & FLAG_XOR_VALUES == 0 {
+    if value_mode == FLAG_BIT_DELTAS {
+        let mut bits = varint(&mut p)?;
+        out.push(Sample { t: ts[0], v: f64::from_bits(bits as u64) });
+        for (i, d) in packed(&mut p, n - 1)?.into_iter().enumerate() {
+            bits = bits.wrapping_add(d);
+            out.push(Sample { t: ts[i + 1], v: f64::from_bits(bits as u64) });
+        }
+    } else if value_mode == 0 {
         let k = *p.first()?;
         p = &p[1..];
         let scale = *POW10.get(usize::from(k))?;

@@ -112,6 +112,21 @@ fn packed_keeps_decimals_floats_and_irregular_times_exact() {
     check_packed(&[(0, 1.0)], 16);
 }
 
+#[test]
+fn packed_growing_float_sums_beat_xor() {
+    let mut sum = 1234.5678f64;
+    let points: Vec<(i64, f64)> = (0..480)
+        .map(|i| {
+            sum += 0.37 * (1.0 + ((i * 7919) % 13) as f64 / 7.0);
+            (i * 15_000, sum)
+        })
+        .collect();
+    let xor = Chunk::from_samples(&samples(&points)).data.len();
+    let packed = Chunk::packed(&samples(&points));
+    assert!(packed.data.len() < xor, "packed {} >= xor {xor}", packed.data.len());
+    check_packed(&points, xor);
+}
+
 proptest! {
     #[test]
     fn packed_round_trips(start in any::<i64>().prop_map(|t| t / 4), deltas in prop::collection::vec(1i64..1_000_000, 0..300), values in prop::collection::vec(prop_oneof![any::<u64>().prop_map(f64::from_bits), (-1_000_000i64..1_000_000).prop_map(|m| m as f64 / 1000.0), (0i64..1000).prop_map(|m| m as f64)], 301)) {

@@ -53,8 +53,11 @@ pub(crate) fn write_blocks(
     mut next_seq: impl FnMut() -> u64,
     origin: &Origin,
 ) -> Result<Vec<PathBuf>> {
-    let symbols: BTreeSet<&str> = series.iter().flat_map(|s| s.labels.iter().flat_map(|l| [l.name, l.value])).collect();
-    let symbols: Vec<&str> = symbols.into_iter().collect();
+    let pairs: BTreeSet<(&str, &str)> =
+        series.iter().flat_map(|s| s.labels.iter().map(|l| (l.name, l.value))).collect();
+    let symbols: BTreeSet<&str> = pairs.iter().flat_map(|&(n, v)| [n, v]).collect();
+    let (pairs, symbols): (Vec<(&str, &str)>, Vec<&str>) = (pairs.into_iter().collect(), symbols.into_iter().collect());
+    let series_min_t = series.iter().flat_map(|s| s.chunks.iter().map(|c| c.min_t)).min().unwrap_or(0);
     let mut pending: BTreeMap<i64, Pending> = BTreeMap::new();
     let mut samples: Vec<Sample> = Vec::new();
     for s in series {
@@ -73,7 +76,11 @@ pub(crate) fn write_blocks(
                 Some(block) => block,
                 None => {
                     let seq = next_seq();
-                    pending.entry(window).or_insert(Pending::create(parent, seq, &symbols)?)
+                    let base_t = match partition {
+                        Partition::Windows(range) => window.saturating_mul(range),
+                        Partition::Single => series_min_t,
+                    };
+                    pending.entry(window).or_insert(Pending::create(parent, seq, &symbols, &pairs, base_t)?)
                 }
             };
             block.add_series(&s.labels, &rest[..len])?;
@@ -91,7 +98,7 @@ pub(crate) fn write_blocks(
 }
 
 impl Pending {
-    fn create(parent: &Path, seq: u64, symbols: &[&str]) -> Result<Pending> {
+    fn create(parent: &Path, seq: u64, symbols: &[&str], pairs: &[(&str, &str)], base_t: i64) -> Result<Pending> {
         let tmp_dir = parent.join(format!("{}.tmp", dir_name(seq)));
         if tmp_dir.exists() {
             fs::remove_dir_all(&tmp_dir).map_err(|e| Error::io("remove", &tmp_dir, e))?;
@@ -99,7 +106,7 @@ impl Pending {
         fs::create_dir_all(&tmp_dir).map_err(|e| Error::io("create", &tmp_dir, e))?;
         Ok(Pending {
             chunks: ChunkWriter::create(&tmp_dir.join("chunks"))?,
-            index: IndexWriter::new(&tmp_dir.join("index"), symbols),
+            index: IndexWriter::new(&tmp_dir.join("index"), symbols, pairs, base_t),
             tmp_dir,
             seq,
             stats: BlockStats::default(),
@@ -121,7 +128,7 @@ impl Pending {
             self.min_t = self.min_t.min(min_t);
             self.max_t = self.max_t.max(max_t);
         }
-        self.index.add_series(labels, &metas);
+        self.index.add_series(labels, &metas)?;
         self.stats.num_series += 1;
         self.stats.num_samples += samples.len() as u64;
         self.stats.num_chunks += metas.len() as u64;
