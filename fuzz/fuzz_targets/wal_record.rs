@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = tsdb::fuzzing::decode_wal_record(data);
+    let _ = tsdb::internals::decode_wal_record(data);
 });

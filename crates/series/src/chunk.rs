@@ -79,7 +79,7 @@ impl Chunk {
             min_t: samples[0].t,
             max_t: samples[samples.len() - 1].t,
             encoding: ChunkEncoding::Packed,
-            data: Bytes::from(packed::encode(samples)),
+            data: Bytes::from(packed::encode(samples).into_boxed_slice()),
         }
     }
 

@@ -101,5 +101,30 @@ fn bench_wal_replay(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_append, bench_postings, bench_wal_replay);
+fn bench_wal_append(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wal = tsdb::internals::WalAppender::open(dir.path()).expect("open");
+    let batch: Vec<(u64, i64, f64)> =
+        (0..5000u64).map(|i| (i, 1_790_000_000_000 + (i as i64 % 15) * 1000, i as f64 * 0.5)).collect();
+    let mut group = c.benchmark_group("wal");
+    group.throughput(Throughput::Elements(batch.len() as u64));
+    group.bench_function("append_5000_sample_record", |b| b.iter(|| wal.append(&batch).expect("append")));
+    group.finish();
+}
+
+fn bench_intersect(c: &mut Criterion) {
+    // `job="vllm"` (nearly every series) against `model_name="m"` (one in ten).
+    let dense: Vec<u32> = (0..100_000).filter(|i| i % 17 != 0).collect();
+    let sparse: Vec<u32> = (0..100_000).filter(|i| i % 10 == 3).collect();
+    let rare: Vec<u32> = (0..100_000).filter(|i| i % 1000 == 7).collect();
+    let mut group = c.benchmark_group("postings");
+    group
+        .bench_function("intersect_94k_10k", |b| b.iter(|| tsdb::internals::intersect_postings(&dense, &sparse).len()));
+    group.bench_function("intersect_94k_100_galloping", |b| {
+        b.iter(|| tsdb::internals::intersect_postings(&dense, &rare).len())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_append, bench_postings, bench_wal_replay, bench_wal_append, bench_intersect);
 criterion_main!(benches);

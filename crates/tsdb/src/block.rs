@@ -131,11 +131,15 @@ impl Block {
         Ok(out)
     }
 
-    /// Label values for `name` over the whole block, when no matcher narrows it.
-    pub(crate) fn label_values(&self, name: &str) -> Vec<String> {
-        let mut values = Vec::new();
-        self.index.for_each_value(name, &mut |v| values.push(v.to_owned()));
-        values
+    /// Label names, or the values of label `name`, over the whole block
+    /// (when no matcher narrows the question).
+    pub(crate) fn label_names_or_values(&self, name: Option<&str>) -> Vec<String> {
+        let mut out = Vec::new();
+        match name {
+            None => self.index.for_each_name(&mut |n| out.push(n.to_owned())),
+            Some(name) => self.index.for_each_value(name, &mut |v| out.push(v.to_owned())),
+        }
+        out
     }
 
     fn corrupt(&self, reason: &str) -> Error {

@@ -454,3 +454,6 @@ pub(crate) fn range_ms(d: Duration) -> i64 {
 pub(crate) fn hash_labels(labels: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(labels)
 }
+
+#[cfg(test)]
+mod tests;

@@ -165,6 +165,18 @@ impl Head {
         })
     }
 
+    /// Label names, or the values of label `name`, over the whole head
+    /// (when no matcher narrows the question).
+    pub(crate) fn label_names_or_values(&self, name: Option<&str>) -> Vec<String> {
+        let mut out = Vec::new();
+        let postings = self.postings.read();
+        match name {
+            None => postings.for_each_name(&mut |n| out.push(n.to_owned())),
+            Some(name) => postings.for_each_value(name, &mut |v| out.push(v.to_owned())),
+        }
+        out
+    }
+
     /// The head's series matching `matchers` with samples in the hinted range.
     pub(crate) fn select(&self, hints: &SelectHints, matchers: &[Matcher]) -> Vec<Series> {
         let ids = postings::for_matchers(&*self.postings.read(), matchers);
@@ -221,6 +233,10 @@ impl PostingsIndex for MemPostings {
         if let Some(values) = self.by_label.get(name) {
             values.keys().for_each(|v| f(v));
         }
+    }
+
+    fn for_each_name(&self, f: &mut dyn FnMut(&str)) {
+        self.by_label.keys().for_each(|n| f(n));
     }
 }
 

@@ -12,6 +12,8 @@ pub(crate) trait PostingsIndex {
     fn postings(&self, name: &str, value: &str) -> Vec<u32>;
     /// Calls `f` with each value that label `name` takes.
     fn for_each_value(&self, name: &str, f: &mut dyn FnMut(&str));
+    /// Calls `f` with each label name.
+    fn for_each_name(&self, f: &mut dyn FnMut(&str));
 }
 
 /// The sorted series numbers that satisfy every matcher.
@@ -139,6 +141,11 @@ mod tests {
             let values: BTreeMap<&str, ()> =
                 self.0.iter().flatten().filter(|(n, _)| *n == name).map(|(_, v)| (*v, ())).collect();
             values.keys().for_each(|v| f(v));
+        }
+
+        fn for_each_name(&self, f: &mut dyn FnMut(&str)) {
+            let names: BTreeMap<&str, ()> = self.0.iter().flatten().map(|(n, _)| (*n, ())).collect();
+            names.keys().for_each(|n| f(n));
         }
     }
 

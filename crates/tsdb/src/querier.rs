@@ -60,8 +60,9 @@ impl Querier for DbQuerier {
     }
 
     fn label_names(&self, hints: &SelectHints, matchers: &[Matcher]) -> series::Result<Vec<String>> {
-        let all = Matcher::new(series::MatchOp::Regex, series::METRIC_NAME, ".+").expect("valid regex");
-        let matchers = if matchers.is_empty() { std::slice::from_ref(&all) } else { matchers };
+        if matchers.is_empty() {
+            return Ok(self.names_or_values(hints, None));
+        }
         let hints = SelectHints { labels_only: true, ..*hints };
         let mut names = BTreeSet::new();
         for series in self.select(&hints, matchers)? {
@@ -75,29 +76,35 @@ impl Querier for DbQuerier {
     }
 
     fn label_values(&self, name: &str, hints: &SelectHints, matchers: &[Matcher]) -> series::Result<Vec<String>> {
-        let mut values = BTreeSet::new();
         if matchers.is_empty() {
-            for block in self.blocks.iter().filter(|b| b.meta.min_t <= hints.maxt && b.meta.max_t >= hints.mint) {
-                values.extend(block.label_values(name));
-            }
-            let any = Matcher::new(series::MatchOp::Regex, name, ".+").expect("valid regex");
-            let hints = SelectHints { labels_only: true, ..*hints };
-            for head in &self.heads {
-                for series in head.select(&hints, std::slice::from_ref(&any)) {
-                    if let Some(v) = series.labels.get(name) {
-                        values.insert(v.to_owned());
-                    }
-                }
-            }
-            return Ok(values.into_iter().collect());
+            return Ok(self.names_or_values(hints, Some(name)));
         }
         let hints = SelectHints { labels_only: true, ..*hints };
+        let mut values = BTreeSet::new();
         for series in self.select(&hints, matchers)? {
             if let Some(v) = series.labels.get(name) {
                 values.insert(v.to_owned());
             }
         }
         Ok(values.into_iter().collect())
+    }
+}
+
+impl DbQuerier {
+    /// Names (or values of `name`) straight from the postings of every block
+    /// and head whose time range overlaps the hinted one, as Prometheus
+    /// answers these questions without matchers.
+    fn names_or_values(&self, hints: &SelectHints, name: Option<&str>) -> Vec<String> {
+        let mut out = BTreeSet::new();
+        for block in self.blocks.iter().filter(|b| b.meta.min_t <= hints.maxt && b.meta.max_t >= hints.mint) {
+            out.extend(block.label_names_or_values(name));
+        }
+        for head in &self.heads {
+            if head.time_range().is_some_and(|(min, max)| min <= hints.maxt && max >= hints.mint) {
+                out.extend(head.label_names_or_values(name));
+            }
+        }
+        out.into_iter().collect()
     }
 }
 

@@ -22,8 +22,9 @@
 //! values, bit deltas:   varint bits(v0), packed block of the n-1 deltas of
 //!                       the bit patterns (smaller than XOR for sums that
 //!                       grow steadily, such as a histogram's `_sum`)
-//! packed block: varint min, u8 width, then each (x - min) in `width` bits,
-//!               least significant bit first, padded to a byte
+//! packed block: frames of up to 64 values, each: varint min, u8 width,
+//!               then each (x - min) in `width` bits, least significant bit
+//!               first, padded to a byte
 //! ```
 
 use super::bstream::{BitReader, BitWriter};
@@ -187,7 +188,17 @@ fn integer_scale(samples: &[Sample]) -> Option<(u8, Vec<i64>)> {
     None
 }
 
+/// Values per frame of reference: each frame has its own minimum and bit
+/// width, so a rate that drifts over a chunk costs what it costs locally.
+const FRAME: usize = 64;
+
 fn put_packed(out: &mut Vec<u8>, values: &[i64]) {
+    for frame in values.chunks(FRAME) {
+        put_frame(out, frame);
+    }
+}
+
+fn put_frame(out: &mut Vec<u8>, values: &[i64]) {
     let min = values.iter().copied().min().unwrap_or(0);
     let max_offset = values.iter().map(|&v| v.wrapping_sub(min) as u64).max().unwrap_or(0);
     let width = 64 - max_offset.leading_zeros();
@@ -213,6 +224,17 @@ fn put_packed(out: &mut Vec<u8>, values: &[i64]) {
 }
 
 fn packed(p: &mut &[u8], count: usize) -> Option<Vec<i64>> {
+    let mut out = Vec::with_capacity(count);
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(FRAME);
+        frame(p, n, &mut out)?;
+        left -= n;
+    }
+    Some(out)
+}
+
+fn frame(p: &mut &[u8], count: usize, out: &mut Vec<i64>) -> Option<()> {
     let min = varint(p)?;
     let width = u32::from(*p.first()?);
     *p = &p[1..];
@@ -220,13 +242,13 @@ fn packed(p: &mut &[u8], count: usize) -> Option<Vec<i64>> {
         return None;
     }
     if width == 0 {
-        return Some(vec![min; count]);
+        out.extend(std::iter::repeat_n(min, count));
+        return Some(());
     }
     let len = (count * width as usize).div_ceil(8);
     let bytes = p.get(..len)?;
     *p = &p[len..];
     let mask: u128 = if width == 64 { u128::from(u64::MAX) } else { (1u128 << width) - 1 };
-    let mut out = Vec::with_capacity(count);
     let (mut acc, mut filled, mut next) = (0u128, 0u32, 0usize);
     for _ in 0..count {
         while filled < width {
@@ -238,7 +260,7 @@ fn packed(p: &mut &[u8], count: usize) -> Option<Vec<i64>> {
         acc >>= width;
         filled -= width;
     }
-    Some(out)
+    Some(())
 }
 
 fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {

@@ -100,9 +100,9 @@ fn packed_counters_with_regular_scrapes_cost_under_a_byte_a_sample() {
             (t0 + i * 15_000, v)
         })
         .collect();
-    check_packed(&points, 480 * 6 / 8 + 20);
+    check_packed(&points, 480 * 6 / 8 + 40);
     let flat: Vec<(i64, f64)> = (0..480).map(|i| (t0 + i * 15_000, 7.0)).collect();
-    check_packed(&flat, 16);
+    check_packed(&flat, 32);
 }
 
 #[test]

@@ -46,3 +46,15 @@ fn sets_order_label_by_label_as_prometheus_does() {
     assert!(bb < z);
     assert!(bb < longer);
 }
+
+proptest::proptest! {
+    #[test]
+    fn encoding_round_trips_any_labels(pairs in proptest::collection::btree_map("[a-zA-Z_][a-zA-Z0-9_]{0,20}", "\\PC{1,40}", 0..12)) {
+        let labels = Labels::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        let decoded = Labels::from_encoded(labels.as_bytes()).expect("valid encoding");
+        proptest::prop_assert_eq!(&decoded, &labels);
+        let got: Vec<(String, String)> = decoded.iter().map(|l| (l.name.to_owned(), l.value.to_owned())).collect();
+        let expect: Vec<(String, String)> = pairs.into_iter().collect();
+        proptest::prop_assert_eq!(got, expect);
+    }
+}

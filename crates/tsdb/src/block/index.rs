@@ -313,4 +313,8 @@ impl PostingsIndex for IndexReader {
             values.iter().for_each(|(v, _)| f(v));
         }
     }
+
+    fn for_each_name(&self, f: &mut dyn FnMut(&str)) {
+        self.by_name.keys().for_each(|n| f(n));
+    }
 }

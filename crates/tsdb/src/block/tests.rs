@@ -1,3 +1,4 @@
+use proptest::prelude::*;
 use series::{Chunk, Labels, MatchOp, Sample};
 
 use super::writer::{Origin, Partition};
@@ -46,7 +47,7 @@ fn blocks_split_by_window_and_read_back() {
     assert_eq!(got[0].chunks.len(), 1, "a 2 h window of 15 s samples is one chunk");
     let all = blocks[0].all_series().expect("all");
     assert_eq!(all[1].samples(i64::MIN, i64::MAX).count(), 10);
-    assert_eq!(blocks[0].label_values("job"), vec!["x", "y"]);
+    assert_eq!(blocks[0].label_names_or_values(Some("job")), vec!["x", "y"]);
 }
 
 #[test]
@@ -69,4 +70,46 @@ fn corrupt_index_is_refused() {
     bytes[7] ^= 0xff;
     fs::write(&index, bytes).expect("write");
     assert!(matches!(Block::open(&blocks[0].dir), Err(Error::CorruptBlock { .. })));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Whatever series go in come back out of the block: labels, samples, order.
+    #[test]
+    fn blocks_round_trip(input in prop::collection::btree_map(
+        prop::collection::btree_map("[a-c]{1,2}", "[a-z0-9]{1,3}", 1..4),
+        prop::collection::btree_map(0i64..50_000_000, any::<u32>().prop_map(|v| f64::from(v) / 8.0), 1..40),
+        1..20,
+    )) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut series: Vec<Series> = input
+            .iter()
+            .map(|(labels, points)| {
+                let samples: Vec<Sample> = points.iter().map(|(&t, &v)| Sample { t, v }).collect();
+                Series {
+                    labels: Labels::from_pairs(labels.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
+                    chunks: vec![Chunk::from_samples(&samples)],
+                }
+            })
+            .collect();
+        series.sort_by(|a, b| a.labels.cmp(&b.labels));
+        let blocks = write(dir.path(), &series, Partition::Windows(RANGE));
+        let mut got: Vec<(Labels, Vec<(i64, u64)>)> = Vec::new();
+        for block in &blocks {
+            for s in block.all_series().expect("read") {
+                let samples: Vec<(i64, u64)> = s.samples(i64::MIN, i64::MAX).map(|x| (x.t, x.v.to_bits())).collect();
+                match got.iter_mut().find(|(l, _)| *l == s.labels) {
+                    Some((_, existing)) => existing.extend(samples),
+                    None => got.push((s.labels, samples)),
+                }
+            }
+        }
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        let expect: Vec<(Labels, Vec<(i64, u64)>)> = series
+            .iter()
+            .map(|s| (s.labels.clone(), s.samples(i64::MIN, i64::MAX).map(|x| (x.t, x.v.to_bits())).collect()))
+            .collect();
+        prop_assert_eq!(got, expect);
+    }
 }

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use series::chunk::XorAppender;
 use series::{Chunk, Sample};
 
-/// Samples per head chunk before it is sealed, as in Prometheus.
-pub(crate) const CHUNK_SAMPLES: usize = 120;
+/// Samples per head chunk before it is sealed. Sealed chunks are re-encoded
+/// as packed chunks, about half the size of XOR for scraped series, which is
+/// most of the head's memory.
+pub(crate) const CHUNK_SAMPLES: usize = 240;
 
 /// Out-of-order samples buffered before they are sealed into a chunk.
 const OOO_SAMPLES: usize = 64;
@@ -28,8 +30,10 @@ pub(crate) struct SeriesData {
     sealed: Vec<Chunk>,
     /// The chunk taking in-order appends.
     open: Option<XorAppender>,
-    /// Samples at or before the open chunk's last timestamp, newest write wins.
-    ooo: BTreeMap<i64, f64>,
+    /// Samples at or before the open chunk's last timestamp, newest write
+    /// wins; boxed because almost every series has none.
+    ooo: Option<Box<BTreeMap<i64, f64>>>,
+
     min_t: i64,
     max_t: i64,
     num_samples: u32,
@@ -53,7 +57,9 @@ impl SeriesData {
                 }
             }
             Some(open)
-                if t == open.last_t() && open.last_v().to_bits() == v.to_bits() && !self.ooo.contains_key(&t) =>
+                if t == open.last_t()
+                    && open.last_v().to_bits() == v.to_bits()
+                    && !self.ooo.as_ref().is_some_and(|ooo| ooo.contains_key(&t)) =>
             {
                 return Appended::Duplicate;
             }
@@ -74,20 +80,22 @@ impl SeriesData {
     }
 
     fn seal_open(&mut self) {
-        if let Some(chunk) = self.open.take().and_then(|open| open.to_chunk()) {
-            self.sealed.push(chunk);
+        if let Some(open) = self.open.take().filter(|open| !open.is_empty()) {
+            let samples: Vec<Sample> = series::chunk::XorIter::new(open.bytes()).collect();
+            self.sealed.push(Chunk::packed(&samples));
         }
     }
 
     fn insert_ooo(&mut self, t: i64, v: f64) {
-        self.ooo.insert(t, v);
-        if self.ooo.len() >= OOO_SAMPLES {
-            let samples: Vec<Sample> = self.ooo.iter().map(|(&t, &v)| Sample { t, v }).collect();
-            self.ooo.clear();
+        let ooo = self.ooo.get_or_insert_with(Box::default);
+        ooo.insert(t, v);
+        if ooo.len() >= OOO_SAMPLES {
+            let samples: Vec<Sample> = ooo.iter().map(|(&t, &v)| Sample { t, v }).collect();
+            self.ooo = None;
             // Sealing the open chunk first keeps write order: the OOO chunk
             // must win over every in-order sample written before it.
             self.seal_open();
-            self.sealed.push(Chunk::from_samples(&samples));
+            self.sealed.push(Chunk::packed(&samples));
         }
     }
 
@@ -102,8 +110,8 @@ impl SeriesData {
         if let Some(chunk) = self.open.as_ref().and_then(XorAppender::to_chunk).filter(|c| c.overlaps(mint, maxt)) {
             chunks.push(chunk);
         }
-        if !self.ooo.is_empty() {
-            let samples: Vec<Sample> = self.ooo.range(mint..=maxt).map(|(&t, &v)| Sample { t, v }).collect();
+        if let Some(ooo) = &self.ooo {
+            let samples: Vec<Sample> = ooo.range(mint..=maxt).map(|(&t, &v)| Sample { t, v }).collect();
             if !samples.is_empty() {
                 chunks.push(Chunk::from_samples(&samples));
             }

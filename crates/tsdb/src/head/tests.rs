@@ -11,14 +11,14 @@ fn samples(data: &SeriesData) -> Vec<(i64, f64)> {
 }
 
 #[test]
-fn in_order_samples_fill_chunks_of_120() {
+fn in_order_samples_fill_chunks_of_240() {
     let mut data = SeriesData::default();
-    for i in 0..300 {
+    for i in 0..600 {
         assert_eq!(data.append(i * 1000, i as f64, RANGE), Appended::New);
     }
     assert_eq!(data.num_chunks(), 3);
-    assert_eq!(samples(&data).len(), 300);
-    assert_eq!(CHUNK_SAMPLES, 120);
+    assert_eq!(samples(&data).len(), 600);
+    assert_eq!(CHUNK_SAMPLES, 240);
 }
 
 #[test]
