@@ -48,10 +48,10 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         let client = reqwest::Client::new();
         while Instant::now() < deadline {
-            if let Ok(resp) = client.get(format!("{}/-/ready", server.base)).send().await {
-                if resp.status().is_success() {
-                    return server;
-                }
+            if let Ok(resp) = client.get(format!("{}/-/ready", server.base)).send().await
+                && resp.status().is_success()
+            {
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

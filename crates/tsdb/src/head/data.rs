@@ -30,9 +30,8 @@ pub(crate) struct SeriesData {
     sealed: Vec<Chunk>,
     /// The chunk taking in-order appends.
     open: Option<XorAppender>,
-    /// Samples at or before the open chunk's last timestamp, newest write
-    /// wins; boxed because almost every series has none.
-    ooo: Option<Box<BTreeMap<i64, f64>>>,
+    /// Samples at or before the open chunk's last timestamp, newest write wins.
+    ooo: BTreeMap<i64, f64>,
 
     min_t: i64,
     max_t: i64,
@@ -57,9 +56,7 @@ impl SeriesData {
                 }
             }
             Some(open)
-                if t == open.last_t()
-                    && open.last_v().to_bits() == v.to_bits()
-                    && !self.ooo.as_ref().is_some_and(|ooo| ooo.contains_key(&t)) =>
+                if t == open.last_t() && open.last_v().to_bits() == v.to_bits() && !self.ooo.contains_key(&t) =>
             {
                 return Appended::Duplicate;
             }
@@ -87,11 +84,10 @@ impl SeriesData {
     }
 
     fn insert_ooo(&mut self, t: i64, v: f64) {
-        let ooo = self.ooo.get_or_insert_with(Box::default);
-        ooo.insert(t, v);
-        if ooo.len() >= OOO_SAMPLES {
-            let samples: Vec<Sample> = ooo.iter().map(|(&t, &v)| Sample { t, v }).collect();
-            self.ooo = None;
+        self.ooo.insert(t, v);
+        if self.ooo.len() >= OOO_SAMPLES {
+            let samples: Vec<Sample> = self.ooo.iter().map(|(&t, &v)| Sample { t, v }).collect();
+            self.ooo.clear();
             // Sealing the open chunk first keeps write order: the OOO chunk
             // must win over every in-order sample written before it.
             self.seal_open();
@@ -110,8 +106,8 @@ impl SeriesData {
         if let Some(chunk) = self.open.as_ref().and_then(XorAppender::to_chunk).filter(|c| c.overlaps(mint, maxt)) {
             chunks.push(chunk);
         }
-        if let Some(ooo) = &self.ooo {
-            let samples: Vec<Sample> = ooo.range(mint..=maxt).map(|(&t, &v)| Sample { t, v }).collect();
+        if !self.ooo.is_empty() {
+            let samples: Vec<Sample> = self.ooo.range(mint..=maxt).map(|(&t, &v)| Sample { t, v }).collect();
             if !samples.is_empty() {
                 chunks.push(Chunk::from_samples(&samples));
             }
