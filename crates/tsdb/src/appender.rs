@@ -47,7 +47,11 @@ impl Appender for DbAppender<'_> {
             let bytes = &self.labels[start as usize..end as usize];
             let series =
                 head.get_or_create(hash_labels(bytes), bytes, || self.db.next_ref.fetch_add(1, Ordering::Relaxed));
-            if !series.logged.load(Ordering::Acquire) && !series.logged.swap(true, Ordering::AcqRel) {
+            // Until a series record is known to be in the log, every batch
+            // that uses the series carries one before its samples: batches
+            // reach the log in any order, and replay must meet the
+            // definition first. Duplicate records are harmless.
+            if !series.logged.load(Ordering::Acquire) {
                 self.encoder.series(series.series_ref, &series.labels);
                 newly_logged.push(self.resolved.len());
             }
@@ -57,12 +61,12 @@ impl Appender for DbAppender<'_> {
         self.encoder.samples(&self.samples);
         let written = self.db.wal.lock().write(&self.encoder.buf);
         if let Err(err) = written {
-            for &i in &newly_logged {
-                self.resolved[i].logged.store(false, Ordering::Release);
-            }
             self.db.metrics.commit_failures.inc();
             self.clear();
             return Err(err.into());
+        }
+        for &i in &newly_logged {
+            self.resolved[i].logged.store(true, Ordering::Release);
         }
         self.db.metrics.wal_bytes.inc_by(self.encoder.buf.len() as u64);
         let (mut duplicates, mut min_t, mut max_t) = (0u64, i64::MAX, i64::MIN);

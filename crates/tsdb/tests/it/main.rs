@@ -221,3 +221,33 @@ fn label_names_and_values_follow_matchers() {
     let recent = SelectHints::range(T0 + 1, i64::MAX);
     assert!(q.label_values("job", &recent, &up).expect("values").is_empty());
 }
+
+/// Regression: a batch that reuses a series another batch is still creating
+/// can reach the WAL first; replay must still find the series' definition.
+#[test]
+fn concurrent_batches_on_new_series_replay_completely() {
+    const THREADS: i64 = 4;
+    const BATCHES: i64 = 20;
+    let series: Vec<Labels> = (0..50).map(|i| labels("race", &format!("j{i}"))).collect();
+    for round in 0..5 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let db = open(dir.path());
+            std::thread::scope(|scope| {
+                for thread in 0..THREADS {
+                    let (db, series) = (&db, &series);
+                    scope.spawn(move || {
+                        for batch in 0..BATCHES {
+                            let t = T0 + (batch * THREADS + thread) * 1000;
+                            let samples: Vec<(&Labels, i64, f64)> = series.iter().map(|l| (l, t, 1.0)).collect();
+                            append(db, &samples);
+                        }
+                    });
+                }
+            });
+        }
+        let db = open(dir.path());
+        let got: usize = read(&db, "race").iter().map(|(_, samples)| samples.len()).sum();
+        assert_eq!(got, series.len() * (THREADS * BATCHES) as usize, "round {round}: samples lost on replay");
+    }
+}
