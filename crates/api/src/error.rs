@@ -90,6 +90,27 @@ pub enum Error {
         /// The name as sent.
         name: String,
     },
+    /// A query does not parse.
+    #[error("{message}")]
+    InvalidQuery {
+        /// What the PromQL parser reported.
+        message: String,
+    },
+    /// A duration parameter (`step`, `timeout`) is malformed.
+    #[error("cannot parse {value:?} to a valid duration")]
+    InvalidDuration {
+        /// The value as sent.
+        value: String,
+    },
+    /// A range query's start, end and step do not make a valid range.
+    #[error("{message}")]
+    BadRange {
+        /// Prometheus's wording of the problem.
+        message: &'static str,
+    },
+    /// Query evaluation failed.
+    #[error("{}", query_message(.0))]
+    Query(promql::Error),
     /// The store failed to answer.
     #[error(transparent)]
     Storage(#[from] series::Error),
@@ -100,6 +121,14 @@ pub enum Error {
         #[source]
         source: tokio::task::JoinError,
     },
+}
+
+/// A query error as Prometheus words it: parse errors name the parameter.
+fn query_message(error: &promql::Error) -> String {
+    match error {
+        promql::Error::Parse { .. } => format!("invalid parameter \"query\": {error}"),
+        _ => error.to_string(),
+    }
 }
 
 /// Result with this crate's [`Error`].
@@ -124,7 +153,17 @@ impl Error {
             | Error::NotASelector { .. }
             | Error::InvalidMatcher { .. }
             | Error::EmptyMatchers { .. }
-            | Error::InvalidLabelName { .. } => ErrorType::BadData,
+            | Error::InvalidLabelName { .. }
+            | Error::InvalidQuery { .. }
+            | Error::InvalidDuration { .. }
+            | Error::BadRange { .. } => ErrorType::BadData,
+            Error::Query(error) => match error.kind() {
+                promql::ErrorKind::BadData => ErrorType::BadData,
+                promql::ErrorKind::Execution => ErrorType::Execution,
+                promql::ErrorKind::Timeout => ErrorType::Timeout,
+                promql::ErrorKind::Canceled => ErrorType::Canceled,
+                promql::ErrorKind::Internal => ErrorType::Internal,
+            },
             Error::Storage(series::Error::InvalidRegex { .. }) => ErrorType::BadData,
             Error::Storage(series::Error::Unavailable { .. }) => ErrorType::Unavailable,
             Error::Storage(series::Error::Internal(_)) | Error::Task { .. } => ErrorType::Internal,

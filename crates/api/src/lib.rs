@@ -11,13 +11,16 @@
 //! other crates' routers, wraps the result in [`instrument`] and serves it.
 #![warn(missing_docs)]
 
+mod clock;
 mod error;
 mod health;
 mod labels;
 pub mod metrics;
 mod params;
+mod query;
 pub mod response;
 mod series;
+mod status;
 
 use std::fmt;
 use std::sync::Arc;
@@ -37,13 +40,20 @@ pub use response::{ApiError, ErrorType, Success};
 #[derive(Clone)]
 pub struct ApiState {
     queryable: Arc<dyn ::series::Queryable>,
+    engine: promql::Engine,
     ready: Arc<AtomicBool>,
 }
 
 impl ApiState {
     /// State over `queryable`, ready to serve queries.
     pub fn new(queryable: Arc<dyn ::series::Queryable>) -> ApiState {
-        ApiState { queryable, ready: Arc::new(AtomicBool::new(true)) }
+        ApiState { queryable, engine: promql::Engine::default(), ready: Arc::new(AtomicBool::new(true)) }
+    }
+
+    /// The same state with a query engine of these options (timeouts and limits).
+    pub fn with_engine(mut self, options: promql::EngineOptions) -> ApiState {
+        self.engine = promql::Engine::new(options);
+        self
     }
 
     /// Marks the server ready or not; `/-/ready` answers 503 while it is not
@@ -64,10 +74,17 @@ impl fmt::Debug for ApiState {
     }
 }
 
-/// The API's routes: `/api/v1/series`, `/api/v1/labels`,
-/// `/api/v1/label/{name}/values`, `/-/healthy` and `/-/ready`.
+/// The API's routes: `/api/v1/query`, `/api/v1/query_range`,
+/// `/api/v1/format_query`, `/api/v1/metadata`, `/api/v1/status/buildinfo`,
+/// `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/{name}/values`,
+/// `/-/healthy` and `/-/ready`.
 pub fn router(state: ApiState) -> Router {
     Router::new()
+        .route("/api/v1/query", get(query::instant).post(query::instant))
+        .route("/api/v1/query_range", get(query::range).post(query::range))
+        .route("/api/v1/format_query", get(status::format_query).post(status::format_query))
+        .route("/api/v1/metadata", get(status::metadata))
+        .route("/api/v1/status/buildinfo", get(status::buildinfo))
         .route("/api/v1/series", get(series::series).post(series::series))
         .route("/api/v1/labels", get(labels::label_names).post(labels::label_names))
         .route("/api/v1/label/{name}/values", get(labels::label_values))

@@ -29,6 +29,28 @@ pub struct RawConfig {
     /// The embedded time-series store.
     #[serde(default)]
     pub storage: RawStorage,
+    /// The PromQL engine's limits.
+    #[serde(default)]
+    pub query: RawQuery,
+}
+
+/// `[query]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawQuery {
+    /// A query running longer is stopped with a `timeout` error (a request's
+    /// `timeout` parameter can only shorten it).
+    pub timeout: String,
+    /// A query that would load more samples is stopped with an `execution` error.
+    pub max_samples: usize,
+    /// How far back an instant selector looks for the latest sample.
+    pub lookback_delta: String,
+}
+
+impl Default for RawQuery {
+    fn default() -> Self {
+        RawQuery { timeout: "2m".into(), max_samples: 50_000_000, lookback_delta: "5m".into() }
+    }
 }
 
 /// `[server]`.
@@ -87,6 +109,8 @@ pub struct Config {
     pub storage: tsdb::Options,
     /// WAL sync period.
     pub wal_fsync_interval: Duration,
+    /// Query engine limits.
+    pub query: promql::EngineOptions,
 }
 
 /// A problem with a key of the configuration.
@@ -174,6 +198,16 @@ impl RawConfig {
         let retention = check(p, "storage.retention", parse_duration(&self.storage.retention));
         let retention_size = check(p, "storage.retention_size", parse_size(&self.storage.retention_size));
         let fsync = check(p, "storage.wal_fsync_interval", parse_duration(&self.storage.wal_fsync_interval));
+        let query_timeout = check(p, "query.timeout", parse_duration(&self.query.timeout));
+        let lookback = check(p, "query.lookback_delta", parse_duration(&self.query.lookback_delta));
+        for (key, value) in [("query.timeout", query_timeout), ("query.lookback_delta", lookback)] {
+            if value.is_some_and(|d| d.is_zero()) {
+                problems.push(Problem { key: key.into(), message: "must be positive".into() });
+            }
+        }
+        if self.query.max_samples == 0 {
+            problems.push(Problem { key: "query.max_samples".into(), message: "must be positive".into() });
+        }
         if let Some(d) = retention.filter(|d| *d < Duration::from_secs(2 * 3600)) {
             problems.push(Problem {
                 key: "storage.retention".into(),
@@ -189,8 +223,15 @@ impl RawConfig {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let (Some(listen), Some(max_bytes), Some(retention), Some(retention_size), Some(fsync)) =
-            (listen, max_bytes, retention, retention_size, fsync)
+        let (
+            Some(listen),
+            Some(max_bytes),
+            Some(retention),
+            Some(retention_size),
+            Some(fsync),
+            Some(query_timeout),
+            Some(lookback),
+        ) = (listen, max_bytes, retention, retention_size, fsync, query_timeout, lookback)
         else {
             unreachable!("every failed check pushed a problem");
         };
@@ -206,6 +247,12 @@ impl RawConfig {
                 ..tsdb::Options::default()
             },
             wal_fsync_interval: fsync,
+            query: promql::EngineOptions {
+                timeout: query_timeout,
+                max_samples: self.query.max_samples,
+                lookback_delta: lookback,
+                ..promql::EngineOptions::default()
+            },
         })
     }
 }

@@ -59,7 +59,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.remote_write.clone(),
             receiver_metrics,
         )))
-        .merge(api::router(api::ApiState::new(queryable)));
+        .merge(api::router(api::ApiState::new(queryable).with_engine(config.query.clone())));
     let app = api::instrument(app, api_metrics);
 
     let listener = tokio::net::TcpListener::bind(config.listen)

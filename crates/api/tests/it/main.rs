@@ -1,6 +1,8 @@
 //! Integration tests: the API's router over an in-memory store, compared with
 //! what Prometheus answers for the same data.
 
+mod query;
+
 use std::sync::Arc;
 
 use api::{ApiState, Metrics};

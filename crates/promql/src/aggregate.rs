@@ -1,0 +1,346 @@
+//! Aggregation operators: sum, avg, count, min, max, group, stddev, stdvar,
+//! quantile, topk, bottomk, limitk, limit_ratio and count_values, by or without labels.
+
+use std::collections::HashMap;
+
+use promql_parser::parser::token::{
+    T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_LIMIT_RATIO, T_LIMITK, T_MAX, T_MIN, T_QUANTILE, T_STDDEV,
+    T_STDVAR, T_SUM, T_TOPK, TokenId,
+};
+use promql_parser::parser::{AggregateExpr, LabelModifier};
+use series::{LabelRef, Labels, METRIC_NAME};
+
+use crate::eval::{Collector, Elem, Evaluator, Grid, StepSeries, Val, by_step};
+use crate::functions::{go_format_float, kahan_inc, quantile};
+use crate::{Error, Result, Warning};
+
+/// Evaluates an aggregation at every step.
+pub(crate) fn eval(ev: &mut Evaluator<'_>, agg: &AggregateExpr, grid: Grid) -> Result<Val> {
+    let op = agg.op.id();
+    let (without, names) = match &agg.modifier {
+        Some(LabelModifier::Include(list)) => (false, list.labels.clone()),
+        Some(LabelModifier::Exclude(list)) => (true, list.labels.clone()),
+        None => (false, Vec::new()),
+    };
+    let grouping = Grouping { without, names };
+    if op == T_COUNT_VALUES {
+        let label = match agg.param.as_deref().map(|p| ev.eval(p, grid)).transpose()? {
+            Some(Val::String(label)) => label,
+            _ => return Err(Error::bad_data("count_values needs a string parameter")),
+        };
+        if label.is_empty() {
+            return Err(Error::bad_data(format!("invalid label name {label:?}")));
+        }
+        let input = ev.eval_vector(&agg.expr, grid)?;
+        return Ok(Val::Vector(count_values(&input, &grouping, &label, grid)?));
+    }
+    let param = match &agg.param {
+        Some(p) if matches!(op, T_TOPK | T_BOTTOMK | T_LIMITK | T_LIMIT_RATIO | T_QUANTILE) => {
+            Some(ev.eval_scalar(p, grid)?)
+        }
+        _ => None,
+    };
+    let input = ev.eval_vector(&agg.expr, grid)?;
+    let steps = by_step(&input, grid);
+    match op {
+        T_TOPK | T_BOTTOMK | T_LIMITK | T_LIMIT_RATIO => {
+            let param = param.ok_or_else(|| Error::bad_data("aggregation needs a parameter"))?;
+            Ok(Val::Vector(select_k(ev, op, &input, &steps, &grouping, &param, grid)?))
+        }
+        _ => Ok(Val::Vector(aggregate(ev, op, &input, &steps, &grouping, param.as_deref(), grid)?)),
+    }
+}
+
+/// `by (…)` or `without (…)`.
+struct Grouping {
+    without: bool,
+    names: Vec<String>,
+}
+
+impl Grouping {
+    /// The labels of the group a series belongs to: only the `by` labels, or
+    /// all but the `without` labels and the metric name.
+    fn labels(&self, labels: &Labels) -> Labels {
+        let refs: Vec<LabelRef<'_>> = labels
+            .iter()
+            .filter(|l| {
+                let listed = self.names.iter().any(|n| n == l.name);
+                if self.without { !listed && l.name != METRIC_NAME } else { listed }
+            })
+            .collect();
+        Labels::from_sorted(&refs)
+    }
+
+    /// Each series' group index, and the groups' labels in order of first appearance.
+    fn assign(&self, input: &[StepSeries]) -> (Vec<usize>, Vec<Labels>) {
+        let mut index: HashMap<Labels, usize> = HashMap::new();
+        let mut groups = Vec::new();
+        let of_series = input
+            .iter()
+            .map(|s| {
+                let labels = self.labels(&s.labels);
+                *index.entry(labels.clone()).or_insert_with(|| {
+                    groups.push(labels);
+                    groups.len() - 1
+                })
+            })
+            .collect();
+        (of_series, groups)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Group {
+    seen: bool,
+    value: f64,
+    mean: f64,
+    kahan: f64,
+    count: f64,
+    incremental_mean: bool,
+    values: Vec<f64>,
+}
+
+fn aggregate(
+    ev: &mut Evaluator<'_>,
+    op: TokenId,
+    input: &[StepSeries],
+    steps: &[Vec<Elem>],
+    grouping: &Grouping,
+    param: Option<&[f64]>,
+    grid: Grid,
+) -> Result<Vec<StepSeries>> {
+    let (group_of, group_labels) = grouping.assign(input);
+    let mut drop_name = vec![false; group_labels.len()];
+    for (series, &g) in input.iter().zip(&group_of) {
+        drop_name[g] |= series.drop_name;
+    }
+    let mut out: Vec<StepSeries> = group_labels
+        .into_iter()
+        .zip(drop_name)
+        .map(|(labels, drop_name)| StepSeries { labels, drop_name, points: Vec::new() })
+        .collect();
+    let mut groups: Vec<Group> = vec![Group::default(); out.len()];
+    for (i, step) in steps.iter().enumerate() {
+        let q = param.map_or(f64::NAN, |p| p[i]);
+        if op == T_QUANTILE && !(0.0..=1.0).contains(&q) {
+            ev.warn(Warning::warn(format!("quantile value should be between 0 and 1, got {}", go_format_float(q))));
+        }
+        if step.is_empty() {
+            continue;
+        }
+        for g in groups.iter_mut() {
+            g.seen = false;
+        }
+        for e in step {
+            let g = &mut groups[group_of[e.series]];
+            let f = e.v;
+            if !g.seen {
+                *g = Group {
+                    seen: true,
+                    value: f,
+                    mean: f,
+                    kahan: 0.0,
+                    count: 1.0,
+                    incremental_mean: false,
+                    values: Vec::new(),
+                };
+                match op {
+                    T_STDVAR | T_STDDEV => g.value = if f.is_nan() || f.is_infinite() { f64::NAN } else { 0.0 },
+                    T_QUANTILE => g.values.push(f),
+                    T_GROUP => g.value = 1.0,
+                    _ => {}
+                }
+                continue;
+            }
+            match op {
+                T_SUM => (g.value, g.kahan) = kahan_inc(f, g.value, g.kahan),
+                T_AVG => {
+                    g.count += 1.0;
+                    if !g.incremental_mean {
+                        let (sum, c) = kahan_inc(f, g.value, g.kahan);
+                        if !sum.is_infinite() {
+                            (g.value, g.kahan) = (sum, c);
+                            continue;
+                        }
+                        g.incremental_mean = true;
+                        g.mean = g.value / (g.count - 1.0);
+                        g.kahan /= g.count - 1.0;
+                    }
+                    if g.mean.is_infinite() {
+                        if f.is_infinite() && (g.mean > 0.0) == (f > 0.0) {
+                            continue;
+                        }
+                        if !f.is_infinite() && !f.is_nan() {
+                            continue;
+                        }
+                    }
+                    let current = g.mean + g.kahan;
+                    (g.mean, g.kahan) = kahan_inc(f / g.count - current / g.count, g.mean, g.kahan);
+                }
+                T_MAX if g.value < f || g.value.is_nan() => g.value = f,
+                T_MIN if g.value > f || g.value.is_nan() => g.value = f,
+                T_COUNT => g.count += 1.0,
+                T_STDVAR | T_STDDEV => {
+                    g.count += 1.0;
+                    let delta = f - g.mean;
+                    g.mean += delta / g.count;
+                    g.value += delta * (f - g.mean);
+                }
+                T_QUANTILE => g.values.push(f),
+                _ => {}
+            }
+        }
+        let t = grid.ts(i);
+        for (idx, g) in groups.iter_mut().enumerate() {
+            if !g.seen {
+                continue;
+            }
+            let v = match op {
+                T_AVG if g.incremental_mean => g.mean + g.kahan,
+                T_AVG => (g.value + g.kahan) / g.count,
+                T_COUNT => g.count,
+                T_STDVAR => g.value / g.count,
+                T_STDDEV => (g.value / g.count).sqrt(),
+                T_QUANTILE => quantile(q, &mut g.values),
+                T_SUM => g.value + g.kahan,
+                _ => g.value,
+            };
+            out[idx].points.push(series::Sample { t, v });
+        }
+    }
+    out.retain(|s| !s.points.is_empty());
+    Ok(out)
+}
+
+/// Go's ordering for topk: NaN counts as the smallest value.
+fn greater(a: f64, b: f64) -> bool {
+    (a > b) || (b.is_nan() && !a.is_nan())
+}
+
+fn select_k(
+    ev: &mut Evaluator<'_>,
+    op: TokenId,
+    input: &[StepSeries],
+    steps: &[Vec<Elem>],
+    grouping: &Grouping,
+    param: &[f64],
+    grid: Grid,
+) -> Result<Vec<StepSeries>> {
+    let (group_of, group_labels) = grouping.assign(input);
+    let mut out = Collector::default();
+    let mut members: Vec<Vec<Elem>> = vec![Vec::new(); group_labels.len()];
+    for (i, step) in steps.iter().enumerate() {
+        // The parameter is checked even where there is nothing to select from.
+        let p = param[i];
+        let (k, ratio) = if op == T_LIMIT_RATIO {
+            if p.is_nan() {
+                return Err(Error::bad_data("Ratio value is NaN"));
+            }
+            let r = p.clamp(-1.0, 1.0);
+            if r != p {
+                ev.warn(Warning::warn(format!(
+                    "ratio value should be between -1 and 1, got {}, capping to {}",
+                    go_format_float(p),
+                    go_format_float(r)
+                )));
+            }
+            (usize::MAX, r)
+        } else {
+            if p.is_nan() {
+                return Err(Error::bad_data("Parameter value is NaN"));
+            }
+            if p <= i64::MIN as f64 || p >= i64::MAX as f64 {
+                return Err(Error::bad_data(format!("Scalar value {} overflows int64", go_format_float(p))));
+            }
+            let k = p as i64;
+            if k < 1 {
+                continue;
+            }
+            (usize::try_from(k).unwrap_or(usize::MAX), 0.0)
+        };
+        if step.is_empty() {
+            continue;
+        }
+        for m in members.iter_mut() {
+            m.clear();
+        }
+        for e in step {
+            members[group_of[e.series]].push(*e);
+        }
+        let t = grid.ts(i);
+        for group in members.iter_mut() {
+            if group.is_empty() {
+                continue;
+            }
+            match op {
+                T_TOPK => group.sort_by(|a, b| order(greater(a.v, b.v), greater(b.v, a.v))),
+                T_BOTTOMK => group.sort_by(|a, b| order(lesser(a.v, b.v), lesser(b.v, a.v))),
+                T_LIMIT_RATIO => group.retain(|e| ratio_sampled(ratio, &input[e.series].labels)),
+                _ => {}
+            }
+            for e in group.iter().take(k) {
+                let series = &input[e.series];
+                out.push(&series.labels, series.drop_name, t, e.v)?;
+            }
+        }
+    }
+    out.finish()
+}
+
+/// Go's ordering for bottomk: NaN counts as the largest value.
+fn lesser(a: f64, b: f64) -> bool {
+    (a < b) || (b.is_nan() && !a.is_nan())
+}
+
+fn order(a_before_b: bool, b_before_a: bool) -> std::cmp::Ordering {
+    match (a_before_b, b_before_a) {
+        (true, _) => std::cmp::Ordering::Less,
+        (_, true) => std::cmp::Ordering::Greater,
+        _ => std::cmp::Ordering::Equal,
+    }
+}
+
+/// Whether `limit_ratio` keeps a series: Prometheus places each series at
+/// `hash(labels) / 2^64` and keeps those below the ratio (or, for a negative
+/// ratio, those at or above `1 + ratio`), so the choice is stable over time.
+fn ratio_sampled(ratio: f64, labels: &Labels) -> bool {
+    let mut bytes = Vec::with_capacity(labels.heap_size() + 2 * labels.len());
+    for l in labels.iter() {
+        bytes.extend_from_slice(l.name.as_bytes());
+        bytes.push(0xff);
+        bytes.extend_from_slice(l.value.as_bytes());
+        bytes.push(0xff);
+    }
+    let offset = xxhash_rust::xxh64::xxh64(&bytes, 0) as f64 / u64::MAX as f64;
+    (ratio >= 0.0 && offset < ratio) || (ratio < 0.0 && offset >= 1.0 + ratio)
+}
+
+fn count_values(input: &[StepSeries], grouping: &Grouping, label: &str, grid: Grid) -> Result<Vec<StepSeries>> {
+    let mut names = grouping.names.clone();
+    if !grouping.without {
+        names.push(label.to_owned());
+    }
+    let grouping = Grouping { without: grouping.without, names };
+    let steps = by_step(input, grid);
+    let mut out = Collector::default();
+    for (i, step) in steps.iter().enumerate() {
+        let mut counts: Vec<(Labels, f64)> = Vec::new();
+        let mut index: HashMap<Labels, usize> = HashMap::new();
+        for e in step {
+            let mut builder = input[e.series].labels.to_builder();
+            builder.set(label, &go_format_float(e.v));
+            let group = grouping.labels(&builder.build());
+            match index.get(&group) {
+                Some(&idx) => counts[idx].1 += 1.0,
+                None => {
+                    index.insert(group.clone(), counts.len());
+                    counts.push((group, 1.0));
+                }
+            }
+        }
+        for (labels, count) in counts {
+            out.push(&labels, false, grid.ts(i), count)?;
+        }
+    }
+    out.finish()
+}

@@ -1,0 +1,336 @@
+//! Binary operators: arithmetic, comparisons, set operators and vector matching.
+
+use std::collections::{HashMap, HashSet};
+
+use promql_parser::label::Labels as NameList;
+use promql_parser::parser::token::{
+    T_ADD, T_ATAN2, T_DIV, T_EQLC, T_GTE, T_GTR, T_LAND, T_LOR, T_LSS, T_LTE, T_LUNLESS, T_MOD, T_MUL, T_NEQ, T_POW,
+    T_SUB, TokenId,
+};
+use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
+use series::{LabelRef, Labels, LabelsBuilder, METRIC_NAME, Sample};
+
+use crate::eval::{Collector, Evaluator, Grid, StepSeries, Val, by_step, type_name};
+use crate::{Error, Result};
+
+/// Evaluates a binary expression at every step.
+pub(crate) fn eval(ev: &mut Evaluator<'_>, expr: &BinaryExpr, grid: Grid) -> Result<Val> {
+    let op = expr.op.id();
+    let return_bool = expr.modifier.as_ref().is_some_and(|m| m.return_bool);
+    let lhs = ev.eval(&expr.lhs, grid)?;
+    let rhs = ev.eval(&expr.rhs, grid)?;
+    match (lhs, rhs) {
+        (Val::Scalar(l), Val::Scalar(r)) => {
+            Ok(Val::Scalar(l.into_iter().zip(r).map(|(l, r)| scalar_op(op, l, r)).collect()))
+        }
+        (Val::Vector(v), Val::Scalar(s)) => Ok(Val::Vector(vector_scalar(op, v, &s, false, return_bool, grid))),
+        (Val::Scalar(s), Val::Vector(v)) => Ok(Val::Vector(vector_scalar(op, v, &s, true, return_bool, grid))),
+        (Val::Vector(l), Val::Vector(r)) => {
+            let matching = Matching::new(expr);
+            match op {
+                T_LAND | T_LOR | T_LUNLESS => Ok(Val::Vector(set_op(op, l, r, &matching, grid)?)),
+                _ => Ok(Val::Vector(vector_vector(ev, op, l, r, &matching, return_bool, grid)?)),
+            }
+        }
+        (l, r) => Err(Error::bad_data(format!(
+            "binary expression must contain only scalar and instant vector types, got {} and {}",
+            type_name(&l),
+            type_name(&r)
+        ))),
+    }
+}
+
+/// Whether an operator changes what a value measures, so the metric name goes at once.
+fn is_arithmetic(op: TokenId) -> bool {
+    matches!(op, T_ADD | T_SUB | T_MUL | T_DIV | T_POW | T_MOD | T_ATAN2)
+}
+
+fn is_comparison(op: TokenId) -> bool {
+    matches!(op, T_EQLC | T_NEQ | T_GTR | T_LSS | T_GTE | T_LTE)
+}
+
+fn bool_to_f64(b: bool) -> f64 {
+    if b { 1.0 } else { 0.0 }
+}
+
+/// Go's `math.Pow` and C's `pow` agree on the special cases PromQL tests; Rust's `powf` is C's.
+fn scalar_op(op: TokenId, l: f64, r: f64) -> f64 {
+    match op {
+        T_ADD => l + r,
+        T_SUB => l - r,
+        T_MUL => l * r,
+        T_DIV => l / r,
+        T_POW => l.powf(r),
+        T_MOD => l % r,
+        T_ATAN2 => l.atan2(r),
+        T_EQLC => bool_to_f64(l == r),
+        T_NEQ => bool_to_f64(l != r),
+        T_GTR => bool_to_f64(l > r),
+        T_LSS => bool_to_f64(l < r),
+        T_GTE => bool_to_f64(l >= r),
+        T_LTE => bool_to_f64(l <= r),
+        _ => f64::NAN,
+    }
+}
+
+/// The value of `l op r` and whether a comparison keeps the element.
+fn element_op(op: TokenId, l: f64, r: f64) -> (f64, bool) {
+    match op {
+        T_EQLC => (l, l == r),
+        T_NEQ => (l, l != r),
+        T_GTR => (l, l > r),
+        T_LSS => (l, l < r),
+        T_GTE => (l, l >= r),
+        T_LTE => (l, l <= r),
+        _ => (scalar_op(op, l, r), true),
+    }
+}
+
+fn vector_scalar(
+    op: TokenId,
+    series: Vec<StepSeries>,
+    scalar: &[f64],
+    scalar_is_lhs: bool,
+    return_bool: bool,
+    grid: Grid,
+) -> Vec<StepSeries> {
+    let drop_name = is_arithmetic(op) || return_bool;
+    let mut out = Vec::with_capacity(series.len());
+    for mut s in series {
+        let points = std::mem::take(&mut s.points);
+        s.points = points
+            .into_iter()
+            .filter_map(|p| {
+                let sv = scalar[grid.index(p.t)];
+                let (l, r) = if scalar_is_lhs { (sv, p.v) } else { (p.v, sv) };
+                let (mut v, keep) = element_op(op, l, r);
+                // A comparison keeps the vector's value, whichever side it is on.
+                if is_comparison(op) {
+                    v = p.v;
+                }
+                if return_bool {
+                    return Some(Sample { t: p.t, v: bool_to_f64(keep) });
+                }
+                keep.then_some(Sample { t: p.t, v })
+            })
+            .collect();
+        if !s.points.is_empty() {
+            s.drop_name |= drop_name;
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// How two vectors are matched, from `on`/`ignoring` and `group_left`/`group_right`.
+#[derive(Debug)]
+pub(crate) struct Matching {
+    on: bool,
+    names: Vec<String>,
+    card: Card,
+    include: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Card {
+    OneToOne,
+    ManyToOne,
+    OneToMany,
+    ManyToMany,
+}
+
+impl Matching {
+    fn new(expr: &BinaryExpr) -> Matching {
+        let list_of = |list: &NameList| list.labels.clone();
+        let (on, names) = match expr.modifier.as_ref().and_then(|m| m.matching.as_ref()) {
+            Some(LabelModifier::Include(list)) => (true, list_of(list)),
+            Some(LabelModifier::Exclude(list)) => (false, list_of(list)),
+            None => (false, Vec::new()),
+        };
+        let (card, include) = match expr.modifier.as_ref().map(|m| &m.card) {
+            Some(VectorMatchCardinality::ManyToOne(list)) => (Card::ManyToOne, list_of(list)),
+            Some(VectorMatchCardinality::OneToMany(list)) => (Card::OneToMany, list_of(list)),
+            Some(VectorMatchCardinality::ManyToMany) => (Card::ManyToMany, Vec::new()),
+            _ if matches!(expr.op.id(), T_LAND | T_LOR | T_LUNLESS) => (Card::ManyToMany, Vec::new()),
+            _ => (Card::OneToOne, Vec::new()),
+        };
+        Matching { on, names, card, include }
+    }
+
+    /// The labels two series must share to match: the `on` labels, or all
+    /// but the `ignoring` labels and the metric name.
+    fn signature(&self, labels: &Labels) -> Labels {
+        let keep = |l: &LabelRef<'_>| {
+            let listed = self.names.iter().any(|n| n == l.name);
+            if self.on { listed } else { !listed && l.name != METRIC_NAME }
+        };
+        let refs: Vec<LabelRef<'_>> = labels.iter().filter(keep).collect();
+        Labels::from_sorted(&refs)
+    }
+}
+
+fn set_op(
+    op: TokenId,
+    lhs: Vec<StepSeries>,
+    rhs: Vec<StepSeries>,
+    m: &Matching,
+    grid: Grid,
+) -> Result<Vec<StepSeries>> {
+    let lsigs: Vec<Labels> = lhs.iter().map(|s| m.signature(&s.labels)).collect();
+    let rsigs: Vec<Labels> = rhs.iter().map(|s| m.signature(&s.labels)).collect();
+    let lsteps = by_step(&lhs, grid);
+    let rsteps = by_step(&rhs, grid);
+    let mut out = Collector::default();
+    for (i, (lstep, rstep)) in lsteps.iter().zip(&rsteps).enumerate() {
+        let t = grid.ts(i);
+        match op {
+            T_LAND => {
+                if rstep.is_empty() {
+                    continue;
+                }
+                let right: HashSet<&Labels> = rstep.iter().map(|e| &rsigs[e.series]).collect();
+                for e in lstep {
+                    if right.contains(&lsigs[e.series]) {
+                        out.push(&lhs[e.series].labels, lhs[e.series].drop_name, t, e.v)?;
+                    }
+                }
+            }
+            T_LOR => {
+                let left: HashSet<&Labels> = lstep.iter().map(|e| &lsigs[e.series]).collect();
+                for e in lstep {
+                    out.push(&lhs[e.series].labels, lhs[e.series].drop_name, t, e.v)?;
+                }
+                for e in rstep {
+                    if !left.contains(&rsigs[e.series]) {
+                        out.push(&rhs[e.series].labels, rhs[e.series].drop_name, t, e.v)?;
+                    }
+                }
+            }
+            _ => {
+                let right: HashSet<&Labels> = rstep.iter().map(|e| &rsigs[e.series]).collect();
+                for e in lstep {
+                    if !right.contains(&lsigs[e.series]) {
+                        out.push(&lhs[e.series].labels, lhs[e.series].drop_name, t, e.v)?;
+                    }
+                }
+            }
+        }
+    }
+    out.finish()
+}
+
+fn vector_vector(
+    ev: &mut Evaluator<'_>,
+    op: TokenId,
+    lhs: Vec<StepSeries>,
+    rhs: Vec<StepSeries>,
+    m: &Matching,
+    return_bool: bool,
+    grid: Grid,
+) -> Result<Vec<StepSeries>> {
+    // For one-to-many, swap sides so the right is always the "one" side.
+    let swapped = m.card == Card::OneToMany;
+    let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
+    let many_sigs: Vec<Labels> = many.iter().map(|s| m.signature(&s.labels)).collect();
+    let one_sigs: Vec<Labels> = one.iter().map(|s| m.signature(&s.labels)).collect();
+    let many_steps = by_step(&many, grid);
+    let one_steps = by_step(&one, grid);
+    let mut result_labels: HashMap<(usize, usize), Labels> = HashMap::new();
+    let mut out = Collector::default();
+    let mut right: HashMap<&Labels, (usize, f64)> = HashMap::new();
+    let mut matched: HashMap<&Labels, HashSet<Labels>> = HashMap::new();
+    for (i, (many_step, one_step)) in many_steps.iter().zip(&one_steps).enumerate() {
+        if many_step.is_empty() || one_step.is_empty() {
+            continue;
+        }
+        ev.check_deadline()?;
+        let t = grid.ts(i);
+        right.clear();
+        matched.clear();
+        for e in one_step {
+            let sig = &one_sigs[e.series];
+            if let Some(&(dup, _)) = right.get(sig) {
+                let side = if swapped { "left" } else { "right" };
+                // Name the two series in label order, so the message is stable.
+                let (first, second) =
+                    if one[dup].labels <= one[e.series].labels { (dup, e.series) } else { (e.series, dup) };
+                return Err(Error::execution(format!(
+                    "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+                    m.signature(&one[e.series].labels),
+                    one[first].labels,
+                    one[second].labels,
+                )));
+            }
+            right.insert(sig, (e.series, e.v));
+        }
+        for e in many_step {
+            let sig = &many_sigs[e.series];
+            let Some(&(one_idx, one_v)) = right.get(sig) else {
+                continue;
+            };
+            let (l, r) = if swapped { (one_v, e.v) } else { (e.v, one_v) };
+            let (v, keep) = element_op(op, l, r);
+            let labels = result_labels
+                .entry((e.series, one_idx))
+                .or_insert_with(|| result_metric(&many[e.series].labels, &one[one_idx].labels, op, m))
+                .clone();
+            match m.card {
+                Card::OneToOne => {
+                    if matched.insert(sig, HashSet::new()).is_some() {
+                        return Err(Error::execution(
+                            "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
+                        ));
+                    }
+                }
+                _ => {
+                    if !matched.entry(sig).or_default().insert(labels.clone()) {
+                        return Err(Error::execution(
+                            "multiple matches for labels: grouping labels must ensure unique matches",
+                        ));
+                    }
+                }
+            }
+            // Matching errors are found even where a comparison drops the element.
+            let v = if return_bool {
+                bool_to_f64(keep)
+            } else if !keep {
+                continue;
+            } else {
+                v
+            };
+            // The name survives a filtering comparison unless the input was already marked.
+            out.push(&labels, return_bool || many[e.series].drop_name, t, v)?;
+        }
+    }
+    out.finish()
+}
+
+/// The labels of a result element: the "many" side's labels, without the
+/// name for arithmetic, reduced to the matching labels for one-to-one, with
+/// `group_x` labels copied from the "one" side.
+fn result_metric(many: &Labels, one: &Labels, op: TokenId, m: &Matching) -> Labels {
+    let mut builder: LabelsBuilder = many.to_builder();
+    if is_arithmetic(op) {
+        builder.remove(METRIC_NAME);
+    }
+    if m.card == Card::OneToOne {
+        if m.on {
+            for l in many.iter() {
+                if !m.names.iter().any(|n| n == l.name) {
+                    builder.remove(l.name);
+                }
+            }
+        } else {
+            for name in &m.names {
+                builder.remove(name);
+            }
+        }
+    }
+    for name in &m.include {
+        match one.get(name) {
+            Some(v) => builder.set(name, v),
+            None => builder.remove(name),
+        };
+    }
+    builder.build()
+}

@@ -1,0 +1,227 @@
+//! Selectors: reading series from the store, once per selector for the whole grid.
+//!
+//! An instant vector selector looks back from each step for the latest
+//! sample in the left-open window `(t - lookback, t]`; a stale marker there
+//! ends the series. A range vector selector (or a subquery) yields, for each
+//! step, the samples in `(t - range, t]`, stale markers left out. Offsets
+//! shift both windows back; `@` pins them to one time for every step.
+
+use promql_parser::label::{MatchOp as ParserMatchOp, Matchers};
+use promql_parser::parser::{Expr, MatrixSelector, SubqueryExpr, VectorSelector};
+use series::{Labels, METRIC_NAME, MatchOp, Matcher, Sample, SelectHints, is_stale_nan};
+
+use crate::eval::{Evaluator, Grid, StepSeries, Val, offset_ms};
+use crate::{Error, Result};
+
+/// A range vector's series for every step of a grid, with the window rule.
+#[derive(Debug)]
+pub(crate) struct RangeInput {
+    pub series: Vec<RangeSource>,
+    /// The window length in milliseconds.
+    pub range: i64,
+    offset: i64,
+    at: Option<i64>,
+}
+
+/// One series of a range vector: all samples any step's window needs.
+#[derive(Debug)]
+pub(crate) struct RangeSource {
+    pub labels: Labels,
+    pub drop_name: bool,
+    pub samples: Vec<Sample>,
+}
+
+impl RangeInput {
+    /// The window of the step at `ts`: samples with `start < t <= end`.
+    pub fn window(&self, ts: i64) -> (i64, i64) {
+        let end = self.at.unwrap_or(ts) - self.offset;
+        (end - self.range, end)
+    }
+}
+
+/// The store matchers of a selector, one list per `or` alternative.
+fn matcher_sets(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>> {
+    let convert = |list: &[promql_parser::label::Matcher]| -> Result<Vec<Matcher>> {
+        let mut out = Vec::with_capacity(list.len() + 1);
+        if let Some(name) = &vs.name {
+            out.push(Matcher::equal(METRIC_NAME, name));
+        }
+        for m in list {
+            let op = match m.op {
+                ParserMatchOp::Equal => MatchOp::Equal,
+                ParserMatchOp::NotEqual => MatchOp::NotEqual,
+                ParserMatchOp::Re(_) => MatchOp::Regex,
+                ParserMatchOp::NotRe(_) => MatchOp::NotRegex,
+            };
+            out.push(Matcher::new(op, &m.name, &m.value).map_err(|e| Error::bad_data(e.to_string()))?);
+        }
+        Ok(out)
+    };
+    let Matchers { matchers, or_matchers } = &vs.matchers;
+    if or_matchers.is_empty() {
+        Ok(vec![convert(matchers)?])
+    } else {
+        or_matchers.iter().map(|list| convert(list)).collect()
+    }
+}
+
+/// Selects the series of `vs` and decodes their samples in `[mint, maxt]`.
+fn load(ev: &mut Evaluator<'_>, vs: &VectorSelector, mint: i64, maxt: i64, hint_mint: i64) -> Result<Vec<RangeSource>> {
+    let sets = matcher_sets(vs)?;
+    let hints = SelectHints::range(hint_mint, maxt);
+    let mut out: Vec<RangeSource> = Vec::new();
+    let mut loaded = 0usize;
+    for matchers in &sets {
+        for series in ev.querier.select(&hints, matchers)? {
+            if sets.len() > 1 && out.iter().any(|s| s.labels == series.labels) {
+                continue;
+            }
+            let samples: Vec<Sample> = series.samples(mint, maxt).collect();
+            loaded += samples.len();
+            ev.check_samples(loaded)?;
+            if !samples.is_empty() {
+                out.push(RangeSource { labels: series.labels, drop_name: false, samples });
+            }
+        }
+        ev.check_deadline()?;
+    }
+    if sets.len() > 1 {
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+    }
+    Ok(out)
+}
+
+/// The reference times (after `@` and offset) of the grid's first and last steps.
+fn reference_span(ev: &Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> (i64, i64, Option<i64>, i64) {
+    let offset = offset_ms(vs.offset.as_ref());
+    let at = ev.at_time(vs.at.as_ref());
+    let (first, last) = match at {
+        Some(at) => (at - offset, at - offset),
+        None => (grid.start - offset, grid.end - offset),
+    };
+    (first, last, at, offset)
+}
+
+/// Evaluates an instant vector selector at every step.
+pub(crate) fn instant(ev: &mut Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> Result<Vec<StepSeries>> {
+    let lookback = ev.options.lookback_delta_ms();
+    let (first, last, at, offset) = reference_span(ev, vs, grid);
+    let sources = load(ev, vs, first - lookback + 1, last, first - lookback)?;
+    let mut out = Vec::with_capacity(sources.len());
+    for source in sources {
+        let points = lookback_points(&source.samples, grid, at, offset, lookback, |_, v| v);
+        if !points.is_empty() {
+            out.push(StepSeries { labels: source.labels, drop_name: false, points });
+        }
+    }
+    Ok(out)
+}
+
+/// `timestamp(selector)`: the time of the sample each step looks back to, in seconds.
+pub(crate) fn instant_timestamps(ev: &mut Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> Result<Vec<StepSeries>> {
+    let lookback = ev.options.lookback_delta_ms();
+    let (first, last, at, offset) = reference_span(ev, vs, grid);
+    let sources = load(ev, vs, first - lookback + 1, last, first - lookback)?;
+    let mut out = Vec::with_capacity(sources.len());
+    for source in sources {
+        let points = lookback_points(&source.samples, grid, at, offset, lookback, |t, _| t as f64 / 1000.0);
+        if !points.is_empty() {
+            out.push(StepSeries { labels: source.labels, drop_name: true, points });
+        }
+    }
+    Ok(out)
+}
+
+/// For each step, the latest sample in `(t - lookback, t]` unless it is a stale marker.
+fn lookback_points(
+    samples: &[Sample],
+    grid: Grid,
+    at: Option<i64>,
+    offset: i64,
+    lookback: i64,
+    value: impl Fn(i64, f64) -> f64,
+) -> Vec<Sample> {
+    let mut points = Vec::new();
+    let mut cursor = 0;
+    for ts in grid.times() {
+        let reference = at.unwrap_or(ts) - offset;
+        // Reference times never decrease along the grid, so the cursor only moves forward.
+        while cursor < samples.len() && samples[cursor].t <= reference {
+            cursor += 1;
+        }
+        if cursor == 0 {
+            continue;
+        }
+        let s = samples[cursor - 1];
+        if s.t > reference - lookback && !is_stale_nan(s.v) {
+            points.push(Sample { t: ts, v: value(s.t, s.v) });
+        }
+    }
+    points
+}
+
+/// The range vector of a matrix selector or subquery (parentheses allowed
+/// around it), with every sample any step of `grid` needs.
+pub(crate) fn range_input(ev: &mut Evaluator<'_>, expr: &Expr, grid: Grid) -> Result<RangeInput> {
+    match expr {
+        Expr::Paren(p) => range_input(ev, &p.expr, grid),
+        Expr::MatrixSelector(ms) => matrix(ev, ms, grid),
+        Expr::Subquery(sq) => subquery(ev, sq, grid),
+        _ => Err(Error::bad_data("expected a range vector")),
+    }
+}
+
+fn matrix(ev: &mut Evaluator<'_>, ms: &MatrixSelector, grid: Grid) -> Result<RangeInput> {
+    let range = ms.range.as_millis() as i64;
+    let (first, last, at, offset) = reference_span(ev, &ms.vs, grid);
+    let lookback = ev.options.lookback_delta_ms();
+    let mut series = load(ev, &ms.vs, first - range + 1, last, first - range - lookback)?;
+    for s in &mut series {
+        // Range vectors never contain stale markers.
+        s.samples.retain(|p| !is_stale_nan(p.v));
+    }
+    series.retain(|s| !s.samples.is_empty());
+    Ok(RangeInput { series, range, offset, at })
+}
+
+/// Evaluates a subquery's inner expression over its own grid, aligned to its
+/// step, covering every outer step's window (as Prometheus does).
+fn subquery(ev: &mut Evaluator<'_>, sq: &SubqueryExpr, grid: Grid) -> Result<RangeInput> {
+    let range = sq.range.as_millis() as i64;
+    let offset = offset_ms(sq.offset.as_ref());
+    let at = ev.at_time(sq.at.as_ref());
+    let step = match sq.step {
+        Some(step) if !step.is_zero() => step.as_millis() as i64,
+        _ => ev.options.subquery_step_ms(),
+    };
+    let (outer_start, outer_end) = match at {
+        Some(at) => (at, at),
+        None => (grid.start, grid.end),
+    };
+    let first_window_start = outer_start - offset - range;
+    // Go's integer division truncates toward zero; keep it for identical alignment.
+    let mut start = step * (first_window_start / step);
+    if start <= first_window_start {
+        start += step;
+    }
+    let end = outer_end - offset;
+    let inner = Grid { start, end, step };
+    let series = if end < start {
+        Vec::new()
+    } else {
+        match ev.eval(&sq.expr, inner)? {
+            Val::Vector(series) => series,
+            Val::Scalar(values) => vec![StepSeries {
+                labels: Labels::empty(),
+                drop_name: false,
+                points: inner.times().zip(values).map(|(t, v)| Sample { t, v }).collect(),
+            }],
+            _ => return Err(Error::bad_data("subquery is only allowed on instant vector")),
+        }
+    };
+    let series = series
+        .into_iter()
+        .map(|s| RangeSource { labels: s.labels, drop_name: s.drop_name, samples: s.points })
+        .collect();
+    Ok(RangeInput { series, range, offset, at })
+}

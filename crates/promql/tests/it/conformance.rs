@@ -1,0 +1,629 @@
+//! Runs Prometheus's PromQL test scripts (`testdata/conformance/*.test`) against the engine.
+//!
+//! The script language is described in `testdata/conformance/FORMAT.md`.
+//! Every eval is a case named `file:line`. The test fails only when a case
+//! that is not listed in `known_failures.txt` fails, so the list can only
+//! shrink; cases in the list that now pass are printed so they can be taken
+//! out. `UPDATE_KNOWN_FAILURES=1` rewrites the list from this run, and
+//! `CONFORMANCE_VERBOSE=1` prints why every failing case fails.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use promql::{Engine, EngineOptions, Value, WarningLevel};
+use series::{Labels, STALE_NAN, is_stale_nan};
+use testkit::MemStorage;
+
+fn conformance_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/conformance")
+}
+
+#[test]
+fn prometheus_test_scripts() {
+    let dir = conformance_dir();
+    let manifest = read_manifest(&dir.join("manifest.tsv"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("conformance folder exists")
+        .map(|entry| entry.expect("readable folder entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "test"))
+        .collect();
+    files.sort();
+
+    let mut failed: BTreeSet<String> = BTreeSet::new();
+    let mut reasons: BTreeMap<String, String> = BTreeMap::new();
+    let mut table = String::new();
+    let (mut all, mut all_passed, mut core, mut core_passed) = (0, 0, 0, 0);
+    writeln!(table, "{:<28} {:>13} {:>13}", "file", "passed/total", "core_float").expect("write to string");
+    for path in &files {
+        let name = path.file_name().expect("file name").to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).expect("readable test script");
+        let results = run_script(&name, &text);
+        let (mut passed, mut core_total, mut core_ok) = (0, 0, 0);
+        for (line, outcome) in &results {
+            let id = format!("{name}:{line}");
+            let is_core = manifest.get(&id).is_some_and(|tags| tags.split(',').any(|t| t == "core_float"));
+            if is_core {
+                core_total += 1;
+            }
+            match outcome {
+                Ok(()) => {
+                    passed += 1;
+                    if is_core {
+                        core_ok += 1;
+                    }
+                }
+                Err(reason) => {
+                    failed.insert(id.clone());
+                    reasons.insert(id, reason.clone());
+                }
+            }
+        }
+        writeln!(table, "{:<28} {:>6}/{:<6} {:>6}/{:<6}", name, passed, results.len(), core_ok, core_total)
+            .expect("write to string");
+        all += results.len();
+        all_passed += passed;
+        core += core_total;
+        core_passed += core_ok;
+    }
+    writeln!(table, "{:<28} {:>6}/{:<6} {:>6}/{:<6}", "total", all_passed, all, core_passed, core)
+        .expect("write to string");
+    println!("{table}");
+    if std::env::var_os("CONFORMANCE_VERBOSE").is_some() {
+        for id in sort_ids(&failed) {
+            println!("FAIL {id}: {}", reasons[&id]);
+        }
+    }
+
+    let known_path = dir.join("known_failures.txt");
+    if std::env::var_os("UPDATE_KNOWN_FAILURES").is_some() {
+        let mut text = String::from(
+            "# Conformance cases (file:line of the eval) known to fail; this list must only shrink.\n\
+             # Regenerate with UPDATE_KNOWN_FAILURES=1 cargo test -p promql --test it.\n",
+        );
+        for id in sort_ids(&failed) {
+            writeln!(text, "{id}").expect("write to string");
+        }
+        std::fs::write(&known_path, text).expect("write known_failures.txt");
+        return;
+    }
+    let known: BTreeSet<String> = std::fs::read_to_string(&known_path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    let now_passing: Vec<&String> = known.iter().filter(|id| !failed.contains(*id)).collect();
+    if !now_passing.is_empty() {
+        println!("{} known failures now pass; remove them from known_failures.txt:", now_passing.len());
+        for id in now_passing {
+            println!("  {id}");
+        }
+    }
+    let regressions: Vec<String> = sort_ids(&failed).into_iter().filter(|id| !known.contains(id)).collect();
+    if !regressions.is_empty() {
+        let mut message = format!("{} conformance cases regressed:\n", regressions.len());
+        for id in &regressions {
+            writeln!(message, "  {id}: {}", reasons[id]).expect("write to string");
+        }
+        panic!("{message}");
+    }
+}
+
+/// Ids in file order, then line order.
+fn sort_ids(ids: &BTreeSet<String>) -> Vec<String> {
+    let mut sorted: Vec<String> = ids.iter().cloned().collect();
+    sorted.sort_by_key(|id| {
+        let (file, line) = id.rsplit_once(':').expect("id is file:line");
+        (file.to_owned(), line.parse::<usize>().unwrap_or(0))
+    });
+    sorted
+}
+
+/// `file:line` to tags, from the manifest.
+fn read_manifest(path: &Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path).expect("manifest.tsv is readable");
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut cols = line.split('\t');
+            let (file, line, _kind, tags) = (cols.next()?, cols.next()?, cols.next()?, cols.next()?);
+            Some((format!("{file}:{line}"), tags.to_owned()))
+        })
+        .collect()
+}
+
+/// Runs one script; returns each eval's line and outcome.
+fn run_script(name: &str, text: &str) -> Vec<(usize, Result<(), String>)> {
+    let lines: Vec<&str> = text.split('\n').map(str::trim).collect();
+    let mut storage = MemStorage::new();
+    let engine = Engine::new(EngineOptions::default());
+    let mut results = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if line.is_empty() || line.starts_with('#') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        if line == "clear" {
+            storage = MemStorage::new();
+            continue;
+        }
+        while i < lines.len() && !lines[i].is_empty() && !lines[i].starts_with('#') {
+            i += 1;
+        }
+        let body = &lines[start + 1..i];
+        let command = line.split_whitespace().next().unwrap_or("");
+        if command.starts_with("load") {
+            if let Err(e) = load(&storage, line, body) {
+                panic!("{name}:{}: bad load block: {e}", start + 1);
+            }
+        } else if command.starts_with("eval") {
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eval(&engine, &storage, line, body)))
+                    .unwrap_or_else(|_| Err("panicked".to_owned()));
+            results.push((start + 1, outcome));
+        } else {
+            panic!("{name}:{}: unknown command {command:?}", start + 1);
+        }
+    }
+    results
+}
+
+fn load(storage: &MemStorage, header: &str, body: &[&str]) -> Result<(), String> {
+    let interval = header.split_whitespace().nth(1).ok_or("load needs an interval")?;
+    let interval = parse_duration(interval)?;
+    let mut block: Vec<(Labels, Vec<(i64, f64)>)> = Vec::new();
+    for line in body {
+        let (labels, rest) = parse_series(line)?;
+        // Start timestamps and native histograms cannot be stored: leave such
+        // series out, and the evals that need them fail.
+        let start_timestamps = labels.get("__name__").is_some_and(|n| n.ends_with("@st"));
+        if start_timestamps || rest.starts_with("@st") || rest.contains("{{") {
+            continue;
+        }
+        let values = parse_values(rest)?;
+        let samples: Vec<(i64, f64)> =
+            values.into_iter().enumerate().filter_map(|(k, v)| v.map(|v| (k as i64 * interval, v))).collect();
+        block.retain(|(l, _)| *l != labels);
+        block.push((labels, samples));
+    }
+    for (labels, samples) in block {
+        if !samples.is_empty() {
+            storage.add(labels, &samples);
+        }
+    }
+    Ok(())
+}
+
+/// What an eval block expects.
+#[derive(Debug, Default)]
+struct Expectation {
+    fail: bool,
+    fail_message: Option<String>,
+    fail_regex: Option<String>,
+    warn: Option<bool>,
+    info: Option<bool>,
+    ordered: bool,
+    string: Option<String>,
+    scalar: Option<f64>,
+    /// For `expect range vector from A to B step S`.
+    range_vector: Option<(i64, i64, i64)>,
+    series: Vec<(Labels, Vec<Option<f64>>)>,
+}
+
+fn eval(engine: &Engine, storage: &MemStorage, header: &str, body: &[&str]) -> Result<(), String> {
+    let mut words = header.splitn(2, ' ');
+    let command = words.next().unwrap_or("");
+    let rest = words.next().unwrap_or("").trim();
+    let mut expect = Expectation::default();
+    match command {
+        "eval_fail" => expect.fail = true,
+        "eval_warn" => expect.warn = Some(true),
+        "eval_info" => expect.info = Some(true),
+        "eval_ordered" => expect.ordered = true,
+        _ => {}
+    }
+    enum Kind {
+        Instant(i64),
+        Range(i64, i64, i64),
+    }
+    let (kind, query) = if let Some(rest) = rest.strip_prefix("instant at ") {
+        let (at, query) = rest.split_once(' ').ok_or("instant eval without query")?;
+        (Kind::Instant(parse_duration(at)?), query.trim())
+    } else if let Some(rest) = rest.strip_prefix("range from ") {
+        let parts: Vec<&str> = rest.splitn(6, ' ').collect();
+        if parts.len() < 6 || parts[1] != "to" || parts[3] != "step" {
+            return Err(format!("bad range eval header {header:?}"));
+        }
+        let (start, end, step) = (parse_duration(parts[0])?, parse_duration(parts[2])?, parse_duration(parts[4])?);
+        (Kind::Range(start, end, step), parts[5].trim())
+    } else {
+        return Err(format!("bad eval header {header:?}"));
+    };
+    for line in body {
+        if let Some(rest) = line.strip_prefix("expect ") {
+            let rest = rest.trim();
+            if let Some(m) = rest.strip_prefix("fail") {
+                expect.fail = true;
+                let m = m.trim();
+                if let Some(msg) = m.strip_prefix("msg:") {
+                    expect.fail_message = Some(msg.trim().to_owned());
+                } else if let Some(re) = m.strip_prefix("regex:") {
+                    expect.fail_regex = Some(re.trim().to_owned());
+                }
+            } else if rest.starts_with("no_warn") {
+                expect.warn = Some(false);
+            } else if rest.starts_with("no_info") {
+                expect.info = Some(false);
+            } else if rest.starts_with("warn") {
+                expect.warn = Some(true);
+            } else if rest.starts_with("info") {
+                expect.info = Some(true);
+            } else if rest.starts_with("ordered") {
+                expect.ordered = true;
+            } else if let Some(s) = rest.strip_prefix("string") {
+                expect.string = Some(unquote(s.trim())?);
+            } else if let Some(r) = rest.strip_prefix("range vector from ") {
+                let parts: Vec<&str> = r.split_whitespace().collect();
+                if parts.len() != 5 || parts[1] != "to" || parts[3] != "step" {
+                    return Err(format!("bad expect range vector line {line:?}"));
+                }
+                expect.range_vector =
+                    Some((parse_duration(parts[0])?, parse_duration(parts[2])?, parse_duration(parts[4])?));
+            } else {
+                return Err(format!("unknown expectation {line:?}"));
+            }
+        } else if let Some(msg) = line.strip_prefix("expected_fail_message") {
+            expect.fail = true;
+            expect.fail_message = Some(msg.trim().to_owned());
+        } else if let Some(re) = line.strip_prefix("expected_fail_regexp") {
+            expect.fail = true;
+            expect.fail_regex = Some(re.trim().to_owned());
+        } else if let Some(v) = parse_number(line) {
+            expect.scalar = Some(v);
+        } else {
+            let (labels, values) = parse_series(line)?;
+            if values.contains("{{") {
+                return Err("native histogram expected".to_owned());
+            }
+            expect.series.push((labels, parse_values(values)?));
+        }
+    }
+
+    let result = match kind {
+        Kind::Instant(t) => {
+            let t = expect.range_vector.map_or(t, |(_, end, _)| end);
+            engine.instant_query(storage, query, t)
+        }
+        Kind::Range(start, end, step) => engine.range_query(storage, query, start, end, step),
+    };
+    let (value, warnings) = match result {
+        Err(e) if expect.fail => {
+            let message = e.to_string();
+            if let Some(expected) = &expect.fail_message
+                && &message != expected
+            {
+                return Err(format!("error {message:?}, expected {expected:?}"));
+            }
+            if let Some(re) = &expect.fail_regex {
+                let re = regex::Regex::new(re).map_err(|e| e.to_string())?;
+                if !re.is_match(&message) {
+                    return Err(format!("error {message:?} does not match {re}"));
+                }
+            }
+            return Ok(());
+        }
+        Err(e) => return Err(format!("unexpected error: {e}")),
+        Ok(_) if expect.fail => return Err("expected an error".to_owned()),
+        Ok(ok) => ok,
+    };
+    let has = |level| warnings.iter().any(|w| w.level == level);
+    if let Some(warn) = expect.warn
+        && has(WarningLevel::Warning) != warn
+    {
+        return Err(format!("warnings {warnings:?}, expected some: {warn}"));
+    }
+    if let Some(info) = expect.info
+        && has(WarningLevel::Info) != info
+    {
+        return Err(format!("infos {warnings:?}, expected some: {info}"));
+    }
+    match (kind, value) {
+        (_, Value::String { value, .. }) => match expect.string {
+            Some(expected) if expected == value => Ok(()),
+            _ => Err(format!("got string {value:?}")),
+        },
+        (_, Value::Scalar(s)) => match expect.scalar {
+            Some(expected) if almost_equal(expected, s.v) => Ok(()),
+            _ => Err(format!("got scalar {}, expected {:?}", s.v, expect.scalar)),
+        },
+        (Kind::Instant(_), Value::Vector(vector)) => {
+            if expect.scalar.is_some() {
+                return Err("expected a scalar, got a vector".to_owned());
+            }
+            let got: Vec<(Labels, Vec<Option<f64>>)> =
+                vector.into_iter().map(|s| (s.labels, vec![Some(s.v)])).collect();
+            compare_series(&expect.series, &got, expect.ordered)
+        }
+        (Kind::Instant(_), Value::Matrix(matrix)) => {
+            let (start, end, step) = expect.range_vector.ok_or("got a range vector, expected none")?;
+            let got = matrix
+                .into_iter()
+                .map(|s| on_grid(&s.samples, start, end, step).map(|values| (s.labels, values)))
+                .collect::<Result<Vec<_>, String>>()?;
+            compare_series(&expect.series, &got, false)
+        }
+        (Kind::Range(start, end, step), Value::Matrix(matrix)) => {
+            let got = matrix
+                .into_iter()
+                .map(|s| on_grid(&s.samples, start, end, step).map(|values| (s.labels, values)))
+                .collect::<Result<Vec<_>, String>>()?;
+            compare_series(&expect.series, &got, false)
+        }
+        (Kind::Range(..), other) => Err(format!("range query returned {other:?}")),
+    }
+}
+
+/// A series' samples as one optional value per grid position.
+fn on_grid(samples: &[series::Sample], start: i64, end: i64, step: i64) -> Result<Vec<Option<f64>>, String> {
+    let n = ((end - start) / step + 1) as usize;
+    let mut values = vec![None; n];
+    for s in samples {
+        if s.t < start || s.t > end || (s.t - start) % step != 0 {
+            return Err(format!("sample at {} is off the grid", s.t));
+        }
+        values[((s.t - start) / step) as usize] = Some(s.v);
+    }
+    Ok(values)
+}
+
+fn compare_series(
+    expected: &[(Labels, Vec<Option<f64>>)],
+    got: &[(Labels, Vec<Option<f64>>)],
+    ordered: bool,
+) -> Result<(), String> {
+    let trim = |values: &[Option<f64>]| {
+        let mut v = values.to_vec();
+        while v.last().is_some_and(Option::is_none) {
+            v.pop();
+        }
+        v
+    };
+    let expected: Vec<(&Labels, Vec<Option<f64>>)> =
+        expected.iter().map(|(l, v)| (l, trim(v))).filter(|(_, v)| !v.is_empty()).collect();
+    let got: Vec<(&Labels, Vec<Option<f64>>)> =
+        got.iter().map(|(l, v)| (l, trim(v))).filter(|(_, v)| !v.is_empty()).collect();
+    if expected.len() != got.len() {
+        return Err(format!("got {} series, expected {}: {:?}", got.len(), expected.len(), summary(&got)));
+    }
+    for (i, (labels, values)) in expected.iter().enumerate() {
+        let found =
+            if ordered { got.get(i).filter(|(l, _)| l == labels) } else { got.iter().find(|(l, _)| l == labels) };
+        let Some((_, got_values)) = found else {
+            return Err(format!("missing series {labels} (got {:?})", summary(&got)));
+        };
+        let equal = values.len() == got_values.len()
+            && values.iter().zip(got_values).all(|(e, g)| match (e, g) {
+                (Some(e), Some(g)) => almost_equal(*e, *g),
+                (None, None) => true,
+                _ => false,
+            });
+        if !equal {
+            return Err(format!("series {labels}: got {got_values:?}, expected {values:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn summary(series: &[(&Labels, Vec<Option<f64>>)]) -> Vec<String> {
+    series.iter().take(5).map(|(l, v)| format!("{l} {v:?}")).collect()
+}
+
+/// Prometheus's test tolerance (`almost.Equal` with epsilon 1e-6).
+fn almost_equal(a: f64, b: f64) -> bool {
+    if is_stale_nan(a) || is_stale_nan(b) {
+        return is_stale_nan(a) && is_stale_nan(b);
+    }
+    if a.is_nan() && b.is_nan() {
+        return true;
+    }
+    if a == b {
+        return true;
+    }
+    let abs_sum = a.abs() + b.abs();
+    let diff = (a - b).abs();
+    if a == 0.0 || b == 0.0 || abs_sum < f64::MIN_POSITIVE {
+        return diff < 1e-6 * f64::MIN_POSITIVE;
+    }
+    diff / abs_sum.min(f64::MAX) < 1e-6
+}
+
+/// A Prometheus duration (`1h30m`, `0`, `-5m`) in milliseconds.
+fn parse_duration(s: &str) -> Result<i64, String> {
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    if s == "0" {
+        return Ok(0);
+    }
+    let mut total = 0i64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| format!("bad duration {s:?}"))?;
+        let n: i64 = rest[..digits].parse().map_err(|_| format!("bad duration {s:?}"))?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 7 * 86_400_000,
+            "y" => 365 * 86_400_000,
+            other => return Err(format!("bad duration unit {other:?} in {s:?}")),
+        };
+        total += n * unit;
+        rest = &rest[unit_len..];
+    }
+    Ok(if negative { -total } else { total })
+}
+
+/// A sample value: decimal, hex, `Inf`, `NaN`, with sign.
+fn parse_number(s: &str) -> Option<f64> {
+    let lower = s.to_ascii_lowercase();
+    let (negative, body) = match lower.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, lower.strip_prefix('+').unwrap_or(&lower)),
+    };
+    let v = match body {
+        "inf" => f64::INFINITY,
+        "nan" => f64::NAN,
+        _ if body.starts_with("0x") => i64::from_str_radix(&body[2..], 16).ok()? as f64,
+        _ if body.starts_with(|c: char| c.is_ascii_digit() || c == '.') && !body.contains("inf") => {
+            body.parse().ok()?
+        }
+        _ => return None,
+    };
+    Some(if negative { -v } else { v })
+}
+
+/// Expands a series' value items; `None` is a position without a sample.
+fn parse_values(s: &str) -> Result<Vec<Option<f64>>, String> {
+    let mut out = Vec::new();
+    for item in s.split_whitespace() {
+        if item == "_" {
+            out.push(None);
+            continue;
+        }
+        if item == "stale" {
+            out.push(Some(STALE_NAN));
+            continue;
+        }
+        if item.starts_with("{{") {
+            return Err("native histogram samples are not supported".to_owned());
+        }
+        // `0x59` is 0 repeated, not hex: repetition wins.
+        let repetition = item.rsplit_once('x').and_then(|(head, times)| Some((head, times.parse::<usize>().ok()?)));
+        let Some((head, times)) = repetition else {
+            out.push(Some(parse_number(item).ok_or_else(|| format!("bad value {item:?}"))?));
+            continue;
+        };
+        if head == "_" {
+            out.extend(std::iter::repeat_n(None, times));
+            continue;
+        }
+        if let Some(v) = parse_number(head) {
+            out.extend(std::iter::repeat_n(Some(v), times + 1));
+            continue;
+        }
+        let mut parsed = None;
+        for (i, c) in head.char_indices().skip(1) {
+            if (c == '+' || c == '-')
+                && !head[..i].ends_with(['e', 'E'])
+                && let (Some(a), Some(b)) = (parse_number(&head[..i]), parse_number(&head[i + 1..]))
+            {
+                parsed = Some((a, if c == '-' { -b } else { b }));
+                break;
+            }
+        }
+        let (mut v, step) = parsed.ok_or_else(|| format!("bad value {item:?}"))?;
+        for _ in 0..=times {
+            out.push(Some(v));
+            v += step;
+        }
+    }
+    Ok(out)
+}
+
+/// Splits `metric{l="v"} rest` into labels and the rest.
+fn parse_series(line: &str) -> Result<(Labels, &str), String> {
+    let line = line.trim();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let name_end = line.find(|c: char| c == '{' || c.is_whitespace()).unwrap_or(line.len());
+    let name = &line[..name_end];
+    if !name.is_empty() {
+        pairs.push(("__name__".to_owned(), name.to_owned()));
+    }
+    let mut rest = &line[name_end..];
+    if let Some(inner) = rest.strip_prefix('{') {
+        let mut s = inner.trim_start();
+        loop {
+            s = s.trim_start();
+            if let Some(after) = s.strip_prefix('}') {
+                rest = after;
+                break;
+            }
+            let (label, after) = if s.starts_with(['"', '\'', '`']) {
+                let (quoted, after) = take_quoted(s)?;
+                (quoted, after)
+            } else {
+                let end = s.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(s.len());
+                (s[..end].to_owned(), &s[end..])
+            };
+            let after = after.trim_start();
+            if let Some(after) = after.strip_prefix('=') {
+                let (value, after) = take_quoted(after.trim_start())?;
+                pairs.push((label, value));
+                s = after;
+            } else {
+                // A quoted string alone is the metric name.
+                pairs.push(("__name__".to_owned(), label));
+                s = after;
+            }
+            s = s.trim_start();
+            s = s.strip_prefix(',').unwrap_or(s);
+        }
+    }
+    Ok((Labels::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))), rest.trim()))
+}
+
+/// Reads a quoted PromQL string from the start of `s`; returns it and what follows.
+fn take_quoted(s: &str) -> Result<(String, &str), String> {
+    let quote = s.chars().next().ok_or("expected a string")?;
+    let mut out = String::new();
+    let mut chars = s.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        if c == quote {
+            return Ok((out, &s[i + 1..]));
+        }
+        if c == '\\' && quote != '`' {
+            let (_, e) = chars.next().ok_or("unterminated escape")?;
+            match e {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                '\\' => out.push('\\'),
+                '"' => out.push('"'),
+                '\'' => out.push('\''),
+                'x' => {
+                    let hex: String = (0..2).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
+                    let byte = u8::from_str_radix(&hex, 16).map_err(|e| e.to_string())?;
+                    out.push(char::from(byte));
+                }
+                'u' => {
+                    let hex: String = (0..4).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
+                    let code = u32::from_str_radix(&hex, 16).map_err(|e| e.to_string())?;
+                    out.push(char::from_u32(code).ok_or("bad \\u escape")?);
+                }
+                other => {
+                    out.push('\\');
+                    out.push(other);
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Err(format!("unterminated string in {s:?}"))
+}
+
+fn unquote(s: &str) -> Result<String, String> {
+    take_quoted(s).map(|(v, _)| v)
+}
