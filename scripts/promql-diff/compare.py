@@ -23,6 +23,7 @@ import concurrent.futures
 import json
 import math
 import os
+import re
 import sys
 import urllib.error
 import urllib.parse
@@ -174,6 +175,57 @@ def outermost_call(query):
     return None
 
 
+_TOPK_PREFIX = re.compile(r"^\s*(topk|bottomk)\s*(?:(by|without)\s*\(([^)]*)\))?\s*\(", re.S)
+_GROUPING_SUFFIX = re.compile(r"\)\s*(by|without)\s*\(([^)]*)\)\s*$", re.S)
+
+
+def topk_grouping(query):
+    """For a query that is one topk/bottomk, its grouping as (by|without|None, labels), else None."""
+    prefix = _TOPK_PREFIX.match(query)
+    if not prefix:
+        return None
+    if prefix.group(2):
+        kind, names = prefix.group(2), prefix.group(3)
+    else:
+        suffix = _GROUPING_SUFFIX.search(query)
+        if suffix:
+            kind, names = suffix.group(1), suffix.group(2)
+        elif outermost_call(query) in ("topk", "bottomk"):
+            kind, names = None, ""
+        else:
+            return None
+    return kind, [name.strip() for name in names.split(",") if name.strip()]
+
+
+def same_up_to_ties(reference, candidate, grouping, rel_tol, abs_tol):
+    """True when two topk/bottomk answers pick the same values in every group at every
+    timestamp, and so differ at most in which of several equal series they chose."""
+    kind, names = grouping
+
+    def group_key(metric):
+        if kind == "by":
+            return tuple((name, metric.get(name, "")) for name in names)
+        if kind == "without":
+            return tuple(sorted((k, v) for k, v in metric.items()
+                                if k not in names and k != "__name__"))
+        return ()
+
+    def picks(envelope):
+        out = collections.defaultdict(list)
+        for item in envelope["data"]["result"]:
+            points = [item["value"]] if "value" in item else item.get("values", [])
+            for t, v in points:
+                out[(group_key(item["metric"]), ms(t))].append(parse_value(v))
+        return {key: sorted(values, key=lambda x: (math.isnan(x), x))
+                for key, values in out.items()}
+
+    ref, cand = picks(reference), picks(candidate)
+    return ref.keys() == cand.keys() and all(
+        len(ref[k]) == len(cand[k])
+        and all(same_value(a, b, rel_tol, abs_tol) for a, b in zip(ref[k], cand[k]))
+        for k in ref)
+
+
 class Diff:
     """What differs between two answers: a kind and a few lines of detail."""
 
@@ -181,8 +233,23 @@ class Diff:
         self.kind, self.lines = kind, lines
 
 
-def compare(reference, candidate, ordered, rel_tol, abs_tol):
-    """Returns None when the answers match, else a Diff."""
+def compare(reference, candidate, ordered, rel_tol, abs_tol, grouping=None):
+    """Returns None when the answers match, else a Diff.
+
+    grouping, for a topk/bottomk query (see topk_grouping), makes the answers
+    match also when they chose different series among equal values: Prometheus
+    breaks such ties by the order its heap happens to see the series in.
+    """
+    diff = compare_strict(reference, candidate, ordered, rel_tol, abs_tol)
+    if (diff is not None and grouping is not None and diff.kind in ("series_set", "timestamps")
+            and reference["data"]["resultType"] in ("vector", "matrix")
+            and same_up_to_ties(reference, candidate, grouping, rel_tol, abs_tol)):
+        return None
+    return diff
+
+
+def compare_strict(reference, candidate, ordered, rel_tol, abs_tol):
+    """compare() without the allowance for topk/bottomk ties."""
     ref_ok = reference.get("status") == "success"
     cand_ok = candidate.get("status") == "success"
     if not ref_ok or not cand_ok:
@@ -319,8 +386,11 @@ def main():
         reference = ask(args.reference, endpoint, params, args.timeout)
         candidate = ask(args.candidate, endpoint, params, args.timeout)
         ordered = endpoint == "query" and outermost_call(query) in ("sort", "sort_desc")
-        diff = compare(reference, candidate, ordered, args.rel_tol, args.abs_tol)
-        return query_id, query, mode, reference, candidate, diff
+        grouping = topk_grouping(query)
+        diff = compare(reference, candidate, ordered, args.rel_tol, args.abs_tol, grouping)
+        tie = diff is None and grouping is not None and compare_strict(
+            reference, candidate, ordered, args.rel_tol, args.abs_tol) is not None
+        return query_id, query, mode, reference, candidate, diff, tie
 
     tasks = [(q, m) for q in queries for m in plan]
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
@@ -335,9 +405,11 @@ def main():
     per_kind = collections.Counter()
     by_query = collections.OrderedDict()
     ref_errors = 0
-    for query_id, query, mode, reference, candidate, diff in results:
+    n_ties = 0
+    for query_id, query, mode, reference, candidate, diff, tie in results:
         counter = per_mode[mode]
         counter["answers"] += 1
+        n_ties += tie
         ref_errors += reference.get("status") != "success"
         if answers_out:
             answers_out.write(json.dumps({"id": query_id, "mode": mode, "query": query,
@@ -369,35 +441,42 @@ def main():
     pct = 100 * n_match / n_answers if n_answers else 100
     emit(f"{'total':<24}{n_answers:>9}{n_match:>9}{total_differ:>9}{total_known:>9}"
          f"{pct:>9.2f}%")
+    if n_ties:
+        emit(f"{n_ties} of the matching answers (topk/bottomk) match only up to ties "
+             "between equal values")
     n_bad_queries = sum(1 for (qid, _) in by_query if qid not in known)
     emit(f"queries with an unlisted difference: {n_bad_queries} of {len(queries)}; "
-         f"listed in {os.path.basename(args.known)}: "
+         f"with a difference listed as known: "
          f"{sum(1 for (qid, _) in by_query if qid in known)}")
     if per_kind:
         emit("")
         emit("differences by kind: " + ", ".join(f"{k} {n}" for k, n in per_kind.most_common()))
 
+    # Unlisted differences first: they are what fails the run.
     details = []
-    for (query_id, query), diffs in by_query.items():
-        tag = f"  [known: {known[query_id]}]" if query_id in known else ""
-        details.append(f"--- {query_id}{tag}")
-        details.append(f"    {query}")
-        for mode, diff in diffs:
-            details.append(f"    {mode}: {diff.kind}")
-            details.extend(f"        {line}" for line in diff.lines)
-    stale = sorted(qid for qid in known if qid not in {q for q, _ in by_query})
+    for heading, listed in (("DIFFERENCES", False), ("KNOWN DIFFERENCES", True)):
+        section = [(key, diffs) for key, diffs in by_query.items() if (key[0] in known) == listed]
+        if not section:
+            continue
+        details += ["", heading, ""]
+        for (query_id, query), diffs in section:
+            tag = f"  [known: {known[query_id]}]" if listed else ""
+            details.append(f"--- {query_id}{tag}")
+            details.append(f"    {query}")
+            for mode, diff in diffs:
+                details.append(f"    {mode}: {diff.kind}")
+                details.extend(f"        {line}" for line in diff.lines)
+    ran = {query_id for query_id, _ in queries}
+    stale = sorted(qid for qid in known if qid in ran and qid not in {q for q, _ in by_query})
     if stale:
         details.append("")
         details.append("listed as known but matching now (remove from the list): "
                        + ", ".join(stale))
 
-    print("\n".join(report))
-    if details:
-        print("\nDIFFERENCES\n")
-        print("\n".join(details))
+    print("\n".join(report + details))
     if args.out:
         with open(os.path.join(args.out, "differences.txt"), "w") as out:
-            out.write("\n".join(report) + "\n\n" + "\n".join(details) + "\n")
+            out.write("\n".join(report + details) + "\n")
     sys.exit(1 if n_bad_queries else 0)
 
 
