@@ -41,13 +41,13 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, agg: &AggregateExpr, grid: Grid) -> R
         _ => None,
     };
     let input = ev.eval_vector(&agg.expr, grid)?;
-    let steps = by_step(&input, grid);
     match op {
         T_TOPK | T_BOTTOMK | T_LIMITK | T_LIMIT_RATIO => {
             let param = param.ok_or_else(|| Error::bad_data("aggregation needs a parameter"))?;
+            let steps = by_step(&input, grid);
             Ok(Val::Vector(select_k(ev, op, &input, &steps, &grouping, &param, grid)?))
         }
-        _ => Ok(Val::Vector(aggregate(ev, op, &input, &steps, &grouping, param.as_deref(), grid)?)),
+        _ => Ok(Val::Vector(aggregate(ev, op, &input, &grouping, param.as_deref(), grid)?)),
     }
 }
 
@@ -89,22 +89,91 @@ impl Grouping {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-struct Group {
+/// One group's running aggregate at one step (the quantile's values aside).
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
     seen: bool,
+    incremental_mean: bool,
     value: f64,
     mean: f64,
     kahan: f64,
     count: f64,
-    incremental_mean: bool,
-    values: Vec<f64>,
 }
+
+impl Cell {
+    /// The state after the group's first value at a step.
+    fn first(op: TokenId, f: f64) -> Cell {
+        let mut c = Cell { seen: true, incremental_mean: false, value: f, mean: f, kahan: 0.0, count: 1.0 };
+        match op {
+            T_STDVAR | T_STDDEV => c.value = if f.is_nan() || f.is_infinite() { f64::NAN } else { 0.0 },
+            T_GROUP => c.value = 1.0,
+            _ => {}
+        }
+        c
+    }
+
+    /// Adds a later value of the step, in input order, as Prometheus does.
+    fn add(&mut self, op: TokenId, f: f64) {
+        match op {
+            T_SUM => (self.value, self.kahan) = kahan_inc(f, self.value, self.kahan),
+            T_AVG => {
+                self.count += 1.0;
+                if !self.incremental_mean {
+                    let (sum, c) = kahan_inc(f, self.value, self.kahan);
+                    if !sum.is_infinite() {
+                        (self.value, self.kahan) = (sum, c);
+                        return;
+                    }
+                    self.incremental_mean = true;
+                    self.mean = self.value / (self.count - 1.0);
+                    self.kahan /= self.count - 1.0;
+                }
+                if self.mean.is_infinite() {
+                    if f.is_infinite() && (self.mean > 0.0) == (f > 0.0) {
+                        return;
+                    }
+                    if !f.is_infinite() && !f.is_nan() {
+                        return;
+                    }
+                }
+                let current = self.mean + self.kahan;
+                (self.mean, self.kahan) = kahan_inc(f / self.count - current / self.count, self.mean, self.kahan);
+            }
+            T_MAX if self.value < f || self.value.is_nan() => self.value = f,
+            T_MIN if self.value > f || self.value.is_nan() => self.value = f,
+            T_COUNT | T_QUANTILE => self.count += 1.0,
+            T_STDVAR | T_STDDEV => {
+                self.count += 1.0;
+                let delta = f - self.mean;
+                self.mean += delta / self.count;
+                self.value += delta * (f - self.mean);
+            }
+            _ => {}
+        }
+    }
+
+    /// The aggregate's value (for all but the quantile).
+    fn result(&self, op: TokenId) -> f64 {
+        match op {
+            T_AVG if self.incremental_mean => self.mean + self.kahan,
+            T_AVG => (self.value + self.kahan) / self.count,
+            T_COUNT => self.count,
+            T_STDVAR => self.value / self.count,
+            T_STDDEV => (self.value / self.count).sqrt(),
+            T_SUM => self.value + self.kahan,
+            _ => self.value,
+        }
+    }
+}
+
+/// The most group × step cells the series-by-series aggregation holds at
+/// once, unless the input has more points than that.
+const MAX_CELLS: usize = 1 << 20;
 
 fn aggregate(
     ev: &mut Evaluator<'_>,
     op: TokenId,
     input: &[StepSeries],
-    steps: &[Vec<Elem>],
     grouping: &Grouping,
     param: Option<&[f64]>,
     grid: Grid,
@@ -119,7 +188,37 @@ fn aggregate(
         .zip(drop_name)
         .map(|(labels, drop_name)| StepSeries { labels, drop_name, points: Vec::new() })
         .collect();
-    let mut groups: Vec<Group> = vec![Group::default(); out.len()];
+    let n = grid.len();
+    let points: usize = input.iter().map(|s| s.points.len()).sum();
+    if op != T_QUANTILE && out.len().saturating_mul(n) <= MAX_CELLS.max(points) {
+        // Series by series into a group × step table: each cell still sees
+        // its values in input order, so the result is the same as step by step.
+        let mut cells = vec![Cell::default(); out.len() * n];
+        for (series, &g) in input.iter().zip(&group_of) {
+            let row = &mut cells[g * n..(g + 1) * n];
+            for p in &series.points {
+                let cell = &mut row[grid.index(p.t)];
+                if cell.seen {
+                    cell.add(op, p.v);
+                } else {
+                    *cell = Cell::first(op, p.v);
+                }
+            }
+        }
+        for (series, row) in out.iter_mut().zip(cells.chunks_exact(n.max(1))) {
+            series.points = row
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.seen)
+                .map(|(i, c)| series::Sample { t: grid.ts(i), v: c.result(op) })
+                .collect();
+        }
+        out.retain(|s| !s.points.is_empty());
+        return Ok(out);
+    }
+    let steps = by_step(input, grid);
+    let mut groups: Vec<Cell> = vec![Cell::default(); out.len()];
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); if op == T_QUANTILE { out.len() } else { 0 }];
     for (i, step) in steps.iter().enumerate() {
         let q = param.map_or(f64::NAN, |p| p[i]);
         if op == T_QUANTILE && !(0.0..=1.0).contains(&q) {
@@ -132,79 +231,26 @@ fn aggregate(
             g.seen = false;
         }
         for e in step {
-            let g = &mut groups[group_of[e.series]];
-            let f = e.v;
-            if !g.seen {
-                *g = Group {
-                    seen: true,
-                    value: f,
-                    mean: f,
-                    kahan: 0.0,
-                    count: 1.0,
-                    incremental_mean: false,
-                    values: Vec::new(),
-                };
-                match op {
-                    T_STDVAR | T_STDDEV => g.value = if f.is_nan() || f.is_infinite() { f64::NAN } else { 0.0 },
-                    T_QUANTILE => g.values.push(f),
-                    T_GROUP => g.value = 1.0,
-                    _ => {}
+            let idx = group_of[e.series];
+            let g = &mut groups[idx];
+            if g.seen {
+                g.add(op, e.v);
+            } else {
+                *g = Cell::first(op, e.v);
+                if op == T_QUANTILE {
+                    values[idx].clear();
                 }
-                continue;
             }
-            match op {
-                T_SUM => (g.value, g.kahan) = kahan_inc(f, g.value, g.kahan),
-                T_AVG => {
-                    g.count += 1.0;
-                    if !g.incremental_mean {
-                        let (sum, c) = kahan_inc(f, g.value, g.kahan);
-                        if !sum.is_infinite() {
-                            (g.value, g.kahan) = (sum, c);
-                            continue;
-                        }
-                        g.incremental_mean = true;
-                        g.mean = g.value / (g.count - 1.0);
-                        g.kahan /= g.count - 1.0;
-                    }
-                    if g.mean.is_infinite() {
-                        if f.is_infinite() && (g.mean > 0.0) == (f > 0.0) {
-                            continue;
-                        }
-                        if !f.is_infinite() && !f.is_nan() {
-                            continue;
-                        }
-                    }
-                    let current = g.mean + g.kahan;
-                    (g.mean, g.kahan) = kahan_inc(f / g.count - current / g.count, g.mean, g.kahan);
-                }
-                T_MAX if g.value < f || g.value.is_nan() => g.value = f,
-                T_MIN if g.value > f || g.value.is_nan() => g.value = f,
-                T_COUNT => g.count += 1.0,
-                T_STDVAR | T_STDDEV => {
-                    g.count += 1.0;
-                    let delta = f - g.mean;
-                    g.mean += delta / g.count;
-                    g.value += delta * (f - g.mean);
-                }
-                T_QUANTILE => g.values.push(f),
-                _ => {}
+            if op == T_QUANTILE {
+                values[idx].push(e.v);
             }
         }
         let t = grid.ts(i);
-        for (idx, g) in groups.iter_mut().enumerate() {
+        for (idx, g) in groups.iter().enumerate() {
             if !g.seen {
                 continue;
             }
-            let v = match op {
-                T_AVG if g.incremental_mean => g.mean + g.kahan,
-                T_AVG => (g.value + g.kahan) / g.count,
-                T_COUNT => g.count,
-                T_STDVAR => g.value / g.count,
-                T_STDDEV => (g.value / g.count).sqrt(),
-                T_QUANTILE => quantile(q, &mut g.values),
-                T_SUM => g.value + g.kahan,
-                _ => g.value,
-            };
+            let v = if op == T_QUANTILE { quantile(q, &mut values[idx]) } else { g.result(op) };
             out[idx].points.push(series::Sample { t, v });
         }
     }

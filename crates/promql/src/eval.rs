@@ -5,7 +5,8 @@
 //! point per step where the series has a value, a scalar becomes one value
 //! per step. Selectors read the store once per node for the whole grid (see
 //! `selector`), and operators, aggregations and functions then work step by
-//! step on the decoded points.
+//! step on the decoded points. Decoding and range functions work series by
+//! series, so they spread batches of series over the machine's cores ([`par_map`]).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -307,4 +308,30 @@ impl Collector {
         }
         Ok(self.series)
     }
+}
+
+/// How many series a parallel batch holds between deadline checks.
+pub(crate) const PAR_BATCH: usize = 8192;
+
+/// Maps `items` through `f` on the machine's cores, keeping their order; small
+/// inputs stay on the calling thread.
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 256 {
+        return items.iter().map(f).collect();
+    }
+    let per_thread = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(per_thread)
+            .skip(1)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        let mut out: Vec<R> = items[..per_thread.min(items.len())].iter().map(f).collect();
+        for handle in handles {
+            out.extend(handle.join().expect("a query worker thread panicked"));
+        }
+        out
+    })
 }

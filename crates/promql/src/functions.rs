@@ -16,7 +16,7 @@ use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{Call, Expr};
 use series::{Labels, METRIC_NAME, Sample};
 
-use crate::eval::{Collector, Evaluator, Grid, StepSeries, Val, by_step};
+use crate::eval::{Collector, Evaluator, Grid, PAR_BATCH, StepSeries, Val, by_step, par_map};
 use crate::selector::{self, RangeInput};
 use crate::{Error, Result, Warning};
 
@@ -31,6 +31,9 @@ pub(crate) struct Window<'a> {
     pub end: i64,
     /// The step's evaluation time (before offset and `@`).
     pub ts: i64,
+    /// False when the samples are known to hold no counter reset (a value
+    /// below the one before it), so rate and friends can skip looking.
+    pub may_reset: bool,
 }
 
 impl Window<'_> {
@@ -239,53 +242,81 @@ fn range_function(ev: &mut Evaluator<'_>, call: &Call, args: &[&Expr], f: RangeF
     }
     let input: RangeInput = selector::range_input(ev, args[matrix_arg], grid)?;
     let keeps_name = matches!(name, "last_over_time" | "first_over_time");
+    let counter = matches!(name, "rate" | "increase");
     let mut out = Vec::with_capacity(input.series.len());
-    let mut step_params = vec![0.0; params.len()];
-    for (n, source) in input.series.iter().enumerate() {
-        if n % 1024 == 1023 {
-            ev.check_deadline()?;
-        }
-        let samples = &source.samples;
-        let (mut lo, mut hi) = (0, 0);
-        let mut points = Vec::new();
-        for (i, ts) in grid.times().enumerate() {
-            let (start, end) = input.window(ts);
-            while lo < samples.len() && samples[lo].t <= start {
-                lo += 1;
-            }
-            hi = hi.max(lo);
-            while hi < samples.len() && samples[hi].t <= end {
-                hi += 1;
-            }
-            if lo >= hi {
-                continue;
-            }
-            for (slot, values) in step_params.iter_mut().zip(&params) {
-                *slot = values[i];
-            }
-            let window = Window { samples: &samples[lo..hi], start, end, ts };
-            if let Some(v) = f(&window, &step_params) {
-                points.push(Sample { t: ts, v });
-            }
-        }
-        if points.is_empty() {
-            continue;
-        }
-        if matches!(name, "rate" | "increase")
-            && let Some(metric) = source.labels.get(METRIC_NAME)
-            && !["_total", "_sum", "_count", "_bucket"].iter().any(|suffix| metric.ends_with(suffix))
-        {
-            ev.warn(Warning::info(format!(
-                "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {metric:?}"
-            )));
-        }
-        out.push(StepSeries {
-            labels: source.labels.clone(),
-            drop_name: if keeps_name { source.drop_name } else { true },
-            points,
+    for batch in input.series.chunks(PAR_BATCH) {
+        ev.check_deadline()?;
+        let results = par_map(batch, |source| {
+            let points = range_points(&input, &source.samples, grid, f, &params, counter);
+            (!points.is_empty()).then(|| StepSeries {
+                labels: source.labels.clone(),
+                drop_name: if keeps_name { source.drop_name } else { true },
+                points,
+            })
         });
+        for series in results.into_iter().flatten() {
+            if counter
+                && let Some(metric) = series.labels.get(METRIC_NAME)
+                && !["_total", "_sum", "_count", "_bucket"].iter().any(|suffix| metric.ends_with(suffix))
+            {
+                ev.warn(Warning::info(format!(
+                    "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {metric:?}"
+                )));
+            }
+            out.push(series);
+        }
     }
     Ok(Val::Vector(out))
+}
+
+/// One series' points of a range function: `f` over its window at each step.
+/// Windows only move forward along the grid, so two cursors find them; for
+/// counters, a running count of resets tells which windows need no reset scan.
+fn range_points(
+    input: &RangeInput,
+    samples: &[Sample],
+    grid: Grid,
+    f: RangeFn,
+    params: &[Vec<f64>],
+    counter: bool,
+) -> Vec<Sample> {
+    // resets[k]: how many of samples[1..=k] are below their predecessor.
+    let resets: Vec<u32> = if counter {
+        let mut n = 0;
+        std::iter::once(0)
+            .chain(samples.windows(2).map(|pair| {
+                n += u32::from(pair[1].v < pair[0].v);
+                n
+            }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut step_params = vec![0.0; params.len()];
+    let (mut lo, mut hi) = (0, 0);
+    let mut points = Vec::new();
+    for (i, ts) in grid.times().enumerate() {
+        let (start, end) = input.window(ts);
+        while lo < samples.len() && samples[lo].t <= start {
+            lo += 1;
+        }
+        hi = hi.max(lo);
+        while hi < samples.len() && samples[hi].t <= end {
+            hi += 1;
+        }
+        if lo >= hi {
+            continue;
+        }
+        for (slot, values) in step_params.iter_mut().zip(params) {
+            *slot = values[i];
+        }
+        let may_reset = !counter || resets[hi - 1] != resets[lo];
+        let window = Window { samples: &samples[lo..hi], start, end, ts, may_reset };
+        if let Some(v) = f(&window, &step_params) {
+            points.push(Sample { t: ts, v });
+        }
+    }
+    points
 }
 
 fn check_smoothing_factors(params: &[Vec<f64>], grid: Grid) -> Result<()> {

@@ -10,7 +10,7 @@ use promql_parser::label::{MatchOp as ParserMatchOp, Matchers};
 use promql_parser::parser::{Expr, MatrixSelector, SubqueryExpr, VectorSelector};
 use series::{Labels, METRIC_NAME, MatchOp, Matcher, Sample, SelectHints, is_stale_nan};
 
-use crate::eval::{Evaluator, Grid, StepSeries, Val, offset_ms};
+use crate::eval::{Evaluator, Grid, PAR_BATCH, StepSeries, Val, offset_ms, par_map};
 use crate::{Error, Result};
 
 /// A range vector's series for every step of a grid, with the window rule.
@@ -65,25 +65,40 @@ fn matcher_sets(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>> {
     }
 }
 
-/// Selects the series of `vs` and decodes their samples in `[mint, maxt]`.
-fn load(ev: &mut Evaluator<'_>, vs: &VectorSelector, mint: i64, maxt: i64, hint_mint: i64) -> Result<Vec<RangeSource>> {
+/// Selects the series of `vs`, decodes their samples in `[mint, maxt]` and
+/// hands each series' samples through `keep` (on the machine's cores, a batch
+/// of series at a time); series left with no samples are dropped.
+fn load(
+    ev: &mut Evaluator<'_>,
+    vs: &VectorSelector,
+    mint: i64,
+    maxt: i64,
+    hint_mint: i64,
+    keep: impl Fn(Vec<Sample>) -> Vec<Sample> + Sync,
+) -> Result<Vec<RangeSource>> {
     let sets = matcher_sets(vs)?;
     let hints = SelectHints::range(hint_mint, maxt);
     let mut out: Vec<RangeSource> = Vec::new();
     let mut loaded = 0usize;
     for matchers in &sets {
-        for series in ev.querier.select(&hints, matchers)? {
-            if sets.len() > 1 && out.iter().any(|s| s.labels == series.labels) {
-                continue;
-            }
-            let samples: Vec<Sample> = series.samples(mint, maxt).collect();
-            loaded += samples.len();
-            ev.check_samples(loaded)?;
-            if !samples.is_empty() {
-                out.push(RangeSource { labels: series.labels, drop_name: false, samples });
-            }
+        let mut selected = ev.querier.select(&hints, matchers)?;
+        if sets.len() > 1 {
+            selected.retain(|series| !out.iter().any(|s| s.labels == series.labels));
         }
-        ev.check_deadline()?;
+        for batch in selected.chunks(PAR_BATCH) {
+            let decoded = par_map(batch, |series| {
+                let samples: Vec<Sample> = series.samples(mint, maxt).collect();
+                (samples.len(), keep(samples))
+            });
+            for (series, (n, samples)) in batch.iter().zip(decoded) {
+                loaded += n;
+                if !samples.is_empty() {
+                    out.push(RangeSource { labels: series.labels.clone(), drop_name: false, samples });
+                }
+            }
+            ev.check_samples(loaded)?;
+            ev.check_deadline()?;
+        }
     }
     if sets.len() > 1 {
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
@@ -106,30 +121,20 @@ fn reference_span(ev: &Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> (i64, 
 pub(crate) fn instant(ev: &mut Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> Result<Vec<StepSeries>> {
     let lookback = ev.options.lookback_delta_ms();
     let (first, last, at, offset) = reference_span(ev, vs, grid);
-    let sources = load(ev, vs, first - lookback + 1, last, first - lookback)?;
-    let mut out = Vec::with_capacity(sources.len());
-    for source in sources {
-        let points = lookback_points(&source.samples, grid, at, offset, lookback, |_, v| v);
-        if !points.is_empty() {
-            out.push(StepSeries { labels: source.labels, drop_name: false, points });
-        }
-    }
-    Ok(out)
+    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |samples| {
+        lookback_points(&samples, grid, at, offset, lookback, |_, v| v)
+    })?;
+    Ok(sources.into_iter().map(|s| StepSeries { labels: s.labels, drop_name: false, points: s.samples }).collect())
 }
 
 /// `timestamp(selector)`: the time of the sample each step looks back to, in seconds.
 pub(crate) fn instant_timestamps(ev: &mut Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> Result<Vec<StepSeries>> {
     let lookback = ev.options.lookback_delta_ms();
     let (first, last, at, offset) = reference_span(ev, vs, grid);
-    let sources = load(ev, vs, first - lookback + 1, last, first - lookback)?;
-    let mut out = Vec::with_capacity(sources.len());
-    for source in sources {
-        let points = lookback_points(&source.samples, grid, at, offset, lookback, |t, _| t as f64 / 1000.0);
-        if !points.is_empty() {
-            out.push(StepSeries { labels: source.labels, drop_name: true, points });
-        }
-    }
-    Ok(out)
+    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |samples| {
+        lookback_points(&samples, grid, at, offset, lookback, |t, _| t as f64 / 1000.0)
+    })?;
+    Ok(sources.into_iter().map(|s| StepSeries { labels: s.labels, drop_name: true, points: s.samples }).collect())
 }
 
 /// For each step, the latest sample in `(t - lookback, t]` unless it is a stale marker.
@@ -175,12 +180,11 @@ fn matrix(ev: &mut Evaluator<'_>, ms: &MatrixSelector, grid: Grid) -> Result<Ran
     let range = ms.range.as_millis() as i64;
     let (first, last, at, offset) = reference_span(ev, &ms.vs, grid);
     let lookback = ev.options.lookback_delta_ms();
-    let mut series = load(ev, &ms.vs, first - range + 1, last, first - range - lookback)?;
-    for s in &mut series {
+    let series = load(ev, &ms.vs, first - range + 1, last, first - range - lookback, |mut samples| {
         // Range vectors never contain stale markers.
-        s.samples.retain(|p| !is_stale_nan(p.v));
-    }
-    series.retain(|s| !s.samples.is_empty());
+        samples.retain(|p| !is_stale_nan(p.v));
+        samples
+    })?;
     Ok(RangeInput { series, range, offset, at })
 }
 

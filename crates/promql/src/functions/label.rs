@@ -29,7 +29,7 @@ pub(super) fn replace(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) -> Res
     let src = string_arg(args[3])?;
     let pattern = string_arg(args[4])?;
     let regex = Regex::new(&format!("^(?s:{pattern})$"))
-        .map_err(|_| Error::bad_data(format!("invalid regular expression in label_replace(): {pattern}")))?;
+        .map_err(|_| Error::execution(format!("invalid regular expression in label_replace(): {pattern}")))?;
     if !is_valid_label_name(dst) {
         return Err(Error::bad_data(format!("invalid destination label name in label_replace(): {dst}")));
     }

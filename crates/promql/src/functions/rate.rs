@@ -31,7 +31,7 @@ fn extrapolated_rate(w: &Window<'_>, is_counter: bool, is_rate: bool) -> Option<
     let first = samples[0];
     let last = samples[samples.len() - 1];
     let mut result = last.v - first.v;
-    if is_counter {
+    if is_counter && w.may_reset {
         for pair in samples.windows(2) {
             if pair[1].v < pair[0].v {
                 result += pair[0].v;

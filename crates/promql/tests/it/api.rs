@@ -70,9 +70,67 @@ fn errors_are_classified_as_prometheus_does() {
         err.to_string(),
         "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"
     );
+    let err = engine
+        .instant_query(&storage(), r#"label_replace(requests_total, "x", "$1", "instance", "(")"#, 600_000)
+        .expect_err("bad regex");
+    assert_eq!(err.kind(), ErrorKind::Execution);
+    assert_eq!(err.to_string(), "invalid regular expression in label_replace(): (");
     let engine = Engine::new(EngineOptions { max_samples: 10, ..EngineOptions::default() });
     let err = engine.instant_query(&storage(), "requests_total[1h]", 1_800_000).expect_err("too many samples");
     assert_eq!(err.kind(), ErrorKind::Execution);
+}
+
+/// Counters, some with resets, in enough series to be evaluated in parallel.
+fn resetting_counters() -> MemStorage {
+    let storage = MemStorage::new();
+    for n in 0..600 {
+        let instance = format!("pod-{n}");
+        let group = format!("g{}", n % 7);
+        let labels = Labels::from_pairs([
+            ("__name__", "tokens_total"),
+            ("instance", instance.as_str()),
+            ("group", group.as_str()),
+        ]);
+        let samples: Vec<(i64, f64)> = (0..=240)
+            .map(|i| {
+                let period = 17 + n % 50;
+                (i * 15_000 + n, ((i % period) * (n % 13 + 1)) as f64 + 0.1 * n as f64)
+            })
+            .collect();
+        storage.add(labels, &samples);
+    }
+    storage
+}
+
+#[test]
+fn range_queries_agree_with_instant_queries_at_each_step() {
+    let storage = resetting_counters();
+    let engine = Engine::default();
+    for query in [
+        "rate(tokens_total[5m])",
+        "increase(tokens_total[1h])",
+        "sum by (group) (rate(tokens_total[2m]))",
+        "avg by (group) (delta(tokens_total[5m]))",
+        "count by (group) (tokens_total)",
+        "max without (instance) (resets(tokens_total[10m]))",
+    ] {
+        let (start, end, step) = (600_000, 3_600_000, 60_000);
+        let (Value::Matrix(range), _) = engine.range_query(&storage, query, start, end, step).expect("runs") else {
+            panic!("range queries answer a matrix")
+        };
+        for t in (start..=end).step_by(step as usize) {
+            let (Value::Vector(instant), _) = engine.instant_query(&storage, query, t).expect("runs") else {
+                panic!("instant vector expected")
+            };
+            for sample in &instant {
+                let series = range.iter().find(|s| s.labels == sample.labels).expect("series in the range result");
+                let point = series.samples.iter().find(|p| p.t == t).expect("point at the step");
+                assert_eq!(point.v.to_bits(), sample.v.to_bits(), "{query} at {t}: {:?}", sample.labels);
+            }
+            let at_t: usize = range.iter().filter(|s| s.samples.iter().any(|p| p.t == t)).count();
+            assert_eq!(at_t, instant.len(), "{query} at {t}");
+        }
+    }
 }
 
 #[test]
