@@ -87,7 +87,7 @@ fn load(
         }
         for batch in selected.chunks(PAR_BATCH) {
             let decoded = par_map(batch, |series| {
-                let samples: Vec<Sample> = series.samples(mint, maxt).collect();
+                let samples: Vec<Sample> = series.decode(mint, maxt);
                 (samples.len(), keep(samples))
             });
             for (series, (n, samples)) in batch.iter().zip(decoded) {

@@ -98,6 +98,15 @@ pub fn encode(samples: &[Sample]) -> Vec<u8> {
 
 /// Decodes a packed chunk, or `None` if it is corrupt.
 pub fn decode(data: &[u8]) -> Option<Vec<Sample>> {
+    let mut out = Vec::with_capacity(num_samples(data));
+    decode_into(data, i64::MIN, i64::MAX, &mut out)?;
+    Some(out)
+}
+
+/// Appends the chunk's samples within `[mint, maxt]` to `out`, without
+/// materialising the others; `None` if the chunk is corrupt (what was
+/// appended before the damage stays).
+pub fn decode_into(data: &[u8], mint: i64, maxt: i64, out: &mut Vec<Sample>) -> Option<()> {
     let n = usize::from(u16::from_be_bytes([*data.first()?, *data.get(1)?]));
     let flags = *data.get(2)?;
     let mut p = data.get(3..)?;
@@ -105,55 +114,140 @@ pub fn decode(data: &[u8]) -> Option<Vec<Sample>> {
     if n == 0 || flags & !(FLAG_IRREGULAR_TIME | FLAG_XOR_VALUES | FLAG_BIT_DELTAS) != 0 || value_mode == 6 {
         return None;
     }
-    let mut ts = Vec::with_capacity(n);
-    ts.push(varint(&mut p)?);
-    if n > 1 {
-        let mut delta = uvarint(&mut p)? as i64;
-        ts.push(ts[0].wrapping_add(delta));
-        if flags & FLAG_IRREGULAR_TIME != 0 {
-            let dods = packed(&mut p, n - 2)?;
-            for dod in dods {
-                delta = delta.wrapping_add(dod);
-                let last = ts[ts.len() - 1];
-                ts.push(last.wrapping_add(delta));
-            }
-        } else {
-            for _ in 2..n {
-                let last = ts[ts.len() - 1];
-                ts.push(last.wrapping_add(delta));
-            }
+    let t0 = varint(&mut p)?;
+    let first_delta = if n > 1 { uvarint(&mut p)? as i64 } else { 0 };
+    let times = if flags & FLAG_IRREGULAR_TIME != 0 && n > 2 {
+        let mut ts = Vec::with_capacity(n);
+        ts.push(t0);
+        ts.push(t0.wrapping_add(first_delta));
+        let mut delta = first_delta;
+        for dod in packed(&mut p, n - 2)? {
+            delta = delta.wrapping_add(dod);
+            let last = ts[ts.len() - 1];
+            ts.push(last.wrapping_add(delta));
         }
-    }
-    let mut out = Vec::with_capacity(n);
-    if value_mode == FLAG_BIT_DELTAS {
-        let mut bits = varint(&mut p)?;
-        out.push(Sample { t: ts[0], v: f64::from_bits(bits as u64) });
-        for (i, d) in packed(&mut p, n - 1)?.into_iter().enumerate() {
-            bits = bits.wrapping_add(d);
-            out.push(Sample { t: ts[i + 1], v: f64::from_bits(bits as u64) });
-        }
-    } else if value_mode == 0 {
-        let k = *p.first()?;
-        p = &p[1..];
-        let scale = *POW10.get(usize::from(k))?;
-        let mut m = varint(&mut p)?;
-        out.push(Sample { t: ts[0], v: from_scaled(m, scale) });
-        let deltas = packed(&mut p, n - 1)?;
-        for (i, d) in deltas.into_iter().enumerate() {
-            m = m.wrapping_add(d);
-            out.push(Sample { t: ts[i + 1], v: from_scaled(m, scale) });
-        }
+        Times::Listed(ts)
     } else {
-        let mut reader = BitReader::new(p);
-        let mut bits = reader.read_bits(64)?;
-        out.push(Sample { t: ts[0], v: f64::from_bits(bits) });
-        let mut state = ValueState::default();
-        for &t in &ts[1..] {
-            bits = read_value(&mut reader, &mut state, bits)?;
-            out.push(Sample { t, v: f64::from_bits(bits) });
+        Times::Regular { t0, delta: first_delta }
+    };
+    let (lo, hi) = times.index_range(n, mint, maxt);
+    if lo >= hi {
+        return Some(());
+    }
+    out.reserve(hi - lo);
+    let mut push = |i: usize, v: f64| {
+        if i >= lo {
+            out.push(Sample { t: times.at(i), v });
+        }
+    };
+    match value_mode {
+        FLAG_BIT_DELTAS => {
+            let mut bits = varint(&mut p)?;
+            push(0, f64::from_bits(bits as u64));
+            let mut deltas = Frames::new(p, n - 1);
+            for i in 1..hi {
+                bits = bits.wrapping_add(deltas.next()?);
+                push(i, f64::from_bits(bits as u64));
+            }
+        }
+        0 => {
+            let k = *p.first()?;
+            p = &p[1..];
+            let scale = *POW10.get(usize::from(k))?;
+            let mut m = varint(&mut p)?;
+            push(0, from_scaled(m, scale));
+            let mut deltas = Frames::new(p, n - 1);
+            for i in 1..hi {
+                m = m.wrapping_add(deltas.next()?);
+                push(i, from_scaled(m, scale));
+            }
+        }
+        _ => {
+            let mut reader = BitReader::new(p);
+            let mut bits = reader.read_bits(64)?;
+            push(0, f64::from_bits(bits));
+            let mut state = ValueState::default();
+            for i in 1..hi {
+                bits = read_value(&mut reader, &mut state, bits)?;
+                push(i, f64::from_bits(bits));
+            }
         }
     }
-    Some(out)
+    Some(())
+}
+
+/// The timestamps of a packed chunk.
+enum Times {
+    /// `t0 + i × delta`: evenly spaced (delta > 0, or a single sample).
+    Regular { t0: i64, delta: i64 },
+    /// Decoded from delta-of-deltas.
+    Listed(Vec<i64>),
+}
+
+impl Times {
+    fn at(&self, i: usize) -> i64 {
+        match self {
+            Times::Regular { t0, delta } => t0.wrapping_add(delta.wrapping_mul(i as i64)),
+            Times::Listed(ts) => ts[i],
+        }
+    }
+
+    /// The indices `lo..hi` of the `n` samples within `[mint, maxt]`.
+    fn index_range(&self, n: usize, mint: i64, maxt: i64) -> (usize, usize) {
+        match self {
+            Times::Listed(ts) => (ts.partition_point(|&t| t < mint), ts.partition_point(|&t| t <= maxt)),
+            Times::Regular { t0, delta } if *delta > 0 => {
+                // First i with t0 + i·delta >= bound, in i128 so no step overflows.
+                let first_at_least = |bound: i128| -> usize {
+                    let offset = bound - i128::from(*t0);
+                    if offset <= 0 {
+                        return 0;
+                    }
+                    let i = (offset + i128::from(*delta) - 1) / i128::from(*delta);
+                    usize::try_from(i).unwrap_or(usize::MAX).min(n)
+                };
+                (first_at_least(i128::from(mint)), first_at_least(i128::from(maxt) + 1))
+            }
+            Times::Regular { .. } => {
+                // Wrapped or zero deltas only come from corrupt or hostile
+                // data: decide sample by sample.
+                let lo = (0..n).find(|&i| self.at(i) >= mint).unwrap_or(n);
+                let hi = (lo..n).find(|&i| self.at(i) > maxt).unwrap_or(n);
+                (lo, hi)
+            }
+        }
+    }
+}
+
+/// Streams the integers of a packed block, one frame at a time.
+struct Frames<'a> {
+    p: &'a [u8],
+    left: usize,
+    buf: [i64; FRAME],
+    len: usize,
+    pos: usize,
+}
+
+impl<'a> Frames<'a> {
+    fn new(p: &'a [u8], count: usize) -> Frames<'a> {
+        Frames { p, left: count, buf: [0; FRAME], len: 0, pos: 0 }
+    }
+
+    fn next(&mut self) -> Option<i64> {
+        if self.pos == self.len {
+            if self.left == 0 {
+                return None;
+            }
+            let n = self.left.min(FRAME);
+            frame_into(&mut self.p, &mut self.buf[..n])?;
+            self.left -= n;
+            self.len = n;
+            self.pos = 0;
+        }
+        let v = self.buf[self.pos];
+        self.pos += 1;
+        Some(v)
+    }
 }
 
 /// The number of samples in a packed chunk's header.
@@ -224,17 +318,15 @@ fn put_frame(out: &mut Vec<u8>, values: &[i64]) {
 }
 
 fn packed(p: &mut &[u8], count: usize) -> Option<Vec<i64>> {
-    let mut out = Vec::with_capacity(count);
-    let mut left = count;
-    while left > 0 {
-        let n = left.min(FRAME);
-        frame(p, n, &mut out)?;
-        left -= n;
+    let mut out = vec![0; count];
+    for frame in out.chunks_mut(FRAME) {
+        frame_into(p, frame)?;
     }
     Some(out)
 }
 
-fn frame(p: &mut &[u8], count: usize, out: &mut Vec<i64>) -> Option<()> {
+/// Reads one frame of `out.len()` integers.
+fn frame_into(p: &mut &[u8], out: &mut [i64]) -> Option<()> {
     let min = varint(p)?;
     let width = u32::from(*p.first()?);
     *p = &p[1..];
@@ -242,21 +334,21 @@ fn frame(p: &mut &[u8], count: usize, out: &mut Vec<i64>) -> Option<()> {
         return None;
     }
     if width == 0 {
-        out.extend(std::iter::repeat_n(min, count));
+        out.fill(min);
         return Some(());
     }
-    let len = (count * width as usize).div_ceil(8);
+    let len = (out.len() * width as usize).div_ceil(8);
     let bytes = p.get(..len)?;
     *p = &p[len..];
     let mask: u128 = if width == 64 { u128::from(u64::MAX) } else { (1u128 << width) - 1 };
     let (mut acc, mut filled, mut next) = (0u128, 0u32, 0usize);
-    for _ in 0..count {
+    for slot in out.iter_mut() {
         while filled < width {
             acc |= u128::from(bytes[next]) << filled;
             next += 1;
             filled += 8;
         }
-        out.push(min.wrapping_add((acc & mask) as u64 as i64));
+        *slot = min.wrapping_add((acc & mask) as u64 as i64);
         acc >>= width;
         filled -= width;
     }

@@ -146,3 +146,29 @@ proptest! {
         let _ = packed::decode(&data);
     }
 }
+
+proptest! {
+    #[test]
+    fn series_decode_matches_the_iterator(
+        regular in any::<bool>(),
+        n in 1usize..600,
+        window in (0i64..700, 0i64..700),
+        values in prop::collection::vec(prop_oneof![(0i64..1000).prop_map(|m| m as f64), any::<u64>().prop_map(f64::from_bits)], 600),
+    ) {
+        let points: Vec<(i64, f64)> = (0..n)
+            .map(|i| (if regular { i as i64 * 15 } else { i as i64 * 15 + (i as i64 * 7) % 5 }, values[i]))
+            .collect();
+        let all = samples(&points);
+        // Block-sized packed chunks, plus an XOR chunk after them.
+        let split = n * 2 / 3;
+        let mut chunks: Vec<Chunk> = all[..split.max(1)].chunks(240).map(Chunk::packed).collect();
+        if split.max(1) < n {
+            chunks.push(Chunk::from_samples(&all[split.max(1)..]));
+        }
+        let series = crate::Series { labels: crate::Labels::empty(), chunks };
+        let (mint, maxt) = (window.0.min(window.1) * 15, window.0.max(window.1) * 15);
+        let bits = |s: &[Sample]| s.iter().map(|x| (x.t, x.v.to_bits())).collect::<Vec<_>>();
+        let expect: Vec<Sample> = series.samples(mint, maxt).collect();
+        prop_assert_eq!(bits(&series.decode(mint, maxt)), bits(&expect));
+    }
+}
