@@ -32,6 +32,7 @@ use axum::routing::get;
 pub use error::{Error, Result};
 pub use metrics::{Metrics, instrument};
 pub use response::{ApiError, ErrorType, Success};
+pub use status::HeadStats;
 
 /// What the API's handlers share: the store to read and the readiness flag.
 ///
@@ -42,12 +43,24 @@ pub struct ApiState {
     queryable: Arc<dyn ::series::Queryable>,
     engine: promql::Engine,
     ready: Arc<AtomicBool>,
+    head_stats: Option<Arc<dyn Fn() -> HeadStats + Send + Sync>>,
 }
 
 impl ApiState {
     /// State over `queryable`, ready to serve queries.
     pub fn new(queryable: Arc<dyn ::series::Queryable>) -> ApiState {
-        ApiState { queryable, engine: promql::Engine::default(), ready: Arc::new(AtomicBool::new(true)) }
+        ApiState {
+            queryable,
+            engine: promql::Engine::default(),
+            ready: Arc::new(AtomicBool::new(true)),
+            head_stats: None,
+        }
+    }
+
+    /// The same state with a source of head figures for `/api/v1/status/tsdb`.
+    pub fn with_head_stats(mut self, stats: impl Fn() -> HeadStats + Send + Sync + 'static) -> ApiState {
+        self.head_stats = Some(Arc::new(stats));
+        self
     }
 
     /// The same state with a query engine of these options (timeouts and limits).
@@ -76,6 +89,7 @@ impl fmt::Debug for ApiState {
 
 /// The API's routes: `/api/v1/query`, `/api/v1/query_range`,
 /// `/api/v1/format_query`, `/api/v1/metadata`, `/api/v1/status/buildinfo`,
+/// `/api/v1/status/tsdb`,
 /// `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/{name}/values`,
 /// `/-/healthy` and `/-/ready`.
 pub fn router(state: ApiState) -> Router {
@@ -85,6 +99,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/format_query", get(status::format_query).post(status::format_query))
         .route("/api/v1/metadata", get(status::metadata))
         .route("/api/v1/status/buildinfo", get(status::buildinfo))
+        .route("/api/v1/status/tsdb", get(status::tsdb))
         .route("/api/v1/series", get(series::series).post(series::series))
         .route("/api/v1/labels", get(labels::label_names).post(labels::label_names))
         .route("/api/v1/label/{name}/values", get(labels::label_values))

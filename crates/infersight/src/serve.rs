@@ -59,7 +59,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.remote_write.clone(),
             receiver_metrics,
         )))
-        .merge(api::router(api::ApiState::new(queryable).with_engine(config.query.clone())));
+        .merge(api::router(
+            api::ApiState::new(queryable)
+                .with_engine(config.query.clone())
+                .with_head_stats(head_stats(Arc::clone(&db))),
+        ));
     let app = api::instrument(app, api_metrics);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -133,6 +137,15 @@ async fn upkeep(db: Arc<Db>, fsync_interval: Duration, shutdown: CancellationTok
                 }
             }
         }
+    }
+}
+
+/// The head's figures for `/api/v1/status/tsdb`.
+fn head_stats(db: Arc<Db>) -> impl Fn() -> api::HeadStats + Send + Sync + 'static {
+    move || {
+        let stats = db.stats();
+        let (min_time, max_time) = stats.head_time_range.unwrap_or((0, 0));
+        api::HeadStats { num_series: stats.head_series, chunk_count: stats.head_chunks, min_time, max_time }
     }
 }
 

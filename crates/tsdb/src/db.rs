@@ -53,6 +53,8 @@ pub struct Stats {
     pub head_samples: u64,
     /// Oldest and newest head timestamp.
     pub head_time_range: Option<(i64, i64)>,
+    /// Chunks in the head.
+    pub head_chunks: u64,
     /// Persisted blocks.
     pub blocks: u64,
     /// Samples in persisted blocks.
@@ -223,6 +225,7 @@ impl Db {
         for head in heads {
             stats.head_series += head.num_series() as u64;
             stats.head_samples += head.num_samples();
+            stats.head_chunks += head.chunk_stats().0 as u64;
             stats.head_time_range = match (stats.head_time_range, head.time_range()) {
                 (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
                 (a, b) => a.or(b),

@@ -105,3 +105,16 @@ async fn grafana_data_source_calls_answer_as_prometheus_does() {
     let (_, body) = post_form("/api/v1/format_query", "query=sum(up)+by+(job)").await;
     assert_eq!(body, success(json!("sum by (job) (up)")));
 }
+
+#[tokio::test]
+async fn tsdb_status_counts_series_by_metric_name_and_label_pair() {
+    let (status, body) = get("/api/v1/status/tsdb?limit=2").await;
+    assert_eq!(status, 200);
+    let data = &body["data"];
+    assert_eq!(
+        data["seriesCountByMetricName"],
+        json!([{"name": "up", "value": 2}, {"name": "process_start_time_seconds", "value": 1}])
+    );
+    assert_eq!(data["labelValueCountByLabelName"][0], json!({"name": "__name__", "value": 3}));
+    assert_eq!(data["headStats"]["numLabelPairs"], 9);
+}
