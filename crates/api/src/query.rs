@@ -115,32 +115,7 @@ pub(crate) fn parse_duration_ms(value: &str) -> Option<i64> {
         let ms = (seconds * 1000.0).round();
         return (ms.is_finite() && ms.abs() < 9.2e18).then_some(ms as i64);
     }
-    const UNITS: [(&str, i64); 7] = [
-        ("y", 365 * 86_400_000),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1000),
-        ("ms", 1),
-    ];
-    let mut rest = value;
-    let mut total: i64 = 0;
-    let mut last_rank = None;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        let number: i64 = rest.get(..digits).filter(|d| !d.is_empty())?.parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let rank = UNITS.iter().position(|(unit, _)| *unit == &rest[..unit_len])?;
-        if last_rank.is_some_and(|last| rank <= last) {
-            return None;
-        }
-        last_rank = Some(rank);
-        total = total.checked_add(number.checked_mul(UNITS[rank].1)?)?;
-        rest = &rest[unit_len..];
-    }
-    last_rank.map(|_| total)
+    series::parse_duration(value).ok().and_then(|d| i64::try_from(d.as_millis()).ok())
 }
 
 /// A query result as Prometheus writes it: `{"resultType": ..., "result": ...}`.
@@ -259,7 +234,7 @@ struct Point(Sample);
 
 impl Serialize for Point {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        (Time(self.0.t), format_value(self.0.v)).serialize(serializer)
+        (Time(self.0.t), promql::format_value(self.0.v)).serialize(serializer)
     }
 }
 
@@ -273,19 +248,6 @@ impl Serialize for Time {
         } else {
             serializer.serialize_f64(self.0 as f64 / 1000.0)
         }
-    }
-}
-
-/// A sample value as Prometheus writes it (Go's `FormatFloat(v, 'f', -1, 64)`).
-pub(crate) fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_owned()
-    } else if v == f64::INFINITY {
-        "+Inf".to_owned()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".to_owned()
-    } else {
-        v.to_string()
     }
 }
 
@@ -311,6 +273,7 @@ mod tests {
 
     #[test]
     fn values_are_formatted_as_go_does() {
+        use promql::format_value;
         for (v, text) in [
             (1.0, "1"),
             (0.1, "0.1"),

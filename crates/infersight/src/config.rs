@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use units::{parse_duration, parse_size};
+pub use series::parse_duration;
+pub use units::parse_size;
 
 /// The embedded default configuration: what `serve` runs with no file.
 pub const DEFAULT_TOML: &str = "";

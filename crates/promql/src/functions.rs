@@ -405,7 +405,7 @@ pub(crate) fn go_min(a: f64, b: f64) -> f64 {
 
 /// A float as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it, which
 /// is how Prometheus turns values into label values.
-pub(crate) fn go_format_float(v: f64) -> String {
+pub fn go_format_float(v: f64) -> String {
     if v.is_nan() {
         "NaN".to_owned()
     } else if v == f64::INFINITY {

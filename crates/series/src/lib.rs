@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod chunk;
+mod duration;
 mod error;
 mod labels;
 mod matcher;
@@ -16,6 +17,7 @@ mod sample;
 mod storage;
 
 pub use chunk::{Chunk, ChunkEncoding, ChunkIter, SampleIter};
+pub use duration::parse_duration;
 pub use error::{Error, Result};
 pub use labels::{
     LabelRef, Labels, LabelsBuilder, METRIC_NAME, encode_into as encode_labels, is_valid_label_name,
