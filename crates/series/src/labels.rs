@@ -85,8 +85,9 @@ impl Labels {
         let mut pos = 0;
         while pos < bytes.len() {
             for _ in 0..2 {
-                let (len, n) = read_uvarint(&bytes[pos..])?;
-                pos += n;
+                let mut rest = &bytes[pos..];
+                let len = crate::varint::uvarint(&mut rest).ok()?;
+                pos = bytes.len() - rest.len();
                 let end = pos.checked_add(usize::try_from(len).ok()?)?;
                 std::str::from_utf8(bytes.get(pos..end)?).ok()?;
                 pos = end;
@@ -200,8 +201,8 @@ impl<'a> Iterator for LabelsIter<'a> {
 }
 
 fn take_str<'a>(bytes: &mut &'a [u8]) -> &'a str {
-    let (len, n) = read_uvarint(bytes).expect("labels are encoded by this module");
-    let (s, rest) = bytes[n..].split_at(len as usize);
+    let len = crate::varint::uvarint(bytes).expect("labels are encoded by this module");
+    let (s, rest) = bytes.split_at(len as usize);
     *bytes = rest;
     std::str::from_utf8(s).expect("labels hold UTF-8")
 }
@@ -244,34 +245,15 @@ impl LabelsBuilder {
 /// Appends the canonical encoding of sorted `pairs` to `buf`.
 pub fn encode_into(pairs: &[LabelRef<'_>], buf: &mut Vec<u8>) {
     for label in pairs {
-        put_uvarint(buf, label.name.len() as u64);
+        crate::varint::put_uvarint(buf, label.name.len() as u64);
         buf.extend_from_slice(label.name.as_bytes());
-        put_uvarint(buf, label.value.len() as u64);
+        crate::varint::put_uvarint(buf, label.value.len() as u64);
         buf.extend_from_slice(label.value.as_bytes());
     }
 }
 
 fn encoded_len(pairs: &[LabelRef<'_>]) -> usize {
     pairs.iter().map(|l| l.name.len() + l.value.len() + 2).sum()
-}
-
-fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        buf.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
-}
-
-fn read_uvarint(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut v = 0u64;
-    for (i, &b) in bytes.iter().enumerate().take(10) {
-        v |= u64::from(b & 0x7f) << (7 * i);
-        if b < 0x80 {
-            return Some((v, i + 1));
-        }
-    }
-    None
 }
 
 /// Whether `name` is a valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.

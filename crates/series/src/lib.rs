@@ -15,6 +15,7 @@ mod labels;
 mod matcher;
 mod sample;
 mod storage;
+pub mod varint;
 
 pub use chunk::{Chunk, ChunkEncoding, ChunkIter, SampleIter};
 pub use duration::parse_duration;

@@ -22,7 +22,6 @@ mod lock;
 mod metrics;
 mod postings;
 mod querier;
-mod varint;
 mod wal;
 
 pub use appender::DbAppender;

@@ -30,6 +30,15 @@
 use super::bstream::{BitReader, BitWriter};
 use super::xor::{ValueState, read_value, write_value};
 use crate::Sample;
+use crate::varint::{put_uvarint, put_varint};
+
+fn uvarint(p: &mut &[u8]) -> Option<u64> {
+    crate::varint::uvarint(p).ok()
+}
+
+fn varint(p: &mut &[u8]) -> Option<i64> {
+    crate::varint::varint(p).ok()
+}
 
 const FLAG_IRREGULAR_TIME: u8 = 1;
 const FLAG_XOR_VALUES: u8 = 2;
@@ -353,34 +362,4 @@ fn frame_into(p: &mut &[u8], out: &mut [i64]) -> Option<()> {
         filled -= width;
     }
     Some(())
-}
-
-fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        buf.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
-}
-
-fn put_varint(buf: &mut Vec<u8>, v: i64) {
-    put_uvarint(buf, ((v << 1) ^ (v >> 63)) as u64);
-}
-
-fn uvarint(p: &mut &[u8]) -> Option<u64> {
-    let mut v = 0u64;
-    for i in 0..10 {
-        let b = *p.get(i)?;
-        v |= u64::from(b & 0x7f) << (7 * i);
-        if b < 0x80 {
-            *p = &p[i + 1..];
-            return Some(v);
-        }
-    }
-    None
-}
-
-fn varint(p: &mut &[u8]) -> Option<i64> {
-    let u = uvarint(p)?;
-    Some(((u >> 1) as i64) ^ -((u & 1) as i64))
 }

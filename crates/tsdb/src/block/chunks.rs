@@ -8,8 +8,8 @@ use std::path::Path;
 use bytes::Bytes;
 use series::{Chunk, ChunkEncoding};
 
-use crate::varint::{put_uvarint, uvarint};
 use crate::{Error, Result};
+use series::varint::{put_uvarint, uvarint};
 
 /// Magic number at the start of a chunks file.
 pub(crate) const MAGIC: [u8; 4] = *b"ISCK";

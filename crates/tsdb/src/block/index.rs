@@ -11,8 +11,8 @@ use bytes::Bytes;
 use series::{LabelRef, Labels};
 
 use crate::postings::PostingsIndex;
-use crate::varint::{put_uvarint, put_varint, uvarint, varint};
 use crate::{Error, Result};
+use series::varint::{put_uvarint, put_varint, uvarint, varint};
 
 /// Magic number at the start of an index file.
 pub(crate) const MAGIC: [u8; 4] = *b"ISIX";

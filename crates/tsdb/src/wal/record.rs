@@ -2,7 +2,7 @@
 
 use series::Labels;
 
-use crate::varint::{put_uvarint, put_varint, uvarint, varint};
+use series::varint::{put_uvarint, put_varint, uvarint, varint};
 
 use super::FRAME_HEADER;
 
