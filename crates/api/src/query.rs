@@ -113,6 +113,8 @@ fn engine_for(state: &ApiState, params: &Params) -> Result<Engine> {
 pub(crate) fn parse_duration_ms(value: &str) -> Option<i64> {
     if let Ok(seconds) = value.parse::<f64>() {
         let ms = (seconds * 1000.0).round();
+        // A positive duration below a millisecond is the shortest one, not none.
+        let ms = if seconds > 0.0 { ms.max(1.0) } else { ms };
         return (ms.is_finite() && ms.abs() < 9.2e18).then_some(ms as i64);
     }
     series::parse_duration(value).ok().and_then(|d| i64::try_from(d.as_millis()).ok())
