@@ -1,3 +1,5 @@
+//! Configuration parsing and validation: every problem with its key path.
+
 use super::*;
 
 fn problems(text: &str) -> Vec<String> {

@@ -1,3 +1,5 @@
+//! XOR and packed chunks: round trips, sizes, overlap merging.
+
 use proptest::prelude::*;
 
 use super::*;

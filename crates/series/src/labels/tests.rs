@@ -1,3 +1,5 @@
+//! Label sets: order, encoding, validation.
+
 use super::*;
 
 #[test]

@@ -1,3 +1,5 @@
+//! Blocks: writing, reading back, merging, corruption.
+
 use proptest::prelude::*;
 use series::{Chunk, Labels, MatchOp, Sample};
 

@@ -1,3 +1,5 @@
+//! The store under a failing WAL.
+
 use series::{Appendable, LabelRef, Labels, Matcher, Querier, SelectHints};
 
 use super::*;

@@ -1,3 +1,5 @@
+//! Head series: chunk cutting, retries, out-of-order samples, selection.
+
 use series::is_stale_nan;
 
 use super::data::CHUNK_SAMPLES;

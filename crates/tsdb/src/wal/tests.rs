@@ -1,3 +1,5 @@
+//! WAL segments and records: replay, torn tails, checksums, failed writes.
+
 use proptest::prelude::*;
 use series::Labels;
 
