@@ -4,9 +4,8 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, header};
-use promql_parser::label::MatchOp as ParsedOp;
 use promql_parser::parser::Expr;
-use series::{METRIC_NAME, MatchOp, Matcher};
+use series::Matcher;
 
 use crate::{Error, Result};
 
@@ -164,35 +163,12 @@ pub(crate) fn parse_selector(selector: &str) -> Result<Vec<Vec<Matcher>>> {
     if vector.offset.is_some() || vector.at.is_some() {
         return Err(Error::NotASelector { selector: selector.to_owned() });
     }
-    let groups: Vec<&[promql_parser::label::Matcher]> = if vector.matchers.or_matchers.is_empty() {
-        vec![&vector.matchers.matchers]
-    } else {
-        vector.matchers.or_matchers.iter().map(Vec::as_slice).collect()
-    };
-    groups
-        .into_iter()
-        .map(|group| {
-            let mut set = Vec::with_capacity(group.len() + 1);
-            if let Some(name) = &vector.name {
-                set.push(Matcher::equal(METRIC_NAME, name));
-            }
-            for parsed in group {
-                let op = match parsed.op {
-                    ParsedOp::Equal => MatchOp::Equal,
-                    ParsedOp::NotEqual => MatchOp::NotEqual,
-                    ParsedOp::Re(_) => MatchOp::Regex,
-                    ParsedOp::NotRe(_) => MatchOp::NotRegex,
-                };
-                let matcher = Matcher::new(op, &parsed.name, &parsed.value)
-                    .map_err(|source| Error::InvalidMatcher { selector: selector.to_owned(), source })?;
-                set.push(matcher);
-            }
-            if set.iter().all(Matcher::matches_empty) {
-                return Err(Error::EmptyMatchers { selector: selector.to_owned() });
-            }
-            Ok(set)
-        })
-        .collect()
+    let sets = promql::matcher_sets(&vector)
+        .map_err(|source| Error::InvalidMatcher { selector: selector.to_owned(), source })?;
+    if sets.iter().any(|set| set.iter().all(Matcher::matches_empty)) {
+        return Err(Error::EmptyMatchers { selector: selector.to_owned() });
+    }
+    Ok(sets)
 }
 
 #[cfg(test)]

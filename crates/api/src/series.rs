@@ -1,7 +1,5 @@
 //! `/api/v1/series`: the label sets of the series that match `match[]`.
 
-use std::cmp::Ordering;
-
 use axum::extract::State;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use series::{Labels, SelectHints};
@@ -38,8 +36,8 @@ pub(crate) async fn series(State(state): State<ApiState>, params: Params) -> Res
     .map_err(|source| Error::Task { source })??;
 
     // Several selectors may match the same series: merge as Prometheus's
-    // merged series set does, in its label order.
-    found.sort_by(compare_labels);
+    // merged series set does, in its label order (`Labels`' own order).
+    found.sort();
     found.dedup();
 
     let truncated = limit.is_some_and(|limit| found.len() > limit);
@@ -51,13 +49,6 @@ pub(crate) async fn series(State(state): State<ApiState>, params: Params) -> Res
         success.warn(TRUNCATED_WARNING);
     }
     Ok(success)
-}
-
-/// Prometheus's `labels.Compare`: label by label, by name then value, and a
-/// set that is a prefix of another first. The store's own order (by encoded
-/// bytes) differs, so clients would see another order without this.
-fn compare_labels(a: &Labels, b: &Labels) -> Ordering {
-    a.iter().cmp(b.iter())
 }
 
 /// A label set as Prometheus writes it in JSON: `{"name": "value", ...}`.
@@ -87,7 +78,7 @@ mod tests {
         // The encoding starts with each name's length, so by bytes `b` would
         // sort before `ab`.
         let mut sets = vec![labels(&[("b", "1")]), labels(&[("ab", "1")]), labels(&[("ab", "1"), ("c", "2")])];
-        sets.sort_by(compare_labels);
+        sets.sort();
         let expect = vec![labels(&[("ab", "1")]), labels(&[("ab", "1"), ("c", "2")]), labels(&[("b", "1")])];
         assert_eq!(sets, expect);
     }

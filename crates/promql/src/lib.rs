@@ -25,4 +25,5 @@ mod value;
 pub use engine::{Engine, EngineOptions, QueryTime};
 pub use error::{Error, ErrorKind, Result};
 pub use functions::go_format_float as format_value;
+pub use selector::matcher_sets;
 pub use value::{InstantSample, RangeSeries, Value, Warning, WarningLevel};

@@ -39,9 +39,15 @@ impl RangeInput {
     }
 }
 
-/// The store matchers of a selector, one list per `or` alternative.
-fn matcher_sets(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>> {
-    let convert = |list: &[promql_parser::label::Matcher]| -> Result<Vec<Matcher>> {
+/// The store matchers of a selector, one list per `or` alternative, with
+/// the metric name as an equality matcher. The API turns `match[]`
+/// selectors into matchers with this too.
+///
+/// # Errors
+///
+/// [`series::Error::InvalidRegex`] when a regex matcher does not compile.
+pub fn matcher_sets(vs: &VectorSelector) -> series::Result<Vec<Vec<Matcher>>> {
+    let convert = |list: &[promql_parser::label::Matcher]| -> series::Result<Vec<Matcher>> {
         let mut out = Vec::with_capacity(list.len() + 1);
         if let Some(name) = &vs.name {
             out.push(Matcher::equal(METRIC_NAME, name));
@@ -53,7 +59,7 @@ fn matcher_sets(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>> {
                 ParserMatchOp::Re(_) => MatchOp::Regex,
                 ParserMatchOp::NotRe(_) => MatchOp::NotRegex,
             };
-            out.push(Matcher::new(op, &m.name, &m.value).map_err(|e| Error::bad_data(e.to_string()))?);
+            out.push(Matcher::new(op, &m.name, &m.value)?);
         }
         Ok(out)
     };
@@ -76,7 +82,7 @@ fn load(
     hint_mint: i64,
     keep: impl Fn(Vec<Sample>) -> Vec<Sample> + Sync,
 ) -> Result<Vec<RangeSource>> {
-    let sets = matcher_sets(vs)?;
+    let sets = matcher_sets(vs).map_err(|e| Error::bad_data(e.to_string()))?;
     let hints = SelectHints::range(hint_mint, maxt);
     let mut out: Vec<RangeSource> = Vec::new();
     let mut loaded = 0usize;
