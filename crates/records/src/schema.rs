@@ -1,0 +1,64 @@
+//! The tables, and the migrations that bring an older file up to date.
+//!
+//! `PRAGMA user_version` holds the schema version; each migration moves it up
+//! by one inside a transaction, so a crash mid-migration leaves the old
+//! version intact.
+
+use rusqlite::Connection;
+
+use crate::{Error, Result};
+
+/// Each entry takes the schema from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE exchanges (
+        id             INTEGER PRIMARY KEY,
+        time_ms        INTEGER NOT NULL,
+        operation      TEXT    NOT NULL,
+        request_model  TEXT    NOT NULL,
+        response_model TEXT,
+        upstream       TEXT    NOT NULL,
+        provider       TEXT    NOT NULL,
+        stream         INTEGER NOT NULL,
+        status         INTEGER NOT NULL,
+        error_type     TEXT,
+        finish_reason  TEXT,
+        ttft_s         REAL,
+        e2e_s          REAL    NOT NULL,
+        gap_count      INTEGER NOT NULL,
+        gap_mean_s     REAL    NOT NULL,
+        gap_max_s      REAL    NOT NULL,
+        input_tokens   INTEGER,
+        output_tokens  INTEGER,
+        prompt         TEXT    NOT NULL,
+        response       TEXT    NOT NULL,
+        size_bytes     INTEGER NOT NULL
+    );
+    CREATE INDEX exchanges_by_time ON exchanges (time_ms);
+    CREATE INDEX exchanges_by_model ON exchanges (request_model, time_ms);
+    CREATE TABLE scores (
+        exchange_id INTEGER NOT NULL REFERENCES exchanges (id) ON DELETE CASCADE,
+        scorer      TEXT    NOT NULL,
+        target      TEXT    NOT NULL,
+        value       REAL    NOT NULL,
+        label       INTEGER NOT NULL,
+        evidence    TEXT    NOT NULL,
+        PRIMARY KEY (exchange_id, scorer, target)
+    );
+    CREATE INDEX scores_flagged ON scores (scorer) WHERE label = 1;
+"];
+
+/// Brings the schema of `conn` to the newest version.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let supported = MIGRATIONS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > supported {
+        return Err(Error::SchemaTooNew { found, supported });
+    }
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! The records store, through its public API on a real SQLite file.
+
+use std::time::Duration;
+
+use inference::{Exchange, GapSummary, Operation, Timings, Usage};
+use records::{Evidence, Filter, ScoreRecord, ScoreTarget, StatusFilter, Store};
+
+fn exchange(time_ms: i64, model: &str, status: u16) -> Exchange {
+    Exchange {
+        time_ms,
+        operation: Operation::Chat,
+        request_model: model.to_owned(),
+        response_model: Some(format!("{model}-0613")),
+        upstream: "a".to_owned(),
+        provider: "vllm".to_owned(),
+        stream: true,
+        status,
+        error_type: None,
+        finish_reason: Some("stop".to_owned()),
+        timings: Timings {
+            ttft: Some(Duration::from_millis(250)),
+            e2e: Duration::from_millis(1500),
+            gaps: GapSummary { count: 9, mean: Duration::from_millis(20), max: Duration::from_millis(90) },
+        },
+        usage: Some(Usage { input_tokens: 30, output_tokens: 10 }),
+        prompt: "user: what is my address?".to_owned(),
+        response: "It is [EMAIL_ADDRESS].".to_owned(),
+    }
+}
+
+fn pii_score() -> ScoreRecord {
+    ScoreRecord {
+        scorer: "pii".to_owned(),
+        target: ScoreTarget::Response,
+        value: 1.0,
+        label: true,
+        evidence: vec![Evidence { start: 6, end: 21, kind: "EMAIL_ADDRESS".to_owned() }],
+    }
+}
+
+#[test]
+fn an_exchange_and_its_scores_read_back_as_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("records.db")).expect("records store");
+    let written = exchange(1_000, "llama", 200);
+    let id = store.insert(&written).expect("records store");
+    store.insert_scores(id, &[pii_score()]).expect("records store");
+
+    let record = store.get(id).expect("records store").expect("stored");
+    assert_eq!(record.id, id);
+    assert_eq!(record.exchange, written);
+    assert_eq!(record.scores, vec![pii_score()]);
+    assert!(store.get(id + 1).expect("records store").is_none());
+}
+
+#[test]
+fn records_survive_reopening_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("records.db");
+    let id = {
+        let store = Store::open(&path).expect("records store");
+        store.insert(&exchange(1_000, "llama", 200)).expect("records store")
+    };
+    let store = Store::open(&path).expect("records store");
+    assert_eq!(store.get(id).expect("records store").expect("kept").exchange.request_model, "llama");
+}
+
+#[test]
+fn search_filters_by_model_time_status_latency_and_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("records.db")).expect("records store");
+    let ok = store.insert(&exchange(1_000, "llama", 200)).expect("records store");
+    let failed = store.insert(&exchange(2_000, "llama", 502)).expect("records store");
+    let mut slow = exchange(3_000, "qwen", 200);
+    slow.timings.e2e = Duration::from_secs(9);
+    let slow = store.insert(&slow).expect("records store");
+    store.insert_scores(ok, &[pii_score()]).expect("records store");
+
+    let ids = |filter: Filter| -> Vec<i64> {
+        store.search(&filter).expect("records store").exchanges.iter().map(|r| r.id).collect()
+    };
+    assert_eq!(ids(Filter::default()), vec![slow, failed, ok], "newest first");
+    assert_eq!(ids(Filter { model: Some("llama".into()), ..Filter::default() }), vec![failed, ok]);
+    assert_eq!(ids(Filter { start_ms: Some(1_500), end_ms: Some(2_500), ..Filter::default() }), vec![failed]);
+    assert_eq!(ids(Filter { status: Some(StatusFilter::Error), ..Filter::default() }), vec![failed]);
+    assert_eq!(ids(Filter { status: Some(StatusFilter::Ok), ..Filter::default() }), vec![slow, ok]);
+    assert_eq!(ids(Filter { status: Some(StatusFilter::Code(502)), ..Filter::default() }), vec![failed]);
+    assert_eq!(ids(Filter { min_latency: Some(Duration::from_secs(5)), ..Filter::default() }), vec![slow]);
+    assert_eq!(ids(Filter { flagged_by: Some("pii".into()), ..Filter::default() }), vec![ok]);
+    assert_eq!(ids(Filter { flagged_by: Some(String::new()), ..Filter::default() }), vec![ok]);
+    assert_eq!(ids(Filter { flagged_by: Some("toxicity".into()), ..Filter::default() }), Vec::<i64>::new());
+}
+
+#[test]
+fn search_pages_through_everything_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("records.db")).expect("records store");
+    for t in 0..25 {
+        store.insert(&exchange(t, "llama", 200)).expect("records store");
+    }
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.search(&Filter { limit: Some(10), before, ..Filter::default() }).expect("records store");
+        assert!(page.exchanges.len() <= 10);
+        seen.extend(page.exchanges.iter().map(|r| r.exchange.time_ms));
+        match page.next_before {
+            Some(id) => before = Some(id),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (0..25).rev().collect::<Vec<_>>());
+}
+
+#[test]
+fn retention_drops_old_exchanges_then_the_oldest_past_the_size_cap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("records.db")).expect("records store");
+    let hour = 3_600_000;
+    for h in 0..10 {
+        let id = store.insert(&exchange(h * hour, "llama", 200)).expect("records store");
+        store.insert_scores(id, &[pii_score()]).expect("records store");
+    }
+    let deleted = store.enforce_retention(10 * hour, Some(Duration::from_secs(6 * 3600)), None).expect("records store");
+    assert_eq!(deleted, 4, "exchanges of hours 0..4 are older than 6h");
+
+    let one = store.search(&Filter::default()).expect("records store").exchanges.len();
+    assert_eq!(one, 6);
+    // Each exchange counts its text plus a fixed overhead; keep about three.
+    let size = exchange(0, "llama", 200);
+    let each = (size.prompt.len() + size.response.len() + size.request_model.len() + 200) as u64;
+    store.enforce_retention(10 * hour, None, Some(3 * each)).expect("records store");
+    let kept: Vec<i64> = store
+        .search(&Filter::default())
+        .expect("records store")
+        .exchanges
+        .iter()
+        .map(|r| r.exchange.time_ms / hour)
+        .collect();
+    assert_eq!(kept, vec![9, 8, 7], "the newest three fit the cap");
+}
