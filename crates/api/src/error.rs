@@ -114,6 +114,24 @@ pub enum Error {
     /// The store failed to answer.
     #[error(transparent)]
     Storage(#[from] series::Error),
+    /// A parameter of the exchanges search is malformed.
+    #[error("{message}")]
+    InvalidFilter {
+        /// What is wrong, naming the parameter.
+        message: String,
+    },
+    /// This server keeps no records store (no gateway, or records off).
+    #[error("this server keeps no exchange records")]
+    NoRecords,
+    /// No stored exchange has this id (never sampled, or retention removed it).
+    #[error("exchange {id} not found")]
+    ExchangeNotFound {
+        /// The id asked for.
+        id: i64,
+    },
+    /// The records store failed to answer.
+    #[error(transparent)]
+    Records(#[from] records::Error),
     /// The blocking task that read the store panicked or was cancelled.
     #[error("query task failed")]
     Task {
@@ -156,7 +174,10 @@ impl Error {
             | Error::InvalidLabelName { .. }
             | Error::InvalidQuery { .. }
             | Error::InvalidDuration { .. }
-            | Error::BadRange { .. } => ErrorType::BadData,
+            | Error::BadRange { .. }
+            | Error::InvalidFilter { .. } => ErrorType::BadData,
+            Error::NoRecords | Error::ExchangeNotFound { .. } => ErrorType::NotFound,
+            Error::Records(_) => ErrorType::Internal,
             Error::Query(error) => match error.kind() {
                 promql::ErrorKind::BadData => ErrorType::BadData,
                 promql::ErrorKind::Execution => ErrorType::Execution,

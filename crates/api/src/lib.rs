@@ -13,6 +13,7 @@
 
 mod clock;
 mod error;
+mod exchanges;
 mod health;
 mod labels;
 pub mod metrics;
@@ -44,6 +45,7 @@ pub struct ApiState {
     engine: promql::Engine,
     ready: Arc<AtomicBool>,
     head_stats: Option<Arc<dyn Fn() -> HeadStats + Send + Sync>>,
+    records: Option<Arc<records::Store>>,
 }
 
 impl ApiState {
@@ -54,12 +56,20 @@ impl ApiState {
             engine: promql::Engine::default(),
             ready: Arc::new(AtomicBool::new(true)),
             head_stats: None,
+            records: None,
         }
     }
 
     /// The same state with a source of head figures for `/api/v1/status/tsdb`.
     pub fn with_head_stats(mut self, stats: impl Fn() -> HeadStats + Send + Sync + 'static) -> ApiState {
         self.head_stats = Some(Arc::new(stats));
+        self
+    }
+
+    /// The same state with the records store that
+    /// `/api/v1/infersight/exchanges` reads.
+    pub fn with_records(mut self, store: Arc<records::Store>) -> ApiState {
+        self.records = Some(store);
         self
     }
 
@@ -91,7 +101,7 @@ impl fmt::Debug for ApiState {
 /// `/api/v1/format_query`, `/api/v1/metadata`, `/api/v1/status/buildinfo`,
 /// `/api/v1/status/tsdb`,
 /// `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/{name}/values`,
-/// `/-/healthy` and `/-/ready`.
+/// `/api/v1/infersight/exchanges[/{id}]`, `/-/healthy` and `/-/ready`.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/query", get(query::instant).post(query::instant))
@@ -103,6 +113,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/series", get(series::series).post(series::series))
         .route("/api/v1/labels", get(labels::label_names).post(labels::label_names))
         .route("/api/v1/label/{name}/values", get(labels::label_values))
+        .route("/api/v1/infersight/exchanges", get(exchanges::search))
+        .route("/api/v1/infersight/exchanges/{id}", get(exchanges::get))
         .route("/-/healthy", get(health::healthy))
         .route("/-/ready", get(health::ready))
         .with_state(state)

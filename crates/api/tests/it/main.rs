@@ -1,6 +1,7 @@
 //! Integration tests: the API's router over an in-memory store, compared with
 //! what Prometheus answers for the same data.
 
+mod exchanges;
 mod query;
 
 use std::sync::Arc;

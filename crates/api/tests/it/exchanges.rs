@@ -1,0 +1,143 @@
+//! `/api/v1/infersight/exchanges`: searching and reading sampled exchanges.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::ApiState;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use inference::{Exchange, GapSummary, Operation, Timings, Usage};
+use records::{Evidence, ScoreRecord, ScoreTarget, Store};
+use serde_json::{Value, json};
+use testkit::MemStorage;
+
+use crate::send;
+
+fn exchange(time_ms: i64, model: &str, status: u16, e2e_ms: u64) -> Exchange {
+    Exchange {
+        time_ms,
+        operation: Operation::Chat,
+        request_model: model.to_owned(),
+        response_model: None,
+        upstream: "a".to_owned(),
+        provider: "vllm".to_owned(),
+        stream: false,
+        status,
+        error_type: (status >= 500).then(|| "502".to_owned()),
+        finish_reason: Some("stop".to_owned()),
+        timings: Timings { ttft: None, e2e: Duration::from_millis(e2e_ms), gaps: GapSummary::default() },
+        usage: Some(Usage { input_tokens: 5, output_tokens: 7 }),
+        prompt: "user: <script>alert(1)</script>".to_owned(),
+        response: "Mail [EMAIL_ADDRESS]".to_owned(),
+    }
+}
+
+/// A router over a records store holding three exchanges (ids 1, 2, 3); the
+/// first is flagged by `pii`.
+fn app(dir: &tempfile::TempDir) -> Router {
+    let store = Store::open(&dir.path().join("records.db")).expect("records store");
+    let first = store.insert(&exchange(1_000_000, "llama", 200, 300)).expect("insert");
+    store.insert(&exchange(2_000_000, "llama", 502, 50)).expect("insert");
+    store.insert(&exchange(3_000_000, "qwen", 200, 4_000)).expect("insert");
+    let pii = ScoreRecord {
+        scorer: "pii".to_owned(),
+        target: ScoreTarget::Response,
+        value: 1.0,
+        label: true,
+        evidence: vec![Evidence { start: 5, end: 20, kind: "EMAIL_ADDRESS".to_owned() }],
+    };
+    store.insert_scores(first, &[pii]).expect("scores");
+    api::router(ApiState::new(Arc::new(MemStorage::new())).with_records(Arc::new(store)))
+}
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
+    let (status, _, body) = send(app.clone(), Request::get(uri).body(Body::empty()).expect("request")).await;
+    (status, body)
+}
+
+fn ids(body: &Value) -> Vec<i64> {
+    body["data"]["exchanges"].as_array().expect("exchanges").iter().map(|e| e["id"].as_i64().expect("id")).collect()
+}
+
+#[tokio::test]
+async fn search_answers_newest_first_in_the_api_envelope() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(&dir);
+    let (status, body) = get(&app, "/api/v1/infersight/exchanges").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "success");
+    assert_eq!(ids(&body), vec![3, 2, 1]);
+    assert_eq!(body["data"]["next_before"], Value::Null);
+    let newest = &body["data"]["exchanges"][0];
+    assert_eq!(newest["request_model"], "qwen");
+    assert_eq!(newest["timings"]["e2e"], 4.0);
+    assert_eq!(newest["usage"], json!({"input_tokens": 5, "output_tokens": 7}));
+}
+
+#[tokio::test]
+async fn search_filters_by_each_parameter() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(&dir);
+    for (query, expected) in [
+        ("model=llama", vec![2, 1]),
+        ("start=1500&end=2500", vec![2]),
+        ("status=error", vec![2]),
+        ("status=200", vec![3, 1]),
+        ("min_latency=1s", vec![3]),
+        ("min_latency=0.2", vec![3, 1]),
+        ("flagged=pii", vec![1]),
+        ("flagged=any", vec![1]),
+        ("limit=2", vec![3, 2]),
+        ("before=3&limit=1", vec![2]),
+    ] {
+        let (status, body) = get(&app, &format!("/api/v1/infersight/exchanges?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        assert_eq!(ids(&body), expected, "{query}");
+    }
+    let (_, body) = get(&app, "/api/v1/infersight/exchanges?limit=2").await;
+    assert_eq!(body["data"]["next_before"], 2, "a further page follows");
+}
+
+#[tokio::test]
+async fn one_exchange_comes_with_its_scores_and_text_as_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(&dir);
+    let (status, body) = get(&app, "/api/v1/infersight/exchanges/1").await;
+    assert_eq!(status, StatusCode::OK);
+    let data = &body["data"];
+    assert_eq!(data["prompt"], "user: <script>alert(1)</script>", "text is data, never markup");
+    assert_eq!(
+        data["scores"],
+        json!([{"scorer": "pii", "target": "response", "value": 1.0, "label": true,
+                "evidence": [{"start": 5, "end": 20, "type": "EMAIL_ADDRESS"}]}])
+    );
+}
+
+#[tokio::test]
+async fn bad_parameters_and_unknown_ids_answer_with_prometheus_error_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(&dir);
+    for (uri, status, error_type) in [
+        ("/api/v1/infersight/exchanges?status=teapot", StatusCode::BAD_REQUEST, "bad_data"),
+        ("/api/v1/infersight/exchanges?min_latency=soon", StatusCode::BAD_REQUEST, "bad_data"),
+        ("/api/v1/infersight/exchanges?start=yesterday", StatusCode::BAD_REQUEST, "bad_data"),
+        ("/api/v1/infersight/exchanges?before=x", StatusCode::BAD_REQUEST, "bad_data"),
+        ("/api/v1/infersight/exchanges/abc", StatusCode::BAD_REQUEST, "bad_data"),
+        ("/api/v1/infersight/exchanges/99", StatusCode::NOT_FOUND, "not_found"),
+    ] {
+        let (got, body) = get(&app, uri).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert_eq!(body["status"], "error", "{uri}");
+        assert_eq!(body["errorType"], error_type, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_without_records_says_so() {
+    let router = api::router(ApiState::new(Arc::new(MemStorage::new())));
+    let (status, _, body) =
+        send(router, Request::get("/api/v1/infersight/exchanges").body(Body::empty()).expect("request")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"], "this server keeps no exchange records");
+}
