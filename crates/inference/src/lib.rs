@@ -6,9 +6,13 @@
 //! an exchange carries the per-request detail (text, timings) that labels
 //! must never carry.
 
+mod label_cap;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+pub use label_cap::{LabelCap, OTHER};
 
 /// What kind of request it was, named as OpenTelemetry's `gen_ai.operation.name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

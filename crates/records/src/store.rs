@@ -199,6 +199,31 @@ impl Store {
         Ok(Page { exchanges, next_before })
     }
 
+    /// The prompt and response texts of up to `limit` exchanges of `model`
+    /// that started in `[start_ms, end_ms)`, newest first: a window for the
+    /// drift test.
+    pub fn texts(&self, model: &str, start_ms: i64, end_ms: i64, limit: usize) -> Result<Vec<(String, String)>> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT prompt, response FROM exchanges
+             WHERE request_model = ?1 AND time_ms >= ?2 AND time_ms < ?3 AND status < 400 AND error_type IS NULL
+             ORDER BY time_ms DESC LIMIT ?4",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![model, start_ms, end_ms, limit], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The requested models of exchanges that started in `[start_ms, end_ms)`.
+    pub fn models(&self, start_ms: i64, end_ms: i64) -> Result<Vec<String>> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT request_model FROM exchanges WHERE time_ms >= ?1 AND time_ms < ?2 ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([start_ms, end_ms], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Number of stored exchanges.
     pub fn count(&self) -> Result<u64> {
         let conn = self.reader.lock();

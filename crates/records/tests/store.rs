@@ -139,3 +139,19 @@ fn retention_drops_old_exchanges_then_the_oldest_past_the_size_cap() {
         .collect();
     assert_eq!(kept, vec![9, 8, 7], "the newest three fit the cap");
 }
+
+#[test]
+fn drift_windows_read_successful_texts_of_one_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("records.db")).expect("records store");
+    store.insert(&exchange(1_000, "llama", 200)).expect("records store");
+    store.insert(&exchange(2_000, "llama", 500)).expect("records store");
+    store.insert(&exchange(3_000, "qwen", 200)).expect("records store");
+    store.insert(&exchange(9_000, "llama", 200)).expect("records store");
+
+    let texts = store.texts("llama", 0, 5_000, 100).expect("records store");
+    assert_eq!(texts.len(), 1, "failed exchanges and other models stay out");
+    assert_eq!(texts[0].1, "It is [EMAIL_ADDRESS].");
+    assert_eq!(store.models(0, 5_000).expect("records store"), vec!["llama", "qwen"]);
+    assert_eq!(store.models(5_000, 10_000).expect("records store"), vec!["llama"]);
+}
