@@ -86,6 +86,45 @@ pub enum Error {
         /// The series, formatted as `{__name__="x", job="y"}`.
         series: String,
     },
+    /// An OTLP request's `Content-Type` is neither protobuf nor JSON.
+    #[error("unsupported Content-Type {content_type:?}: expected application/x-protobuf or application/json")]
+    UnsupportedOtlpMediaType {
+        /// The header as sent, empty if missing.
+        content_type: String,
+    },
+    /// An OTLP request's `Content-Encoding` is neither gzip nor none.
+    #[error("unsupported Content-Encoding {content_encoding:?}: expected gzip or none")]
+    UnsupportedOtlpEncoding {
+        /// The header as sent.
+        content_encoding: String,
+    },
+    /// A gzip body inflates to more bytes than allowed.
+    #[error("request body decompresses to more than the limit of {limit} bytes")]
+    InflatedTooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The body is not valid gzip.
+    #[error("request body is not valid gzip")]
+    Gzip {
+        /// What the decompressor found.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The body is not a protobuf OTLP `ExportMetricsServiceRequest`.
+    #[error("request body is not a valid protobuf ExportMetricsServiceRequest")]
+    OtlpProtobuf {
+        /// Where and why decoding stopped.
+        #[source]
+        source: prost::DecodeError,
+    },
+    /// The body is not an OTLP/JSON `ExportMetricsServiceRequest`.
+    #[error("request body is not a valid OTLP/JSON ExportMetricsServiceRequest")]
+    OtlpJson {
+        /// Where and why parsing stopped.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The store refused the batch; nothing of it was stored.
     #[error("cannot commit samples")]
     Commit {

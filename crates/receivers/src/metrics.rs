@@ -1,4 +1,4 @@
-//! Self-metrics of the receivers.
+//! Self-metrics of the receivers: `infersight_remote_write_*` and `infersight_otlp_*`.
 
 use std::fmt::Write as _;
 
@@ -8,6 +8,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
 use crate::Error;
+use crate::otlp::Encoding;
+use crate::otlp::translate::Rejection;
 use crate::remote_write::Version;
 
 /// Counters of push ingestion, registered in the binary's registry.
@@ -19,6 +21,10 @@ pub struct Metrics {
     rejected: Family<ReasonLabel, Counter>,
     histograms_dropped: Counter,
     exemplars_dropped: Counter,
+    otlp_requests: Family<EncodingLabel, Counter>,
+    otlp_samples: Counter,
+    otlp_rejected: Family<ReasonLabel, Counter>,
+    otlp_points_rejected: Family<RejectionLabel, Counter>,
 }
 
 impl Metrics {
@@ -30,6 +36,10 @@ impl Metrics {
             rejected: Family::default(),
             histograms_dropped: Counter::default(),
             exemplars_dropped: Counter::default(),
+            otlp_requests: Family::default(),
+            otlp_samples: Counter::default(),
+            otlp_rejected: Family::default(),
+            otlp_points_rejected: Family::default(),
         };
         // The text encoder adds `_total` to counter names.
         registry.register(
@@ -57,6 +67,26 @@ impl Metrics {
             "Exemplars received by remote write and not stored (not supported yet)",
             metrics.exemplars_dropped.clone(),
         );
+        registry.register(
+            "infersight_otlp_requests",
+            "OTLP metrics export requests received, by body encoding",
+            metrics.otlp_requests.clone(),
+        );
+        registry.register(
+            "infersight_otlp_samples",
+            "Samples stored from OTLP metrics (one per series a data point becomes)",
+            metrics.otlp_samples.clone(),
+        );
+        registry.register(
+            "infersight_otlp_rejected",
+            "OTLP metrics export requests rejected whole, by reason; nothing of them was stored",
+            metrics.otlp_rejected.clone(),
+        );
+        registry.register(
+            "infersight_otlp_points_rejected",
+            "OTLP data points dropped from accepted requests (reported as partial success), by reason",
+            metrics.otlp_points_rejected.clone(),
+        );
         metrics
     }
 
@@ -77,11 +107,42 @@ impl Metrics {
     pub(crate) fn count_rejected(&self, error: &Error) {
         self.rejected.get_or_create(&ReasonLabel { reason: Reason::of(error) }).inc();
     }
+
+    /// Counts an OTLP request in `encoding` (`None` when its Content-Type was not understood).
+    pub(crate) fn count_otlp_request(&self, encoding: Option<Encoding>) {
+        let encoding = encoding.map_or("unknown", Encoding::as_str);
+        self.otlp_requests.get_or_create(&EncodingLabel { encoding }).inc();
+    }
+
+    /// Counts what an accepted OTLP request stored and dropped.
+    pub(crate) fn count_otlp_accepted(&self, n_samples: usize, rejected: &[(Rejection, usize)]) {
+        self.otlp_samples.inc_by(n_samples as u64);
+        for &(reason, n_points) in rejected {
+            self.otlp_points_rejected
+                .get_or_create(&RejectionLabel { reason: reason.as_str() })
+                .inc_by(n_points as u64);
+        }
+    }
+
+    /// Counts a rejected OTLP request.
+    pub(crate) fn count_otlp_rejected(&self, error: &Error) {
+        self.otlp_rejected.get_or_create(&ReasonLabel { reason: Reason::of(error) }).inc();
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct VersionLabel {
     version: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct EncodingLabel {
+    encoding: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RejectionLabel {
+    reason: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -96,7 +157,9 @@ enum Reason {
     TooLarge,
     ReadError,
     BadSnappy,
+    BadGzip,
     BadProtobuf,
+    BadJson,
     InvalidLabels,
     StorageUnavailable,
     StorageError,
@@ -106,11 +169,18 @@ enum Reason {
 impl Reason {
     fn of(error: &Error) -> Reason {
         match error {
-            Error::UnsupportedMediaType { .. } | Error::UnsupportedEncoding { .. } => Reason::UnsupportedMediaType,
-            Error::BodyTooLarge { .. } | Error::DecompressedTooLarge { .. } => Reason::TooLarge,
+            Error::UnsupportedMediaType { .. }
+            | Error::UnsupportedEncoding { .. }
+            | Error::UnsupportedOtlpMediaType { .. }
+            | Error::UnsupportedOtlpEncoding { .. } => Reason::UnsupportedMediaType,
+            Error::BodyTooLarge { .. } | Error::DecompressedTooLarge { .. } | Error::InflatedTooLarge { .. } => {
+                Reason::TooLarge
+            }
             Error::ReadBody { .. } => Reason::ReadError,
             Error::Snappy { .. } => Reason::BadSnappy,
-            Error::Protobuf { .. } => Reason::BadProtobuf,
+            Error::Gzip { .. } => Reason::BadGzip,
+            Error::Protobuf { .. } | Error::OtlpProtobuf { .. } => Reason::BadProtobuf,
+            Error::OtlpJson { .. } => Reason::BadJson,
             Error::InvalidLabelName { .. }
             | Error::InvalidMetricName { .. }
             | Error::MissingMetricName { .. }
@@ -127,7 +197,9 @@ impl Reason {
             Reason::TooLarge => "too_large",
             Reason::ReadError => "read_error",
             Reason::BadSnappy => "bad_snappy",
+            Reason::BadGzip => "bad_gzip",
             Reason::BadProtobuf => "bad_protobuf",
+            Reason::BadJson => "bad_json",
             Reason::InvalidLabels => "invalid_labels",
             Reason::StorageUnavailable => "storage_unavailable",
             Reason::StorageError => "storage_error",

@@ -227,13 +227,19 @@ fn set_written_headers(headers: &mut HeaderMap, n_samples: usize) {
 fn reject(metrics: &Metrics, version: Option<Version>, error: &Error) -> Response {
     metrics.count_rejected(error);
     let (status, error_type) = match error {
-        Error::UnsupportedMediaType { .. } | Error::UnsupportedEncoding { .. } => {
-            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "bad_data")
+        Error::UnsupportedMediaType { .. }
+        | Error::UnsupportedEncoding { .. }
+        | Error::UnsupportedOtlpMediaType { .. }
+        | Error::UnsupportedOtlpEncoding { .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "bad_data"),
+        Error::BodyTooLarge { .. } | Error::DecompressedTooLarge { .. } | Error::InflatedTooLarge { .. } => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "bad_data")
         }
-        Error::BodyTooLarge { .. } | Error::DecompressedTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "bad_data"),
         Error::ReadBody { .. }
         | Error::Snappy { .. }
         | Error::Protobuf { .. }
+        | Error::Gzip { .. }
+        | Error::OtlpProtobuf { .. }
+        | Error::OtlpJson { .. }
         | Error::InvalidLabelName { .. }
         | Error::InvalidMetricName { .. }
         | Error::MissingMetricName { .. }

@@ -25,3 +25,25 @@ fn counters_are_exposed_with_bounded_labels() {
         assert!(text.lines().any(|l| l == line), "{line:?} missing from\n{text}");
     }
 }
+
+#[test]
+fn otlp_counters_are_exposed_with_bounded_labels() {
+    let mut registry = Registry::default();
+    let metrics = Metrics::new(&mut registry);
+    metrics.count_otlp_request(Some(Encoding::Json));
+    metrics.count_otlp_request(None);
+    metrics.count_otlp_accepted(7, &[(Rejection::NegativeBuckets, 2), (Rejection::InvalidTemporality, 1)]);
+    metrics.count_otlp_rejected(&Error::InflatedTooLarge { limit: 1 });
+    let mut text = String::new();
+    encode(&mut text, &registry).expect("encodable");
+    for line in [
+        r#"infersight_otlp_requests_total{encoding="json"} 1"#,
+        r#"infersight_otlp_requests_total{encoding="unknown"} 1"#,
+        "infersight_otlp_samples_total 7",
+        r#"infersight_otlp_points_rejected_total{reason="negative_buckets"} 2"#,
+        r#"infersight_otlp_points_rejected_total{reason="invalid_temporality"} 1"#,
+        r#"infersight_otlp_rejected_total{reason="too_large"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} missing from\n{text}");
+    }
+}

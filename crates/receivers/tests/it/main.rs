@@ -1,4 +1,7 @@
-//! Drives the remote-write endpoint through its router, against an in-memory store.
+//! Drives the push endpoints through their routers, against an in-memory store:
+//! remote write here, OTLP in [`otlp`].
+
+mod otlp;
 
 use std::sync::Arc;
 
