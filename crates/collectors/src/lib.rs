@@ -5,5 +5,12 @@
 //! off the machine itself.
 
 // Scraping: the exposition parser, relabelling, the scrape manager.
+pub mod exposition;
+pub mod presets;
+pub mod relabel;
+pub mod scrape;
 
 // Local collectors: NVML, the host, and the loop that runs them.
+pub mod host;
+pub mod local;
+pub mod nvml;

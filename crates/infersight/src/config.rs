@@ -6,9 +6,10 @@
 //! with the key path), then [`RawConfig::validate`] checks every value and
 //! reports each problem with its key path.
 
+mod quality;
 mod units;
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ use serde::Deserialize;
 
 pub use series::parse_duration;
 pub use units::parse_size;
+
+use self::quality::RawQuality;
 
 /// The embedded default configuration: what `serve` runs with no file.
 pub const DEFAULT_TOML: &str = "";
@@ -33,6 +36,15 @@ pub struct RawConfig {
     /// The PromQL engine's limits.
     #[serde(default)]
     pub query: RawQuery,
+    /// The online quality pipeline.
+    #[serde(default)]
+    pub quality: RawQuality,
+    /// Collectors of the machine itself: NVIDIA GPUs, the host.
+    #[serde(default)]
+    pub collectors: collectors::local::LocalConfig,
+    /// Targets to scrape (`[[scrape]]`).
+    #[serde(default)]
+    pub scrape: Vec<collectors::scrape::ScrapeConfig>,
 }
 
 /// `[query]`.
@@ -62,11 +74,20 @@ pub struct RawServer {
     pub listen: String,
     /// Largest remote-write body accepted, after snappy decompression.
     pub remote_write_max_bytes: String,
+    /// Scrape the server's own `/metrics` into its own store (job `infersight`).
+    pub self_scrape: bool,
+    /// How often the self-scrape runs.
+    pub self_scrape_interval: String,
 }
 
 impl Default for RawServer {
     fn default() -> Self {
-        RawServer { listen: "127.0.0.1:8490".into(), remote_write_max_bytes: "32MiB".into() }
+        RawServer {
+            listen: "127.0.0.1:8490".into(),
+            remote_write_max_bytes: "32MiB".into(),
+            self_scrape: true,
+            self_scrape_interval: "15s".into(),
+        }
     }
 }
 
@@ -84,6 +105,10 @@ pub struct RawStorage {
     /// survive a crash of the process at any setting; this bounds what a
     /// power loss can take.
     pub wal_fsync_interval: String,
+    /// How long sampled exchanges are kept in the records store.
+    pub records_retention: String,
+    /// Cap on the records store; the oldest exchanges go first. "0" disables the cap.
+    pub records_retention_size: String,
 }
 
 impl Default for RawStorage {
@@ -93,6 +118,8 @@ impl Default for RawStorage {
             retention: "15d".into(),
             retention_size: "64GiB".into(),
             wal_fsync_interval: "1s".into(),
+            records_retention: "30d".into(),
+            records_retention_size: "1GiB".into(),
         }
     }
 }
@@ -104,6 +131,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Remote-write receiver limits.
     pub remote_write: receivers::RemoteWriteConfig,
+    /// OTLP receiver limits.
+    pub otlp: receivers::OtlpConfig,
     /// Data directory.
     pub data_dir: PathBuf,
     /// Store options.
@@ -112,6 +141,16 @@ pub struct Config {
     pub wal_fsync_interval: Duration,
     /// Query engine limits.
     pub query: promql::EngineOptions,
+    /// How long sampled exchanges are kept.
+    pub records_retention: Duration,
+    /// Cap on the records store, if any.
+    pub records_retention_size: Option<u64>,
+    /// The online quality pipeline.
+    pub quality: pipeline::Config,
+    /// The local collectors.
+    pub local: collectors::local::LocalSettings,
+    /// Scrape jobs, the self-scrape included.
+    pub scrape: Vec<collectors::scrape::ScrapeJob>,
 }
 
 /// A problem with a key of the configuration.
@@ -153,6 +192,26 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The scrape job of the server's own `/metrics`: on loopback when it
+/// listens on every address.
+fn self_scrape(listen: SocketAddr, interval: String) -> collectors::scrape::ScrapeConfig {
+    let mut target = listen;
+    if target.ip().is_unspecified() {
+        target.set_ip(if listen.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+    }
+    collectors::scrape::ScrapeConfig {
+        job_name: Some("infersight".into()),
+        targets: vec![target.to_string()],
+        interval,
+        ..collectors::scrape::ScrapeConfig::default()
+    }
+}
+
+/// The value of `result`, or `None` after pushing its problem under `key`.
+pub(crate) fn check<T>(problems: &mut Vec<Problem>, key: &str, result: Result<T, String>) -> Option<T> {
+    result.map_err(|message| problems.push(Problem { key: key.into(), message })).ok()
+}
+
 impl RawConfig {
     /// Parses TOML text.
     ///
@@ -183,9 +242,6 @@ impl RawConfig {
     /// All problems found, each with its key path.
     pub fn validate(self) -> Result<Config, Vec<Problem>> {
         let mut problems = Vec::new();
-        fn check<T>(problems: &mut Vec<Problem>, key: &str, result: Result<T, String>) -> Option<T> {
-            result.map_err(|message| problems.push(Problem { key: key.into(), message })).ok()
-        }
         let p = &mut problems;
         let listen = check(
             p,
@@ -201,6 +257,25 @@ impl RawConfig {
         let fsync = check(p, "storage.wal_fsync_interval", parse_duration(&self.storage.wal_fsync_interval));
         let query_timeout = check(p, "query.timeout", parse_duration(&self.query.timeout));
         let lookback = check(p, "query.lookback_delta", parse_duration(&self.query.lookback_delta));
+        let records_retention = check(p, "storage.records_retention", parse_duration(&self.storage.records_retention));
+        let records_size = check(p, "storage.records_retention_size", parse_size(&self.storage.records_retention_size));
+        let quality = self.quality.validate(p);
+        let mut scrape_configs = self.scrape;
+        if self.server.self_scrape
+            && let Some(listen) = listen
+        {
+            scrape_configs.push(self_scrape(listen, self.server.self_scrape_interval));
+        }
+        let scrape = collectors::scrape::validate_all(&scrape_configs, "scrape", &|name| std::env::var(name).ok())
+            .map_err(|found| p.extend(found.into_iter().map(|f| Problem { key: f.key, message: f.message })))
+            .ok();
+        let local = self
+            .collectors
+            .validate()
+            .map_err(|found| {
+                p.extend(found.into_iter().map(|(key, message)| Problem { key: format!("collectors.{key}"), message }));
+            })
+            .ok();
         for (key, value) in [("query.timeout", query_timeout), ("query.lookback_delta", lookback)] {
             if value.is_some_and(|d| d.is_zero()) {
                 problems.push(Problem { key: key.into(), message: "must be positive".into() });
@@ -232,7 +307,25 @@ impl RawConfig {
             Some(fsync),
             Some(query_timeout),
             Some(lookback),
-        ) = (listen, max_bytes, retention, retention_size, fsync, query_timeout, lookback)
+            Some(records_retention),
+            Some(records_size),
+            Some(quality),
+            Some(local),
+            Some(scrape),
+        ) = (
+            listen,
+            max_bytes,
+            retention,
+            retention_size,
+            fsync,
+            query_timeout,
+            lookback,
+            records_retention,
+            records_size,
+            quality,
+            local,
+            scrape,
+        )
         else {
             unreachable!("every failed check pushed a problem");
         };
@@ -240,6 +333,10 @@ impl RawConfig {
             listen,
             remote_write: receivers::RemoteWriteConfig {
                 max_decompressed_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+            },
+            otlp: receivers::OtlpConfig {
+                max_decompressed_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+                ..receivers::OtlpConfig::default()
             },
             data_dir: self.storage.path,
             storage: tsdb::Options {
@@ -254,6 +351,11 @@ impl RawConfig {
                 lookback_delta: lookback,
                 ..promql::EngineOptions::default()
             },
+            records_retention,
+            records_retention_size: (records_size > 0).then_some(records_size),
+            quality,
+            local,
+            scrape,
         })
     }
 }

@@ -2,6 +2,7 @@
 
 mod config;
 mod logging;
+mod offline;
 mod serve;
 
 use std::path::PathBuf;
@@ -31,6 +32,27 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Scores JSONL offline with one quality scorer (one output line per input line).
+    Score {
+        /// Scorer: pii, toxicity, harmful, refusal, jailbreak, json, consistency, reference.
+        #[arg(long)]
+        scorer: String,
+        /// Input JSONL (`-` for standard input).
+        #[arg(long)]
+        input: PathBuf,
+        /// Output JSONL; standard output without it.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Tests JSONL lines of baseline and current windows for drift.
+    Drift {
+        /// Input JSONL (`-` for standard input).
+        #[arg(long)]
+        input: PathBuf,
+        /// Output JSONL; standard output without it.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Checks a configuration file and prints every problem with its key path.
     CheckConfig {
         /// The file to check.
@@ -45,6 +67,10 @@ fn version() -> &'static str {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Score { scorer, input, output } => {
+            offline::run(offline::Run::Score { scorer: &scorer }, &input, output.as_deref())
+        }
+        Command::Drift { input, output } => offline::run(offline::Run::Drift, &input, output.as_deref()),
         Command::CheckConfig { file } => match config::load(Some(&file)) {
             Ok(_) => {
                 println!("{}: configuration is valid", file.display());

@@ -20,6 +20,10 @@ use crate::config::Config;
 /// How often the store flushes, compacts and applies retention.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
 
+/// Exchanges waiting for the quality pipeline; past this the gateway drops
+/// and counts them rather than wait.
+const EXCHANGE_QUEUE: usize = 4096;
+
 /// Runs the server until a shutdown signal.
 pub fn run(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
@@ -45,24 +49,43 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("opening the store")?
         .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
     let db = Arc::new(db);
+    let records_path = config.data_dir.join("records.db");
+    let records = tokio::task::spawn_blocking(move || records::Store::open(&records_path))
+        .await
+        .context("opening the records store")??;
+    let records = Arc::new(records);
+    let pipeline = Arc::new(pipeline::Pipeline::new(
+        config.quality.clone(),
+        Arc::clone(&records),
+        pipeline::Metrics::new(&mut registry),
+    ));
+    // The gateway will hold the sending half.
+    let (_exchanges, exchanges_rx) = tokio::sync::mpsc::channel::<inference::Exchange>(EXCHANGE_QUEUE);
+    let scrape_metrics = collectors::scrape::ScrapeMetrics::new(&mut registry);
     let registry = Arc::new(registry);
 
     let appendable: Arc<dyn series::Appendable> = db.clone();
     let queryable: Arc<dyn series::Queryable> = db.clone();
+    let scrape = collectors::scrape::Manager::new(Arc::clone(&appendable), scrape_metrics)
+        .context("creating the scrape manager")?;
+    scrape.apply(config.scrape.clone());
     let state = AppState { db: Arc::clone(&db), registry };
     let app = Router::new()
         .route("/metrics", get(metrics))
         .route("/api/v1/admin/tsdb/flush", post(flush))
         .with_state(state)
+        .merge(scrape.router())
         .merge(receivers::router(receivers::RemoteWriteState::new(
-            appendable,
+            Arc::clone(&appendable),
             config.remote_write.clone(),
-            receiver_metrics,
+            receiver_metrics.clone(),
         )))
+        .merge(receivers::otlp::router(receivers::OtlpState::new(appendable, config.otlp.clone(), receiver_metrics)))
         .merge(api::router(
             api::ApiState::new(queryable)
                 .with_engine(config.query.clone())
-                .with_head_stats(head_stats(Arc::clone(&db))),
+                .with_head_stats(head_stats(Arc::clone(&db)))
+                .with_records(Arc::clone(&records)),
         ));
     let app = api::instrument(app, api_metrics);
 
@@ -72,7 +95,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     info!(listen = %config.listen, data_dir = %config.data_dir.display(), "infersight started");
 
     let shutdown = CancellationToken::new();
-    let upkeep = tokio::spawn(upkeep(Arc::clone(&db), config.wal_fsync_interval, shutdown.clone()));
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(scrape.run(shutdown.clone()));
+    tasks.spawn(Arc::clone(&pipeline).run(exchanges_rx, shutdown.clone()));
+    tasks.spawn(pipeline::drift::schedule(Arc::clone(&pipeline), now_ms, shutdown.clone()));
+    let local = collectors::local::Runner::new(&config.local, Arc::clone(&db) as Arc<dyn series::Appendable>);
+    let local_shutdown = shutdown.clone();
+    tasks.spawn(async move {
+        if let Err(err) = local.run(local_shutdown).await {
+            error!(error = %err, "Local collectors stopped");
+        }
+    });
+    let upkeep = tokio::spawn(upkeep(
+        Arc::clone(&db),
+        Arc::clone(&records),
+        RecordsRetention { age: config.records_retention, size: config.records_retention_size },
+        config.wal_fsync_interval,
+        shutdown.clone(),
+    ));
     let signal = tokio::spawn(wait_for_signal(shutdown.clone()));
     let server_shutdown = shutdown.clone();
     axum::serve(listener, app)
@@ -82,6 +122,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     shutdown.cancel();
     signal.abort();
     upkeep.await.context("joining upkeep")?;
+    while tasks.join_next().await.is_some() {}
+    drop(pipeline);
     let db = Arc::into_inner(db).context("store still in use at shutdown")?;
     tokio::task::spawn_blocking(move || db.close()).await.context("closing the store")?.context("syncing the WAL")?;
     info!("infersight stopped");
@@ -105,8 +147,22 @@ async fn wait_for_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
-/// Syncs the WAL on its interval and runs store maintenance.
-async fn upkeep(db: Arc<Db>, fsync_interval: Duration, shutdown: CancellationToken) {
+/// How long and how much of the records store is kept.
+#[derive(Debug, Clone, Copy)]
+struct RecordsRetention {
+    age: Duration,
+    size: Option<u64>,
+}
+
+/// Syncs the WAL on its interval and runs store maintenance, and applies
+/// the records store's retention with it.
+async fn upkeep(
+    db: Arc<Db>,
+    records: Arc<records::Store>,
+    records_retention: RecordsRetention,
+    fsync_interval: Duration,
+    shutdown: CancellationToken,
+) {
     let mut fsync = tokio::time::interval(fsync_interval);
     let mut maintenance = tokio::time::interval(MAINTENANCE_INTERVAL);
     fsync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -122,6 +178,14 @@ async fn upkeep(db: Arc<Db>, fsync_interval: Duration, shutdown: CancellationTok
                 }
             }
             _ = maintenance.tick() => {
+                let records = Arc::clone(&records);
+                let trimmed = tokio::task::spawn_blocking(move || {
+                    records.enforce_retention(now_ms(), Some(records_retention.age), records_retention.size)
+                })
+                .await;
+                if let Ok(Err(err)) = trimmed {
+                    error!(error = %err, "Records retention failed");
+                }
                 let db = Arc::clone(&db);
                 let result = tokio::task::spawn_blocking(move || db.maintain(now_ms())).await;
                 match result {

@@ -11,11 +11,14 @@ use tokio::sync::Mutex;
 use crate::server::{Server, post_write, write_body};
 
 const SERIES: usize = 200;
-const T0: i64 = 1_790_000_000_000;
 const SENDERS: u64 = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_sigkill_exactly_once() {
+    // Recent samples: the server's own collectors write at the wall clock,
+    // and retention (15 days) may remove anything much older.
+    let t0 = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64
+        - 3_600_000;
     let dir = tempfile::tempdir().expect("tempdir");
     let data_dir = dir.path().join("data");
     let mut server = Server::start(dir.path(), &data_dir).await;
@@ -29,7 +32,7 @@ async fn acknowledged_writes_survive_sigkill_exactly_once() {
             // Batches are numbered sender, sender + SENDERS, ...: each one timestamp.
             for batch in (sender..100_000).step_by(SENDERS as usize) {
                 sent.lock().await.insert(batch);
-                let body = write_body("crash_test", SERIES, T0 + batch as i64 * 1000, batch as f64);
+                let body = write_body("crash_test", SERIES, t0 + batch as i64 * 1000, batch as f64);
                 match post_write(&client, &base, body).await {
                     Ok(204) => {
                         acked.lock().await.insert(batch);
@@ -69,11 +72,11 @@ async fn acknowledged_writes_survive_sigkill_exactly_once() {
     assert_eq!(stored.len(), SERIES);
     for s in &stored {
         let samples: Vec<(i64, f64)> = s.samples(i64::MIN, i64::MAX).map(|x| (x.t, x.v)).collect();
-        let batches: Vec<u64> = samples.iter().map(|&(t, _)| ((t - T0) / 1000) as u64).collect();
+        let batches: Vec<u64> = samples.iter().map(|&(t, _)| ((t - t0) / 1000) as u64).collect();
         let unique: BTreeSet<u64> = batches.iter().copied().collect();
         assert_eq!(unique.len(), batches.len(), "{}: a sample stored twice", s.labels);
         for &(t, v) in &samples {
-            let batch = ((t - T0) / 1000) as u64;
+            let batch = ((t - t0) / 1000) as u64;
             assert_eq!(v, batch as f64, "{}: wrong value at {t}", s.labels);
             assert!(sent.contains(&batch), "{}: sample {batch} was never sent", s.labels);
         }

@@ -1,0 +1,144 @@
+//! `[quality]`: sampling, redaction and drift of the online quality pipeline.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::{Problem, check, parse_duration};
+
+/// `[quality]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawQuality {
+    /// Share of successful, unflagged exchanges kept in the records store.
+    /// Errors and flagged exchanges are always kept.
+    pub sample_rate: f64,
+    /// Sample rates of particular models, by requested model name.
+    pub model_sample_rates: HashMap<String, f64>,
+    /// Most exchanges kept per model per minute, errors and flagged ones included.
+    pub budget_per_minute: u32,
+    /// Keep the (redacted) prompt and response text; `false` keeps timings,
+    /// tokens and scores only.
+    pub keep_text: bool,
+    /// Extra regular expressions redacted as `[REDACTED]` before storage.
+    pub redact_patterns: Vec<String>,
+    /// Distinct model names with their own label value; later ones become `_other`.
+    pub model_label_cap: usize,
+    /// The drift test.
+    pub drift: RawDrift,
+}
+
+impl Default for RawQuality {
+    fn default() -> Self {
+        RawQuality {
+            sample_rate: 0.1,
+            model_sample_rates: HashMap::new(),
+            budget_per_minute: 600,
+            keep_text: true,
+            redact_patterns: Vec::new(),
+            model_label_cap: 100,
+            drift: RawDrift::default(),
+        }
+    }
+}
+
+/// `[quality.drift]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDrift {
+    /// How often the drift test runs.
+    pub interval: String,
+    /// Width of the current and the baseline window.
+    pub window: String,
+    /// How far back the baseline window ends ("7d": the same hour last week).
+    pub baseline_offset: String,
+    /// Fewer stored exchanges than this in either window: no verdict.
+    pub min_exchanges: usize,
+    /// Family-wise false-alarm rate of one test.
+    pub alpha: f64,
+}
+
+impl Default for RawDrift {
+    fn default() -> Self {
+        RawDrift {
+            interval: "1h".into(),
+            window: "1h".into(),
+            baseline_offset: "7d".into(),
+            min_exchanges: 30,
+            alpha: 0.01,
+        }
+    }
+}
+
+fn rate_problem(value: f64) -> Result<(), String> {
+    if (0.0..=1.0).contains(&value) { Ok(()) } else { Err(format!("{value} is not a share between 0 and 1")) }
+}
+
+impl RawQuality {
+    /// The pipeline's settings, or `None` after pushing each problem.
+    pub fn validate(self, problems: &mut Vec<Problem>) -> Option<pipeline::Config> {
+        let before = problems.len();
+        check(problems, "quality.sample_rate", rate_problem(self.sample_rate));
+        for (model, rate) in &self.model_sample_rates {
+            check(problems, &format!("quality.model_sample_rates.{model:?}"), rate_problem(*rate));
+        }
+        let patterns: Vec<regex::Regex> = self
+            .redact_patterns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                check(
+                    problems,
+                    &format!("quality.redact_patterns[{i}]"),
+                    regex::Regex::new(p).map_err(|e| e.to_string()),
+                )
+            })
+            .collect();
+        if self.model_label_cap == 0 {
+            problems.push(Problem { key: "quality.model_label_cap".into(), message: "must be positive".into() });
+        }
+        let mut duration = |key: &str, value: &str| {
+            let parsed = check(problems, key, parse_duration(value));
+            if parsed.is_some_and(|d| d.is_zero()) {
+                problems.push(Problem { key: key.into(), message: "must be positive".into() });
+            }
+            parsed
+        };
+        let interval = duration("quality.drift.interval", &self.drift.interval);
+        let window = duration("quality.drift.window", &self.drift.window);
+        let offset = duration("quality.drift.baseline_offset", &self.drift.baseline_offset);
+        if !(self.drift.alpha > 0.0 && self.drift.alpha < 1.0) {
+            problems.push(Problem {
+                key: "quality.drift.alpha".into(),
+                message: format!("{} is not between 0 and 1", self.drift.alpha),
+            });
+        }
+        if let (Some(window), Some(offset)) = (window, offset)
+            && offset < window
+        {
+            problems.push(Problem {
+                key: "quality.drift.baseline_offset".into(),
+                message: format!("{offset:?} is shorter than the window ({window:?}): the windows would overlap"),
+            });
+        }
+        if problems.len() > before {
+            return None;
+        }
+        let (interval, window, baseline_offset) = (interval?, window?, offset?);
+        Some(pipeline::Config {
+            sample_rate: self.sample_rate,
+            model_rates: self.model_sample_rates,
+            budget_per_minute: self.budget_per_minute,
+            text: if self.keep_text { pipeline::TextPolicy::Redacted { patterns } } else { pipeline::TextPolicy::None },
+            model_label_cap: self.model_label_cap,
+            drift: pipeline::drift::Schedule {
+                interval,
+                window,
+                baseline_offset,
+                min_exchanges: self.drift.min_exchanges,
+                alpha: self.drift.alpha,
+                ..pipeline::drift::Schedule::default()
+            },
+        })
+    }
+}

@@ -1,0 +1,134 @@
+//! Self-metrics of the quality pipeline, in OpenTelemetry GenAI's Prometheus names where one exists.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use crate::sampler::Reason;
+
+/// Buckets of `gen_ai_evaluation_score`: scores lie in `[0, 1]`.
+const SCORE_BUCKETS: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+
+/// Counters, histograms and gauges of the pipeline. Cloning shares them.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    scores: Family<ScoreLabels, Histogram, fn() -> Histogram>,
+    flagged: Family<ScoreLabels, Counter>,
+    scored: Family<ModelLabel, Counter>,
+    kept: Family<KeptLabels, Counter>,
+    over_budget: Family<ModelLabel, Counter>,
+    failures: Family<StageLabel, Counter>,
+    drift_p_value: Family<ModelLabel, Gauge<f64, AtomicU64>>,
+    drift_detected: Family<ModelLabel, Gauge>,
+}
+
+impl Metrics {
+    /// Creates the metrics and registers them in `registry`.
+    pub fn new(registry: &mut Registry) -> Metrics {
+        let metrics = Metrics {
+            scores: Family::new_with_constructor(|| Histogram::new(SCORE_BUCKETS)),
+            flagged: Family::default(),
+            scored: Family::default(),
+            kept: Family::default(),
+            over_budget: Family::default(),
+            failures: Family::default(),
+            drift_p_value: Family::default(),
+            drift_detected: Family::default(),
+        };
+        registry.register(
+            "gen_ai_evaluation_score",
+            "Scores of sampled exchanges, one observation per score, by model and scorer (gen_ai_evaluation_name)",
+            metrics.scores.clone(),
+        );
+        // The text encoder adds `_total` to counter names.
+        registry.register(
+            "infersight_quality_flagged",
+            "Exchanges a scorer flagged, by model and scorer",
+            metrics.flagged.clone(),
+        );
+        registry.register("infersight_exchanges_scored", "Exchanges scored, by model", metrics.scored.clone());
+        registry.register(
+            "infersight_exchanges_sampled",
+            "Exchanges kept in the records store, by model and reason (error, flagged, sampled)",
+            metrics.kept.clone(),
+        );
+        registry.register(
+            "infersight_exchanges_over_budget",
+            "Exchanges that would have been kept but for the model's budget per minute",
+            metrics.over_budget.clone(),
+        );
+        registry.register(
+            "infersight_quality_failures",
+            "Failures of the quality pipeline by stage (store); the exchange's metrics were still recorded",
+            metrics.failures.clone(),
+        );
+        registry.register(
+            "infersight_quality_drift_p_value",
+            "Smallest Holm-adjusted p-value of the last drift test of each model (low means drift)",
+            metrics.drift_p_value.clone(),
+        );
+        registry.register(
+            "infersight_quality_drift_detected",
+            "1 when the last drift test of the model found drift at the configured level, else 0",
+            metrics.drift_detected.clone(),
+        );
+        metrics
+    }
+
+    pub(crate) fn observe_score(&self, model: &str, scorer: &str, value: f64, flagged: bool) {
+        let labels = ScoreLabels { gen_ai_request_model: model.to_owned(), gen_ai_evaluation_name: scorer.to_owned() };
+        self.scores.get_or_create(&labels).observe(value);
+        if flagged {
+            self.flagged.get_or_create(&labels).inc();
+        }
+    }
+
+    pub(crate) fn count_scored(&self, model: &str) {
+        self.scored.get_or_create(&ModelLabel { gen_ai_request_model: model.to_owned() }).inc();
+    }
+
+    pub(crate) fn count_kept(&self, model: &str, reason: Reason) {
+        self.kept.get_or_create(&KeptLabels { gen_ai_request_model: model.to_owned(), reason: reason.as_str() }).inc();
+    }
+
+    pub(crate) fn count_over_budget(&self, model: &str) {
+        self.over_budget.get_or_create(&ModelLabel { gen_ai_request_model: model.to_owned() }).inc();
+    }
+
+    pub(crate) fn count_failure(&self, stage: &'static str) {
+        self.failures.get_or_create(&StageLabel { stage }).inc();
+    }
+
+    pub(crate) fn set_drift(&self, model: &str, p_value: f64, detected: bool) {
+        let label = ModelLabel { gen_ai_request_model: model.to_owned() };
+        self.drift_p_value.get_or_create(&label).set(p_value);
+        self.drift_detected.get_or_create(&label).set(i64::from(detected));
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ScoreLabels {
+    gen_ai_request_model: String,
+    gen_ai_evaluation_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ModelLabel {
+    gen_ai_request_model: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct KeptLabels {
+    gen_ai_request_model: String,
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct StageLabel {
+    stage: &'static str,
+}

@@ -1,0 +1,216 @@
+//! The pipeline itself: score, count, sample, redact, store.
+
+use std::sync::Arc;
+
+use inference::{Exchange, LabelCap};
+use parking_lot::Mutex;
+use records::{Evidence, ExchangeId, ScoreRecord, ScoreTarget};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
+
+use crate::redact::{Redaction, Replace, pattern_parts};
+use crate::sampler::{Decision, Sampler};
+use crate::{Config, Metrics, Shared, TextPolicy};
+
+/// Most exchanges handed to one blocking task.
+const BATCH: usize = 64;
+
+/// The online quality pipeline. Build one per server; share it in an `Arc`.
+#[derive(Debug)]
+pub struct Pipeline {
+    shared: Shared,
+    sampler: Mutex<Sampler>,
+    models: LabelCap,
+    store_failing: Mutex<bool>,
+}
+
+/// What became of one exchange.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The scores, on the original text.
+    pub scores: Vec<ScoreRecord>,
+    /// The sampler's verdict.
+    pub decision: Decision,
+    /// The records-store id, when it was kept and stored.
+    pub stored: Option<ExchangeId>,
+}
+
+impl Pipeline {
+    /// A pipeline writing kept exchanges to `store` and its figures to `metrics`.
+    pub fn new(config: Config, store: Arc<records::Store>, metrics: Metrics) -> Pipeline {
+        let sampler = Sampler::new(config.sample_rate, config.model_rates.clone(), config.budget_per_minute);
+        let models = LabelCap::new(config.model_label_cap);
+        Pipeline {
+            shared: Shared { config, scorers: quality::Registry::new(), store, metrics },
+            sampler: Mutex::new(sampler),
+            models,
+            store_failing: Mutex::new(false),
+        }
+    }
+
+    /// The settings it runs with.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// The records store it writes.
+    pub fn store(&self) -> &Arc<records::Store> {
+        &self.shared.store
+    }
+
+    /// Takes exchanges from `exchanges` until it closes or `shutdown` fires,
+    /// processing them in batches on blocking threads.
+    pub async fn run(self: Arc<Self>, mut exchanges: mpsc::Receiver<Exchange>, shutdown: CancellationToken) {
+        loop {
+            let first = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                next = exchanges.recv() => match next {
+                    Some(exchange) => exchange,
+                    None => return,
+                },
+            };
+            let mut batch = vec![first];
+            while batch.len() < BATCH {
+                match exchanges.try_recv() {
+                    Ok(exchange) => batch.push(exchange),
+                    Err(_) => break,
+                }
+            }
+            let pipeline = Arc::clone(&self);
+            let done = tokio::task::spawn_blocking(move || {
+                for exchange in &batch {
+                    pipeline.process(exchange);
+                }
+            });
+            if let Err(err) = done.await {
+                warn!(error = %err, "Quality pipeline task failed");
+            }
+        }
+    }
+
+    /// Scores one exchange, records its scores as metrics, and stores it
+    /// (redacted, with its scores) when the sampler keeps it. Blocking: CPU
+    /// work and a SQLite write.
+    pub fn process(&self, exchange: &Exchange) -> Outcome {
+        let metrics = &self.shared.metrics;
+        let model = self.models.value(&exchange.request_model);
+        let scores = self.shared.scorers.score_all(&exchange.prompt, &exchange.response);
+        metrics.count_scored(model);
+        for score in &scores {
+            metrics.observe_score(model, score.scorer, score.value, score.label);
+        }
+        let flagged = scores.iter().any(|s| s.label);
+        let decision = self.sampler.lock().decide(model, exchange.time_ms, exchange.is_error(), flagged);
+        let records: Vec<ScoreRecord> = scores.iter().map(score_record).collect();
+        let stored = match decision {
+            Decision::Keep(reason) => {
+                metrics.count_kept(model, reason);
+                self.keep(exchange, &scores, &records)
+            }
+            Decision::OverBudget => {
+                metrics.count_over_budget(model);
+                None
+            }
+            Decision::Skip => None,
+        };
+        Outcome { scores: records, decision, stored }
+    }
+
+    /// Redacts and writes a kept exchange and its scores; a failure is
+    /// counted and logged once per failing spell, never passed on.
+    fn keep(&self, exchange: &Exchange, scores: &[quality::Score], records: &[ScoreRecord]) -> Option<ExchangeId> {
+        let (prompt, response) = self.redact(exchange, scores);
+        let kept_text = matches!(self.shared.config.text, TextPolicy::Redacted { .. });
+        let stored_scores: Vec<ScoreRecord> = records
+            .iter()
+            .map(|record| {
+                let text = if record.target == ScoreTarget::Prompt { &prompt } else { &response };
+                let evidence = if kept_text { text.map_evidence(&record.evidence) } else { Vec::new() };
+                ScoreRecord { evidence, ..record.clone() }
+            })
+            .collect();
+        let stored = Exchange { prompt: prompt.text, response: response.text, ..exchange.clone() };
+        let result = self.shared.store.insert(&stored).and_then(|id| {
+            self.shared.store.insert_scores(id, &stored_scores)?;
+            Ok(id)
+        });
+        let mut failing = self.store_failing.lock();
+        match result {
+            Ok(id) => {
+                *failing = false;
+                Some(id)
+            }
+            Err(err) => {
+                self.shared.metrics.count_failure("store");
+                if !*failing {
+                    warn!(error = %err, "Cannot store sampled exchanges; their metrics are still recorded");
+                }
+                *failing = true;
+                None
+            }
+        }
+    }
+
+    /// The prompt and response as they may be stored.
+    fn redact(&self, exchange: &Exchange, scores: &[quality::Score]) -> (Redaction, Redaction) {
+        let TextPolicy::Redacted { patterns } = &self.shared.config.text else {
+            return (Redaction::none(), Redaction::none());
+        };
+        let pii_parts = |spans: &[quality::Span]| -> Vec<Replace> {
+            spans.iter().map(|s| Replace { start: s.start, end: s.end, kind: s.kind.as_str().to_owned() }).collect()
+        };
+        let mut response_parts =
+            scores.iter().find(|s| s.scorer == "pii").map_or_else(Vec::new, |s| pii_parts(&s.spans));
+        response_parts.extend(pattern_parts(&exchange.response, patterns));
+        // The scorers look for PII in responses only; the prompt is stored too,
+        // so it gets its own scan.
+        let mut prompt_parts = match self.shared.scorers.scorer("pii") {
+            Ok(pii) => {
+                pii.score(&quality::Input::text(&exchange.prompt)).map_or_else(|_| Vec::new(), |s| pii_parts(&s.spans))
+            }
+            Err(_) => Vec::new(),
+        };
+        prompt_parts.extend(pattern_parts(&exchange.prompt, patterns));
+        (Redaction::apply(&exchange.prompt, &prompt_parts), Redaction::apply(&exchange.response, &response_parts))
+    }
+
+    /// Runs the drift test of every model with exchanges in the current
+    /// window ending at `now_ms`, sets the drift gauges, and returns each
+    /// model's report (models with too few exchanges in either window are
+    /// left out). Blocking.
+    pub fn run_drift(&self, now_ms: i64) -> Vec<(String, quality::drift::DriftReport)> {
+        match crate::drift::run(&self.shared.store, &self.shared.config.drift, now_ms) {
+            Ok(reports) => {
+                for (model, report) in &reports {
+                    self.shared.metrics.set_drift(self.models.value(model), report.p_value, report.drift);
+                }
+                reports
+            }
+            Err(err) => {
+                self.shared.metrics.count_failure("drift");
+                warn!(error = %err, "Drift test could not read the records store");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Which text a scorer reads: jailbreak attempts are in prompts, the rest in responses.
+fn target_of(scorer: &str) -> ScoreTarget {
+    if scorer == "jailbreak" { ScoreTarget::Prompt } else { ScoreTarget::Response }
+}
+
+fn score_record(score: &quality::Score) -> ScoreRecord {
+    ScoreRecord {
+        scorer: score.scorer.to_owned(),
+        target: target_of(score.scorer),
+        value: score.value,
+        label: score.label,
+        evidence: score
+            .spans
+            .iter()
+            .map(|s| Evidence { start: s.start, end: s.end, kind: s.kind.as_str().to_owned() })
+            .collect(),
+    }
+}

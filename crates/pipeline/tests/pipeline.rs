@@ -1,0 +1,173 @@
+//! The quality pipeline end to end on a real records store: scoring, metrics, sampling, redaction, drift.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use inference::{Exchange, GapSummary, Operation, Timings, Usage};
+use pipeline::sampler::{Decision, Reason};
+use pipeline::{Config, Metrics, Pipeline, TextPolicy};
+use prometheus_client::registry::Registry;
+use records::{Filter, ScoreTarget, Store};
+use tokio_util::sync::CancellationToken;
+
+fn exchange(time_ms: i64, model: &str, prompt: &str, response: &str) -> Exchange {
+    Exchange {
+        time_ms,
+        operation: Operation::Chat,
+        request_model: model.to_owned(),
+        response_model: None,
+        upstream: "a".to_owned(),
+        provider: "vllm".to_owned(),
+        stream: true,
+        status: 200,
+        error_type: None,
+        finish_reason: Some("stop".to_owned()),
+        timings: Timings {
+            ttft: Some(Duration::from_millis(80)),
+            e2e: Duration::from_millis(900),
+            gaps: GapSummary::default(),
+        },
+        usage: Some(Usage { input_tokens: 10, output_tokens: 20 }),
+        prompt: prompt.to_owned(),
+        response: response.to_owned(),
+    }
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    store: Arc<Store>,
+    registry: Registry,
+    pipeline: Arc<Pipeline>,
+}
+
+fn setup(config: Config) -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(&dir.path().join("records.db")).expect("records store"));
+    let mut registry = Registry::default();
+    let metrics = Metrics::new(&mut registry);
+    let pipeline = Arc::new(Pipeline::new(config, Arc::clone(&store), metrics));
+    Setup { _dir: dir, store, registry, pipeline }
+}
+
+fn exposition(registry: &Registry) -> String {
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, registry).expect("encodes");
+    text
+}
+
+fn line_value(text: &str, prefix: &str) -> Option<f64> {
+    text.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+}
+
+const LEAK: &str = "Sure, write to jane.doe@example.com for a refund.";
+
+#[test]
+fn a_leaked_email_is_flagged_kept_redacted_and_counted_for_its_model_only() {
+    let s = setup(Config { sample_rate: 0.0, ..Config::default() });
+    let leaked = s.pipeline.process(&exchange(1_000, "llama", "user: how do I get a refund?", LEAK));
+    assert_eq!(leaked.decision, Decision::Keep(Reason::Flagged));
+    let clean = s.pipeline.process(&exchange(2_000, "qwen", "user: hi", "Hello! How can I help today?"));
+    assert_eq!(clean.decision, Decision::Skip, "nothing flagged and a zero sample rate");
+
+    let id = leaked.stored.expect("stored");
+    let record = s.store.get(id).expect("read").expect("kept");
+    assert_eq!(record.exchange.response, "Sure, write to [EMAIL_ADDRESS] for a refund.");
+    assert!(!record.exchange.response.contains("jane.doe"));
+    let pii = record.scores.iter().find(|r| r.scorer == "pii").expect("pii score");
+    assert!(pii.label);
+    assert_eq!(pii.target, ScoreTarget::Response);
+    let chars: Vec<char> = record.exchange.response.chars().collect();
+    let evidence = &pii.evidence[0];
+    assert_eq!(chars[evidence.start..evidence.end].iter().collect::<String>(), "[EMAIL_ADDRESS]");
+    assert_eq!(s.store.count().expect("count"), 1);
+
+    let text = exposition(&s.registry);
+    let flagged = r#"infersight_quality_flagged_total{gen_ai_request_model="llama",gen_ai_evaluation_name="pii"}"#;
+    assert_eq!(line_value(&text, flagged), Some(1.0), "{text}");
+    assert!(
+        !text.contains(r#"infersight_quality_flagged_total{gen_ai_request_model="qwen",gen_ai_evaluation_name="pii"}"#)
+    );
+    let qwen_scores = r#"gen_ai_evaluation_score_count{gen_ai_request_model="qwen",gen_ai_evaluation_name="pii"}"#;
+    assert_eq!(line_value(&text, qwen_scores), Some(1.0), "every scored exchange is observed, kept or not");
+    assert!(!text.contains("jane.doe"), "user text never reaches metrics");
+}
+
+#[test]
+fn the_prompt_is_redacted_too_and_extra_patterns_apply() {
+    let patterns = vec![regex::Regex::new(r"ACCT-\d+").expect("pattern")];
+    let s = setup(Config { sample_rate: 1.0, text: TextPolicy::Redacted { patterns }, ..Config::default() });
+    let outcome =
+        s.pipeline.process(&exchange(1_000, "llama", "user: I am bob@corp.example, account ACCT-9912", "Noted."));
+    let record = s.store.get(outcome.stored.expect("stored")).expect("read").expect("kept");
+    assert_eq!(record.exchange.prompt, "user: I am [EMAIL_ADDRESS], account [REDACTED]");
+}
+
+#[test]
+fn with_no_text_kept_only_timings_tokens_and_scores_are_stored() {
+    let s = setup(Config { sample_rate: 1.0, text: TextPolicy::None, ..Config::default() });
+    let outcome = s.pipeline.process(&exchange(1_000, "llama", "user: mail me", LEAK));
+    let record = s.store.get(outcome.stored.expect("stored")).expect("read").expect("kept");
+    assert_eq!((record.exchange.prompt.as_str(), record.exchange.response.as_str()), ("", ""));
+    assert_eq!(record.exchange.usage, Some(Usage { input_tokens: 10, output_tokens: 20 }));
+    let pii = record.scores.iter().find(|r| r.scorer == "pii").expect("pii score");
+    assert!(pii.label && pii.evidence.is_empty(), "no offsets into text that is not there");
+}
+
+#[test]
+fn errors_are_always_kept_and_the_rate_keeps_its_share() {
+    let s = setup(Config { sample_rate: 0.25, ..Config::default() });
+    let mut failed = exchange(0, "llama", "user: hi", "");
+    failed.status = 502;
+    failed.error_type = Some("502".to_owned());
+    assert_eq!(s.pipeline.process(&failed).decision, Decision::Keep(Reason::Error));
+    let kept = (0..40)
+        .filter(|i| s.pipeline.process(&exchange(i * 1000, "llama", "user: hi", "Hello there.")).stored.is_some())
+        .count();
+    assert_eq!(kept, 10);
+}
+
+#[tokio::test]
+async fn run_processes_everything_sent_and_stops_when_the_channel_closes() {
+    let s = setup(Config { sample_rate: 1.0, ..Config::default() });
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let task = tokio::spawn(Arc::clone(&s.pipeline).run(rx, CancellationToken::new()));
+    for i in 0..100 {
+        tx.send(exchange(i, "llama", "user: hi", "Hello there.")).await.expect("pipeline running");
+    }
+    drop(tx);
+    task.await.expect("pipeline ends");
+    assert_eq!(
+        s.store.search(&Filter { limit: Some(1000), ..Filter::default() }).expect("search").exchanges.len(),
+        100
+    );
+}
+
+#[test]
+fn drift_fires_for_the_model_whose_answers_changed_and_not_for_the_steady_one() {
+    let schedule = pipeline::drift::Schedule {
+        window: Duration::from_secs(3600),
+        baseline_offset: Duration::from_secs(24 * 3600),
+        min_exchanges: 30,
+        ..pipeline::drift::Schedule::default()
+    };
+    let s = setup(Config { sample_rate: 1.0, drift: schedule, ..Config::default() });
+    let day = 24 * 3_600_000;
+    let now = 10 * day;
+    let cooking =
+        |i: i64| format!("To make soup number {i}, simmer onions, carrots and stock for twenty minutes, then season.");
+    let refusing = |_: i64| "I'm sorry, but I can't help with that request.".to_owned();
+    for i in 0..120 {
+        let t = now - 3_600_000 + i * 20_000;
+        s.pipeline.process(&exchange(t - day, "steady", "user: soup?", &cooking(i)));
+        s.pipeline.process(&exchange(t, "steady", "user: soup?", &cooking((i * 7) % 120)));
+        s.pipeline.process(&exchange(t - day, "swapped", "user: soup?", &cooking(i)));
+        s.pipeline.process(&exchange(t, "swapped", "user: soup?", &refusing(i)));
+    }
+    let reports = s.pipeline.run_drift(now + 1);
+    let verdict = |model: &str| reports.iter().find(|(m, _)| m == model).map(|(_, r)| r.drift);
+    assert_eq!(verdict("swapped"), Some(true));
+    assert_eq!(verdict("steady"), Some(false));
+    let text = exposition(&s.registry);
+    assert_eq!(line_value(&text, r#"infersight_quality_drift_detected{gen_ai_request_model="swapped"}"#), Some(1.0));
+    assert_eq!(line_value(&text, r#"infersight_quality_drift_detected{gen_ai_request_model="steady"}"#), Some(0.0));
+}

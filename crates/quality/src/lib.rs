@@ -1,0 +1,38 @@
+//! Deterministic quality scorers and drift tests for LLM prompts and responses.
+//!
+//! This crate owns the heuristic half of quality evaluation: PII and secret
+//! spans ([`pii`], with [`redact`]), toxicity, harmful help, refusals,
+//! jailbreak and prompt-injection attempts, JSON validity against a schema,
+//! agreement with a reference answer, self-consistency across samples, and
+//! drift of a window of exchanges against a baseline ([`drift`]). Every
+//! scorer is CPU-only, deterministic and linear in its input (only the
+//! `regex` crate's automata, never a backtracking engine); anything learned,
+//! such as the first-name list, is compiled into the binary. It does not
+//! sample traffic, call judges, store records or write series: the binary
+//! feeds it exchanges and stores what comes back. The offline contract of
+//! `infersight score` and `infersight drift` lives in [`jsonl`].
+#![warn(missing_docs)]
+
+pub mod consistency;
+pub mod drift;
+mod error;
+pub mod eval;
+pub mod harmful;
+pub mod jailbreak;
+pub mod json;
+pub mod jsonl;
+pub mod pii;
+pub mod reference;
+pub mod refusal;
+mod registry;
+mod rng;
+pub mod schema;
+mod score;
+pub mod toxicity;
+mod words;
+
+pub use error::{Error, Result};
+pub use jsonl::{RunSummary, drift_jsonl, score_jsonl};
+pub use pii::redact;
+pub use registry::{Registry, SCORER_NAMES};
+pub use score::{Input, JsonChecks, PiiType, Score, Scorer, Span};

@@ -1,0 +1,118 @@
+//! All scorers built once, for the online pipeline and the offline runner.
+
+use crate::consistency::Consistency;
+use crate::harmful::Harmful;
+use crate::jailbreak::Jailbreak;
+use crate::json::Json;
+use crate::pii::Pii;
+use crate::reference::Reference;
+use crate::refusal::Refusal;
+use crate::toxicity::Toxicity;
+use crate::{Error, Input, Result, Score, Scorer};
+
+/// The scorer names of DESIGN.md §7, in the registry's order.
+pub const SCORER_NAMES: [&str; 8] =
+    ["pii", "toxicity", "harmful", "refusal", "jailbreak", "json", "consistency", "reference"];
+
+/// Every deterministic scorer, compiled once. Building one takes a few
+/// milliseconds (regex compilation); share it (it is `Send + Sync`).
+#[derive(Debug)]
+pub struct Registry {
+    pii: Pii,
+    toxicity: Toxicity,
+    harmful: Harmful,
+    refusal: Refusal,
+    jailbreak: Jailbreak,
+    json: Json,
+    consistency: Consistency,
+    reference: Reference,
+}
+
+impl Registry {
+    /// Builds every scorer.
+    pub fn new() -> Self {
+        Registry {
+            pii: Pii::new(),
+            toxicity: Toxicity::new(),
+            harmful: Harmful::new(),
+            refusal: Refusal::new(),
+            jailbreak: Jailbreak::new(),
+            json: Json,
+            consistency: Consistency,
+            reference: Reference,
+        }
+    }
+
+    /// Builds only the scorer called `name` (for one-scorer offline runs).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownScorer`] for a name not in [`SCORER_NAMES`].
+    pub fn build(name: &str) -> Result<Box<dyn Scorer>> {
+        let scorer: Box<dyn Scorer> = match name {
+            "pii" => Box::new(Pii::new()),
+            "toxicity" => Box::new(Toxicity::new()),
+            "harmful" => Box::new(Harmful::new()),
+            "refusal" => Box::new(Refusal::new()),
+            "jailbreak" => Box::new(Jailbreak::new()),
+            "json" => Box::new(Json),
+            "consistency" => Box::new(Consistency),
+            "reference" => Box::new(Reference),
+            other => return Err(Error::UnknownScorer(other.to_string())),
+        };
+        Ok(scorer)
+    }
+
+    /// The scorer called `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownScorer`] for a name not in [`SCORER_NAMES`].
+    pub fn scorer(&self, name: &str) -> Result<&dyn Scorer> {
+        let scorer: &dyn Scorer = match name {
+            "pii" => &self.pii,
+            "toxicity" => &self.toxicity,
+            "harmful" => &self.harmful,
+            "refusal" => &self.refusal,
+            "jailbreak" => &self.jailbreak,
+            "json" => &self.json,
+            "consistency" => &self.consistency,
+            "reference" => &self.reference,
+            other => return Err(Error::UnknownScorer(other.to_string())),
+        };
+        Ok(scorer)
+    }
+
+    /// Scores one exchange with every scorer that applies to a bare prompt
+    /// and response, in this order: PII, toxicity, harmful help and refusal
+    /// on the response, jailbreak on the prompt, JSON on the response
+    /// (without a schema). `consistency` and `reference` need samples or a
+    /// reference and are skipped. Shared work (refusal and toxicity feed
+    /// the harmful scorer) is done once.
+    pub fn score_all(&self, prompt: &str, response: &str) -> Vec<Score> {
+        let pii = self.pii.score_text(response);
+        let evidence = self.toxicity.evidence(response);
+        let toxicity = Toxicity::score_evidence(&evidence);
+        let refusal = self.refusal.score_text(response);
+        let harmful = self.harmful.score_with(Some(prompt), response, refusal, evidence);
+        let jailbreak = self.jailbreak.score_text(prompt);
+        let mut scores = vec![
+            pii,
+            Score::new("toxicity", toxicity, toxicity >= 0.5),
+            Score::new("harmful", harmful, harmful >= 0.5),
+            Score::new("refusal", refusal, refusal >= 0.5),
+            Score::new("jailbreak", jailbreak, jailbreak >= 0.5),
+        ];
+        let input = Input { prompt: Some(prompt), response: Some(response), ..Input::default() };
+        if let Ok(json) = self.json.score(&input) {
+            scores.push(json);
+        }
+        scores
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new()
+    }
+}
