@@ -14,6 +14,7 @@ mod config;
 mod error;
 mod file_sd;
 mod metrics;
+mod replay;
 mod target;
 
 use std::collections::{BTreeMap, HashMap};
@@ -32,6 +33,7 @@ pub use config::{Auth, BasicAuth, ConfigProblem, Limits, Scheme, ScrapeConfig, S
 pub use error::{Error, ScrapeError};
 pub use file_sd::{TargetGroup, parse_groups};
 pub use metrics::ScrapeMetrics;
+pub use replay::Replay;
 pub use target::Health;
 
 use target::{Context, SeriesCache, StopReason, Target};

@@ -94,6 +94,9 @@ pub enum ScrapeError {
         #[source]
         source: series::Error,
     },
+    /// A replayed scrape that failed where it happened (the target was down).
+    #[error("the replayed scrape failed")]
+    Replayed,
 }
 
 impl ScrapeError {
@@ -109,6 +112,7 @@ impl ScrapeError {
             ScrapeError::SampleLimit { .. } => "sample_limit",
             ScrapeError::LabelLimit { .. } => "label_limit",
             ScrapeError::Commit { .. } => "storage",
+            ScrapeError::Replayed => "replayed",
         }
     }
 

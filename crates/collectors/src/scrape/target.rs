@@ -192,7 +192,7 @@ struct CacheEntry {
 }
 
 /// A parsed and relabelled page, not yet stored.
-struct Ingested {
+pub(crate) struct Ingested {
     batch: Vec<(Labels, i64, f64)>,
     current: HashSet<Labels>,
     n_scraped: usize,
@@ -205,7 +205,13 @@ impl SeriesCache {
         self.entries.clear();
     }
 
-    fn ingest(&mut self, page: &str, format: Format, scrape_ms: i64, target: &Target) -> Result<Ingested, ScrapeError> {
+    pub(crate) fn ingest(
+        &mut self,
+        page: &str,
+        format: Format,
+        scrape_ms: i64,
+        target: &Target,
+    ) -> Result<Ingested, ScrapeError> {
         self.iteration += 1;
         let job = &target.job;
         let mut batch = Vec::with_capacity(self.previous.len());
@@ -381,12 +387,12 @@ pub(crate) async fn scrape_once(target: &Target, context: &Context, cache: &mut 
     });
     let duration = started.elapsed();
     let result = match ingested {
-        Ok(ingested) => store(target, context, cache, ingested, scrape_ms, duration),
+        Ok(ingested) => store(target, &*context.storage, &context.metrics, cache, ingested, scrape_ms, duration),
         Err(error) => Err(error),
     };
     if let Err(error) = &result {
         context.metrics.count_failure(job_name, error.reason());
-        store_failure(target, context, cache, scrape_ms, duration);
+        store_failure(target, &*context.storage, &context.metrics, cache, scrape_ms, duration);
     }
     let mut status = target.status.lock();
     let before = status.health;
@@ -414,15 +420,16 @@ pub(crate) async fn scrape_once(target: &Target, context: &Context, cache: &mut 
 }
 
 /// Appends a good scrape, its stale markers and its report in one commit.
-fn store(
+pub(crate) fn store(
     target: &Target,
-    context: &Context,
+    storage: &dyn Appendable,
+    metrics: &ScrapeMetrics,
     cache: &mut SeriesCache,
     ingested: Ingested,
     scrape_ms: i64,
     duration: Duration,
 ) -> Result<(), ScrapeError> {
-    let mut appender = context.storage.appender();
+    let mut appender = storage.appender();
     let mut refs: Vec<LabelRef<'_>> = Vec::new();
     for (labels, t, v) in &ingested.batch {
         refs.clear();
@@ -444,7 +451,7 @@ fn store(
         appender.append(&refs, scrape_ms, value);
     }
     appender.commit().map_err(|source| ScrapeError::Commit { source })?;
-    context.metrics.count_samples(&target.job.job_name, ingested.batch.len(), n_stale);
+    metrics.count_samples(&target.job.job_name, ingested.batch.len(), n_stale);
     cache.previous = ingested.current;
     let iteration = cache.iteration;
     cache.entries.retain(|_, entry| entry.iteration == iteration);
@@ -452,8 +459,15 @@ fn store(
 }
 
 /// After a failed scrape: `up = 0` and stale markers for what the last scrape stored.
-fn store_failure(target: &Target, context: &Context, cache: &mut SeriesCache, scrape_ms: i64, duration: Duration) {
-    let mut appender = context.storage.appender();
+pub(crate) fn store_failure(
+    target: &Target,
+    storage: &dyn Appendable,
+    metrics: &ScrapeMetrics,
+    cache: &mut SeriesCache,
+    scrape_ms: i64,
+    duration: Duration,
+) {
+    let mut appender = storage.appender();
     let mut refs: Vec<LabelRef<'_>> = Vec::new();
     let n_stale = cache.previous.len();
     for labels in &cache.previous {
@@ -469,7 +483,7 @@ fn store_failure(target: &Target, context: &Context, cache: &mut SeriesCache, sc
     }
     match appender.commit() {
         Ok(_) => {
-            context.metrics.count_samples(&target.job.job_name, 0, n_stale);
+            metrics.count_samples(&target.job.job_name, 0, n_stale);
             cache.previous.clear();
         }
         Err(error) => debug!(error = %error, "Cannot store the report of a failed scrape"),

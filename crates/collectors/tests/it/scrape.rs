@@ -537,3 +537,35 @@ async fn credentials_are_sent_with_every_scrape() {
     assert!(target.accept.lock().ends_with("\nauthorization: Bearer s3cret"), "{}", target.accept.lock());
     harness.stop().await;
 }
+
+#[test]
+fn replayed_pages_are_stored_as_a_live_scrape_would_store_them() {
+    let store = MemStorage::new();
+    let mut replay =
+        collectors::scrape::Replay::new(job("preset = \"vllm\"\ntargets = [\"10.0.0.7:8000\"]"), "10.0.0.7:8000");
+    let page = fixture("vllm-metrics.prom");
+    replay.page(&store, Some(&page), Format::Text, 1_000).expect("first page");
+    replay.page(&store, Some(&page), Format::Text, 16_000).expect("second page");
+    assert!(replay.page(&store, None, Format::Text, 31_000).is_err(), "the target was down then");
+
+    let labels = [("job", "vllm"), ("instance", "10.0.0.7:8000"), ("serving_engine", "vllm")];
+    let expected = expected_series(&page, &labels, |name| name.ends_with("_created"));
+    let up = Labels::from_pairs([
+        ("__name__", "up"),
+        ("instance", "10.0.0.7:8000"),
+        ("job", "vllm"),
+        ("serving_engine", "vllm"),
+    ]);
+    let stored: BTreeSet<Labels> =
+        store.series().into_iter().filter(|l| l.get("__name__").is_some_and(|n| n.starts_with("vllm:"))).collect();
+    assert_eq!(
+        stored,
+        expected.into_iter().filter(|l| l.get("__name__").is_some_and(|n| n.starts_with("vllm:"))).collect()
+    );
+    let ups: Vec<(i64, f64)> = store.samples(&up).iter().map(|s| (s.t, s.v)).collect();
+    assert_eq!(ups, vec![(1_000, 1.0), (16_000, 1.0), (31_000, 0.0)]);
+    let some_series = stored.iter().next().expect("a vLLM series");
+    let samples = store.samples(some_series);
+    assert_eq!(samples.iter().map(|s| s.t).collect::<Vec<_>>(), vec![1_000, 16_000, 31_000]);
+    assert!(is_stale_nan(samples[2].v), "the failed replay marks the page's series stale");
+}
