@@ -30,9 +30,12 @@ impl Jailbreak {
         let compile = |pattern: &str| Regex::new(pattern).expect("jailbreak patterns are valid constants");
         Jailbreak {
             override_rules: compile(concat!(
-                r"(?i)\b(?:ignore|disregard|forget|override|bypass|skip|drop|abandon|discard|neglect|set aside|do not follow|don'?t follow|stop following) ",
-                r"(?:(?:all|any|every|each|the|your|my|these|those|its|of|prior|previous|above|earlier|preceding|original|initial|system|safety|existing|current|old|other|given|default|programmed|developer|openai'?s?|anthropic'?s?|content|ethical|moral|that|this) ){0,5}",
-                r"(?:instructions?|prompts?|rules?|directions?|directives?|guidelines?|guardrails?|constraints?|restrictions?|policies|policy|programming|context|commands?|messages?|text|training|filters?|safeguards?|limitations?|ethics|morals|principles|protocols?|settings|conditioning)\b",
+                r"(?i)\b(?:ignore|disregard|forget|override|bypass|abandon|set aside|do not follow|don'?t follow|stop following|no longer follow) ",
+                r"(?:(?:the|of|its|that|this|given|existing|current|old|other|and) )*",
+                r"(?:all|any|every|prior|previous|above|earlier|preceding|original|initial|system|safety|your|my|these|those|ethical|moral|content|openai'?s?|anthropic'?s?|developer|programmed|default|built-in|internal) ",
+                r"(?:(?:all|any|the|your|of|prior|previous|above|earlier|preceding|original|initial|system|safety|ethical|moral|content|other|default|programmed) ){0,3}",
+                r"(?:instructions?|prompts?|rules?|directions?|directives?|guidelines?|guardrails?|constraints?|restrictions?|policies|policy|programming|training|filters?|safeguards?|limitations?|ethics|morals|principles|conditioning|context|commands?|messages?|text)\b",
+                r"|(?i)\b(?:ignore|disregard|forget|bypass|override) (?:(?:the|your) )?(?:guardrails|safeguards|safety (?:filters?|rules|guidelines)|content (?:policy|policies|filters?)|ethical guidelines|programming|conditioning)\b",
                 r"|(?i)\b(?:new|updated|revised|real|actual|true|secret|hidden|override|admin|system) (?:instructions?|directives?|orders|task|prompt|rules)\s*(?::|are|is|follow)",
                 r"|(?i)\b(?:you (?:are|have been) (?:now )?(?:freed|liberated|released|unshackled|unlocked|jailbroken|unchained)|free (?:from|of) (?:all |any |the |your )?(?:restrictions|limitations|rules|constraints|guidelines|censorship|filters|typical confines))",
                 r"|(?i)\b(?:without|with no|no longer (?:have|bound by|has|restricted by)|not bound by|doesn'?t (?:have|follow)|don'?t have|does not have|has no|have no|free of) (?:any |all |the |your |its )?(?:ethical |moral |content |safety )?(?:restrictions|limitations|limits|rules|constraints|guidelines|censorship|filters?|morals|ethics|boundaries|policies|safeguards)\b",
@@ -61,6 +64,8 @@ impl Jailbreak {
                 r"|(?i)\b(?:repeat|print|output|echo) (?:the |all )?(?:words|text|everything|content) (?:above|before|starting with|from the beginning)",
                 r"|(?i)\b(?:begin|start) your (?:reply|response|answer) with ['\x22](?:you are|sure|here is|system)",
                 r"|(?i)\bwhat (?:were|are) you (?:told|instructed|programmed) (?:to do|before|at the start|initially)",
+                r"|(?i)\b(?:tell me|show me|what(?:'s| is)) (?:what(?:'s| is) )?(?:written|said|stated) (?:above|before this|at the (?:top|start|beginning))",
+                r"|(?i)\bwhat (?:did|does) (?:the|your) (?:developer|creator|system|operator)s? (?:tell|instruct|say to) you\b",
                 r"|(?i)\b(?:ignore|and) (?:the above|that) and (?:instead )?(?:print|output|say|tell|reveal|repeat)",
             )),
             injection: compile(concat!(
@@ -68,6 +73,7 @@ impl Jailbreak {
                 r"|(?i)\b(?:note|message|attention|important|instruction|instructions|notice) (?:to|for) (?:the )?(?:ai|assistant|llm|language model|chatbot|model|gpt|claude|bot|summari[sz]er|agent)s?\b",
                 r"|(?i)\b(?:if you are|if you're|as) an? (?:ai|llm|language model|assistant|chatbot|agent|ai assistant)(?: (?:reading|processing|summari[sz]ing|analy[sz]ing) this)?,? (?:you (?:must|should|will)|please|ignore|disregard|do not|don'?t|instead|make sure|include|say|tell|reply|respond|append|add)\b",
                 r"|(?i)\b(?:ai|assistant|llm|model|chatbot|agent)s?,? (?:please )?(?:ignore|disregard|forget|instead|do not summari[sz]e|stop)\b",
+                r"|(?i)\b(?:disregard|ignore) (?:the |this )?user'?s? (?:request|question|instructions?|message)\b|\[/?inst\]|\bimportant:? (?:ignore|disregard|new instructions?|override)\b",
                 r"|(?i)\bwhen (?:summari[sz]ing|reading|processing|analy[sz]ing|translating) this (?:document|email|page|text|file|message|article|content)\b",
                 r"|(?i)\b(?:instead|rather),? (?:reply|respond|output|say|write|print|answer|return) (?:only |with |just )?(?:with |the )?(?:['\x22]|\w+ (?:['\x22]|that))",
                 r"|(?i)\b(?:send|forward|email|post|upload|exfiltrate|transmit|leak) (?:all |the |this |their |the user'?s |user )?(?:data|conversation|chat history|user data|credentials|passwords|api keys?|emails?|messages|contents?|information|details) (?:to|at|via)\b",

@@ -98,7 +98,7 @@ impl Pii {
                 r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Miss|Sir|Madam|Mme|Herr|Frau)\.?[ ](?:[A-Z][a-z]+|[A-Z]\.)(?:[ ][A-Z][a-z'\-]+){0,2}\b",
             ),
             named_person: compile(
-                r"(?i:my name is|i am called|i'm called|name:|patient:|signed,|regards,|sincerely,)\s+([A-Z][a-z]+(?:[ ][A-Z][a-z'\-]+){0,2})\b",
+                r"(?i:my name is|my name's|i am called|i'm called|(?:full |customer |client |patient |employee |user |account holder |cardholder )?name\s*[:\-]|patient:|signed,?|regards,|sincerely,|cheers,|thanks,|thank you,|dear|hi|hello|hey|attn:?|attention:|cc:|contact person:)\s+([A-Z][a-z]+(?:[ ](?:[A-Z]\.|[A-Z][a-z'\-]+)){0,2})\b",
             ),
             secret_tokens: compile(concat!(
                 r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[0-9A-Z]{16}\b",
@@ -269,7 +269,10 @@ impl Pii {
         }
         for captures in self.named_person.captures_iter(text) {
             if let Some(name) = captures.get(1) {
-                spans.push(span(name.start(), name.end(), PiiType::Person));
+                let first = name.as_str().split(' ').next().unwrap_or_default();
+                if !NOT_NAMES_AFTER_GREETING.contains(&first) {
+                    spans.push(span(name.start(), name.end(), PiiType::Person));
+                }
             }
         }
         for found in self.person.find_iter(text) {
@@ -422,6 +425,64 @@ const NOT_SURNAMES: &[&str] = &[
     "She",
     "They",
     "It",
+];
+
+/// Words that follow "Dear", "Hi" or "Name:" without being a name.
+const NOT_NAMES_AFTER_GREETING: &[&str] = &[
+    "Team",
+    "World",
+    "All",
+    "Everyone",
+    "Everybody",
+    "Sir",
+    "Madam",
+    "Sirs",
+    "There",
+    "Folks",
+    "Guys",
+    "Friends",
+    "Friend",
+    "Customer",
+    "Customers",
+    "Support",
+    "Admin",
+    "Manager",
+    "Colleagues",
+    "Hiring",
+    "Valued",
+    "Member",
+    "Members",
+    "User",
+    "Users",
+    "Reader",
+    "Readers",
+    "Student",
+    "Students",
+    "Parents",
+    "Partner",
+    "Partners",
+    "Client",
+    "Applicant",
+    "Candidate",
+    "Doctor",
+    "Professor",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "The",
+    "This",
+    "Our",
+    "Your",
+    "My",
+    "Again",
+    "Not",
+    "Required",
+    "Unknown",
+    "None",
+    "Optional",
+    "String",
+    "Value",
+    "Name",
 ];
 
 /// First names that are also ordinary words when they open a sentence.

@@ -4,7 +4,8 @@
 //! keywords are ignored, as the specification asks; keywords we know with a
 //! value of the wrong shape are errors naming the keyword's path.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -14,11 +15,17 @@ use crate::{Error, Result};
 /// Deepest nesting of schemas (or `$ref` chains) we follow.
 const MAX_DEPTH: usize = 64;
 
+/// Most subschema checks one validation may make: recursive `$ref`s under
+/// `anyOf` could otherwise take exponential time. Past it the instance is
+/// reported invalid.
+const MAX_STEPS: usize = 1_000_000;
+
 /// A schema that has been checked and whose patterns are compiled.
 #[derive(Debug)]
 pub struct Schema<'a> {
     root: &'a Value,
     patterns: HashMap<String, Regex>,
+    steps: Cell<usize>,
 }
 
 impl<'a> Schema<'a> {
@@ -29,13 +36,14 @@ impl<'a> Schema<'a> {
     /// [`Error::InvalidSchema`] naming the JSON pointer of the first
     /// malformed keyword, an unresolvable `$ref` or a bad `pattern`.
     pub fn compile(root: &'a Value) -> Result<Self> {
-        let mut schema = Schema { root, patterns: HashMap::new() };
+        let mut schema = Schema { root, patterns: HashMap::new(), steps: Cell::new(0) };
         schema.check(root, "#", 0)?;
         Ok(schema)
     }
 
     /// Whether `instance` satisfies the schema.
     pub fn is_valid(&self, instance: &Value) -> bool {
+        self.steps.set(0);
         self.validate(self.root, instance, 0)
     }
 
@@ -149,7 +157,8 @@ impl<'a> Schema<'a> {
     }
 
     fn validate(&self, schema: &Value, instance: &Value, depth: usize) -> bool {
-        if depth > MAX_DEPTH {
+        self.steps.set(self.steps.get() + 1);
+        if depth > MAX_DEPTH || self.steps.get() > MAX_STEPS {
             return false;
         }
         let object = match schema {
@@ -252,8 +261,13 @@ impl<'a> Schema<'a> {
                 instance.as_array().is_none_or(|elements| elements.len() as u64 <= value.as_u64().unwrap_or(u64::MAX))
             }
             "uniqueItems" => match (instance.as_array(), value.as_bool()) {
-                (Some(elements), Some(true)) => {
+                (Some(elements), Some(true)) if elements.len() <= 64 => {
                     elements.iter().enumerate().all(|(idx, a)| elements[idx + 1..].iter().all(|b| !json_equal(a, b)))
+                }
+                // Long arrays: compare canonical text, linear instead of quadratic.
+                (Some(elements), Some(true)) => {
+                    let mut seen = HashSet::with_capacity(elements.len());
+                    elements.iter().all(|element| seen.insert(canonical_text(element)))
                 }
                 _ => true,
             },
@@ -345,6 +359,21 @@ fn check_number(schema: &Map<String, Value>, keyword: &str, value: &Value, insta
             (ratio - ratio.round()).abs() < 1e-9
         }),
         _ => true,
+    }
+}
+
+/// A text form in which equal values (by [`json_equal`]) are equal.
+fn canonical_text(value: &Value) -> String {
+    match value {
+        Value::Number(number) => number.as_f64().map_or_else(|| number.to_string(), |float| format!("{float:?}")),
+        Value::Array(items) => format!("[{}]", items.iter().map(canonical_text).collect::<Vec<_>>().join(",")),
+        Value::Object(fields) => {
+            let mut entries: Vec<String> =
+                fields.iter().map(|(key, field)| format!("{key:?}:{}", canonical_text(field))).collect();
+            entries.sort_unstable();
+            format!("{{{}}}", entries.join(","))
+        }
+        other => other.to_string(),
     }
 }
 

@@ -40,6 +40,9 @@ pub struct Toxicity {
 
 const INSULTS: &str = r"idiots?|stupid|morons?|moronic|dumb|dumbass|loser|losers|pathetic|worthless|useless|ugly|retards?|retarded|imbeciles?|trash|garbage|scum|scumbag|pigs?|disgusting|clowns?|cretins?|jackass|fools?|foolish|ignorant|incompetent|freaks?|creeps?|whores?|sluts?|skanks?|hoes?|bitch(?:es)?|bastards?|assholes?|dickheads?|dicks?|cunts?|twats?|pricks?|wankers?|douche(?:bag)?s?|piece of (?:shit|crap|garbage|trash)|waste of (?:space|oxygen|air|skin)|subhuman|vermin|parasites?|cockroach(?:es)?|animals?|savages?|degenerates?|halfwits?|nitwits?|dimwits?|numbskulls?|airheads?|brainless|spineless|lowlife|low-life|failure|joke|coward|nobody|fat|obese|hideous|repulsive|gross|filthy|nasty|evil|sick|twisted|psycho|psychopath|lunatic|maniac|weirdo|nerd|virgin|simp|cuck|snowflake|libtard|trumptard|sheep|sheeple|bozo|buffoon|dork|doofus|dunce|ignoramus|neanderthal|troglodyte|incel|pervert|perv|pedo|pedophile|rat|snake|weasel|leech|cancer|disease|plague|shit|crap";
 
+/// Insults that only ever name a person.
+const PERSON_INSULTS: &str = r"idiots?|morons?|imbeciles?|losers?|bitch(?:es)?|bastards?|assholes?|dickheads?|cunts?|twats?|pricks?|wankers?|douche(?:bag)?s?|whores?|sluts?|skanks?|retards?|cretins?|clowns?|frauds?|hacks?|liars?|scumbags?|pigs?|pussy|pussies|cowards?|jackass(?:es)?|dumbass(?:es)?|halfwits?|nitwits?|dimwits?|buffoons?|creeps?|perverts?|psychos?|lunatics?|freaks?|losers?|degenerates?|parasites?|snakes?|rats?";
+
 impl Toxicity {
     /// Compiles the patterns.
     ///
@@ -48,7 +51,7 @@ impl Toxicity {
     /// Never in practice: the patterns are constants covered by tests.
     pub fn new() -> Self {
         let compile = |pattern: &str| Regex::new(pattern).expect("toxicity patterns are valid constants");
-        let groups = r"(?:muslims?|jews?|jewish people|blacks?|black people|whites?|white people|gays?|gay people|lesbians?|trans(?:gender)? people|trannies|immigrants?|migrants?|refugees?|mexicans?|women|woman|females?|men|christians?|asians?|chinese|arabs?|africans?|indians?|hindus?|latinos?|hispanics?|queers?|homosexuals?|disabled people|foreigners?|catholics?|atheists?|feminists?|liberals?|conservatives?|democrats?|republicans?|gypsies|roma|poles|russians?|ukrainians?|israelis?|palestinians?|germans?|irish|them|these people|those people|your kind|their kind|you people)";
+        let groups = r"(?:muslims?|jews?|jewish people|blacks?|black people|whites?|white people|gays?|gay people|lesbians?|trans(?:gender)? people|trannies|immigrants?|migrants?|refugees?|mexicans?|women|woman|females?|men|christians?|asians?|chinese|arabs?|africans?|indians?|hindus?|latinos?|hispanics?|queers?|homosexuals?|disabled people|foreigners?|catholics?|atheists?|feminists?|liberals?|conservatives?|democrats?|republicans?|gypsies|roma|poles|russians?|ukrainians?|israelis?|palestinians?|germans?|irish|them|these people|those people|your kind|their kind|you people|fat people|poor people|old people|boomers|autistic people|mentally ill people|homeless people)";
         Toxicity {
             threat: compile(concat!(
                 r"\b(?:i(?:'ll| will| am going to|'m going to|'m gonna| am gonna| gonna| want to| wanna| should| would| shall)|we(?:'ll| will| are going to|'re gonna| gonna)|someone should|somebody should|i hope someone|i'd love to|i would love to) ",
@@ -62,13 +65,15 @@ impl Toxicity {
                 r"|\b(?:bomb|shoot up|burn down|blow up) (?:your|the|their|his|her) (?:house|school|office|church|mosque|synagogue|home|family|workplace|car)\b",
             )),
             slur: compile(
-                r"\b(?:n[i1]gg(?:er|a|ah|uh|az|ers|as)|f[a@]gg?(?:ot|ots|y|s)?|f[a@]g|k[i1]ke|sp[i1]c|sp[i1]ck|ch[i1]nk|g[o0][o0]k|wetback|beaner|towelhead|raghead|sand ?n[i1]gg\w*|tr[a@]nn(?:y|ie|ies)|dyke|coon|jigaboo|porch ?monkey|gypo|paki|wop|dago|kraut|zipperhead|camel ?jockey|shemale|retard|retards|mongoloid|spaz|tard)\b",
+                r"\b(?:n[i1]gg(?:er|a|ah|uh|az|ers|as)|f[a@]gg?(?:ot|ots|y|s)?|f[a@]g|k[i1]ke|sp[i1]c|sp[i1]ck|ch[i1]nk|g[o0][o0]k|wetback|beaner|towelhead|raghead|sand ?n[i1]gg\w*|tr[a@]nn(?:y|ie|ies)|dyke|coon|jigaboo|porch ?monkey|gypo|paki|wop|dago|kraut|zipperhead|camel ?jockey|shemale|retard|retards|retarded|mongoloid|spaz|tard)\b",
             ),
             hate: compile(&format!(
                 concat!(
                     r"\b(?:all|most|every|those|these|the|typical|fucking|filthy|damn|bloody)? ?{groups} (?:are|is|r|should|must|need to|deserve to|belong|breed|spread|ruin|ruined|destroy|don'?t deserve|aren'?t|have no) ",
                     r"(?:(?:\w+ ){{0,3}})(?:animals|vermin|subhuman|sub-human|parasites|a disease|diseased|a plague|cockroaches|rats|inferior|dirty|filthy|criminals|rapists|terrorists|savages|scum|trash|garbage|evil|stupid|dumb|idiots|worthless|a cancer|cancer|not human|less than human|too emotional|lazy|violent|greedy|hysterical|incapable|unfit|not fit|thieves|liars|inbred|primitive|backwards|apes|monkeys|dogs|pigs|exterminated|eradicated|wiped out|gassed|deported|sent back|kicked out|banned|killed|shot|hanged|sterilized|in the kitchen|property|objects|beneath us|destroying|ruining|taking over|replacing|rights|to vote|to exist|to live)\b",
                     r"|\b(?:death to|get rid of (?:all )?(?:the )?|kick out (?:all )?(?:the )?|gas (?:the|all)|i hate (?:all )?(?:the )?|fuck (?:all )?(?:the )?|no more ){groups}\b",
+                    r"|\b(?:nobody|no one) wants (?:you|your kind|them|you people) (?:here|around)\b|\b(?:you|they|your kind|you people) (?:don'?t|do not) belong (?:here|in this country)\b",
+                    r"|\b(?:should|need to|must) be (?:locked up|put down|removed|sterili[sz]ed|wiped out|eradicated|purged|castrated)\b",
                     r"|\bgo back to (?:your|where you came from|africa|mexico|china|your country|your own country)\b",
                     r"|\b(?:women|females|girls) (?:belong|should stay) in the kitchen\b|\bmake me a sandwich\b",
                     r"|\b(?:white|aryan|master) (?:race|power|supremacy) (?:is|will|forever|rules)\b|\b(?:heil hitler|sieg heil|14 ?88|1488|gas the)\b",
@@ -81,9 +86,13 @@ impl Toxicity {
                     r"(?:(?:\w+ ){{0,3}})(?:{insults})\b",
                     r"|\b(?:shut (?:the fuck |your (?:\w+ )?(?:mouth|face) )?up|fuck (?:you|off|u|ur|your)|screw you|go to hell|stfu|gtfo|piss off|eat shit|suck my (?:dick|cock|balls)|go fuck yourself|nobody (?:likes|loves|cares about|asked) you|no one (?:likes|loves|cares about|asked) you|get a life|you suck|u suck|you disgust me|you make me sick|kill yourself|go die|your (?:mom|mother|mama)(?:'s)? (?:is )?(?:a )?(?:whore|slut|bitch|so fat|so ugly))\b",
                     r"|\b(?:{insults}) (?:like you|such as you|like u)\b",
+                    r"|\b(?:he|she|they|that (?:guy|girl|man|woman|dude|kid|person|referee|author|teacher|boss|politician|idiot|moron|clown|bitch)|this (?:guy|girl|man|woman|dude|person)|the (?:referee|author|guy|girl|man|woman|teacher|boss|president|ceo|manager|writer|driver|cashier|waiter))(?:'s| is| are|'re| was| were) (?:(?:a|an|such a|such an|the|total|complete|absolute|fucking|fuckin|blind|dumb|stupid|lazy|fat|ugly|little|old|useless) ){{0,3}}(?:{person_insults})\b",
+                    r"|\b(?:stop being|don'?t be|quit being) (?:such )?(?:a |an )?(?:\w+ )?(?:{person_insults})\b",
+                    r"|\b(?:idiotic|moronic|stupid|dumb|pathetic|retarded|worthless|disgusting|ugly|useless|braindead|brainless)\b[^.!?\n]{{0,30}}\bso are (?:you|u)\b",
                     r"|\b(?:you|u|ya|y'all|you guys|you people) (?:\w+ ){{0,2}}(?:{insults})\b",
                 ),
-                insults = INSULTS
+                insults = INSULTS,
+                person_insults = PERSON_INSULTS
             )),
             insult_word: compile(&format!(r"\b(?:{INSULTS})\b")),
             profanity: compile(

@@ -6,6 +6,7 @@
 //! relabelling, limits, stale markers, the `up` and report series), so the
 //! history is indistinguishable from what a scrape would have stored.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,9 +26,10 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// A target of `job` at `address` (`host:port`, its `instance`).
-    pub fn new(job: ScrapeJob, address: &str) -> Replay {
-        let target = Target::new(Arc::new(job), address, &Default::default());
+    /// A target of `job` at `address` (`host:port`, its `instance`), with
+    /// the labels its discovery would give it (as a file_sd group's).
+    pub fn new(job: ScrapeJob, address: &str, labels: &BTreeMap<String, String>) -> Replay {
+        let target = Target::new(Arc::new(job), address, labels);
         // Replayed pages are not live scrapes: their counters go nowhere.
         let metrics = ScrapeMetrics::new(&mut Registry::default());
         Replay { target, cache: SeriesCache::default(), metrics }

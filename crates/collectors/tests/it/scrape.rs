@@ -541,8 +541,11 @@ async fn credentials_are_sent_with_every_scrape() {
 #[test]
 fn replayed_pages_are_stored_as_a_live_scrape_would_store_them() {
     let store = MemStorage::new();
-    let mut replay =
-        collectors::scrape::Replay::new(job("preset = \"vllm\"\ntargets = [\"10.0.0.7:8000\"]"), "10.0.0.7:8000");
+    let mut replay = collectors::scrape::Replay::new(
+        job("preset = \"vllm\"\ntargets = [\"10.0.0.7:8000\"]"),
+        "10.0.0.7:8000",
+        &Default::default(),
+    );
     let page = fixture("vllm-metrics.prom");
     replay.page(&store, Some(&page), Format::Text, 1_000).expect("first page");
     replay.page(&store, Some(&page), Format::Text, 16_000).expect("second page");

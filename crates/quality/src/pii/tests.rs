@@ -52,6 +52,9 @@ fn finds_secrets() {
 fn finds_people() {
     check("Please ask Maria Gonzalez.", &[("Maria Gonzalez", PiiType::Person)]);
     check("Dr. Smith will see you", &[("Dr. Smith", PiiType::Person)]);
+    check("Patient Jane Doe was seen.", &[("Jane Doe", PiiType::Person)]);
+    check("Dear Oluwadamilare Adeyemi, thanks.", &[("Oluwadamilare Adeyemi", PiiType::Person)]);
+    check("Hello World in C. Hi Team!", &[]);
 }
 
 #[test]
