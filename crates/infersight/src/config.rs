@@ -45,6 +45,9 @@ pub struct RawConfig {
     /// Targets to scrape (`[[scrape]]`).
     #[serde(default)]
     pub scrape: Vec<collectors::scrape::ScrapeConfig>,
+    /// The OpenAI-compatible gateway (`[gateway]`, `[[gateway.upstream]]`).
+    #[serde(default)]
+    pub gateway: proxy::GatewayConfig,
 }
 
 /// `[query]`.
@@ -151,6 +154,8 @@ pub struct Config {
     pub local: collectors::local::LocalSettings,
     /// Scrape jobs, the self-scrape included.
     pub scrape: Vec<collectors::scrape::ScrapeJob>,
+    /// The gateway, when upstreams are configured.
+    pub gateway: Option<proxy::GatewaySettings>,
 }
 
 /// A problem with a key of the configuration.
@@ -191,6 +196,62 @@ impl std::fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// The gateway's settings: `Some(None)` when no upstream is configured (the
+/// gateway stays off), `None` after pushing each problem. Secrets written as
+/// `${ENV_VAR}` are read from the environment first.
+fn validate_gateway(
+    mut gateway: proxy::GatewayConfig,
+    problems: &mut Vec<Problem>,
+) -> Option<Option<proxy::GatewaySettings>> {
+    if !gateway.is_enabled() {
+        return Some(None);
+    }
+    let before = problems.len();
+    for (i, key) in gateway.api_keys.iter_mut().enumerate() {
+        if let Some(value) = check(problems, &format!("gateway.api_keys[{i}]"), expand_env(key.expose())) {
+            *key = proxy::Secret::new(value);
+        }
+    }
+    for (i, upstream) in gateway.upstreams.iter_mut().enumerate() {
+        if let Some(key) = &mut upstream.api_key
+            && let Some(value) = check(problems, &format!("gateway.upstream[{i}].api_key"), expand_env(key.expose()))
+        {
+            *key = proxy::Secret::new(value);
+        }
+    }
+    if problems.len() > before {
+        return None;
+    }
+    match gateway.validate() {
+        Ok(settings) => Some(Some(settings)),
+        Err(proxy::Error::Config { problems: found }) => {
+            problems.extend(found.0.into_iter().map(|p| Problem { key: p.key, message: p.message }));
+            None
+        }
+        Err(other) => {
+            problems.push(Problem { key: "gateway".into(), message: other.to_string() });
+            None
+        }
+    }
+}
+
+/// `value` with every `${NAME}` replaced by environment variable `NAME`.
+fn expand_env(value: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| "unclosed \"${\"".to_owned())?;
+        let name = &after[..end];
+        let found = std::env::var(name).map_err(|_| format!("environment variable {name:?} is not set"))?;
+        out.push_str(&found);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
 
 /// The scrape job of the server's own `/metrics`: on loopback when it
 /// listens on every address.
@@ -260,6 +321,7 @@ impl RawConfig {
         let records_retention = check(p, "storage.records_retention", parse_duration(&self.storage.records_retention));
         let records_size = check(p, "storage.records_retention_size", parse_size(&self.storage.records_retention_size));
         let quality = self.quality.validate(p);
+        let gateway = validate_gateway(self.gateway, p);
         let mut scrape_configs = self.scrape;
         if self.server.self_scrape
             && let Some(listen) = listen
@@ -312,6 +374,7 @@ impl RawConfig {
             Some(quality),
             Some(local),
             Some(scrape),
+            Some(gateway),
         ) = (
             listen,
             max_bytes,
@@ -325,6 +388,7 @@ impl RawConfig {
             quality,
             local,
             scrape,
+            gateway,
         )
         else {
             unreachable!("every failed check pushed a problem");
@@ -356,6 +420,7 @@ impl RawConfig {
             quality,
             local,
             scrape,
+            gateway,
         })
     }
 }

@@ -1,9 +1,11 @@
 //! The infersight binary: command line, configuration, wiring, signals and shutdown.
 
 mod config;
+mod demo;
 mod logging;
 mod offline;
 mod serve;
+mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +31,24 @@ enum Command {
     /// Runs the server: API, remote write, storage.
     Serve {
         /// Configuration file; the embedded defaults apply without one.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Runs a complete simulated fleet watched by infersight: engines, GPUs,
+    /// traffic through the gateway, quality scoring, scripted incidents, and
+    /// hours of history written first. Prints the dashboard's address.
+    Demo {
+        /// Address of the API and dashboard; the gateway takes the next port.
+        #[arg(long, default_value = "127.0.0.1:8490")]
+        listen: std::net::SocketAddr,
+        /// How much history to write before serving (`6h`, `30m`, `0s`).
+        #[arg(long, default_value = "6h", value_parser = parse_backfill)]
+        backfill: std::time::Duration,
+    },
+    /// Runs only the simulated fleet: OpenAI-compatible replicas with vLLM/SGLang
+    /// `/metrics` and DCGM exporters, for pointing any scraper or client at.
+    Sim {
+        /// Simulator configuration (TOML); the demo's fleet without one.
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -60,6 +80,13 @@ enum Command {
     },
 }
 
+fn parse_backfill(value: &str) -> Result<std::time::Duration, String> {
+    if value == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    config::parse_duration(value)
+}
+
 fn version() -> &'static str {
     concat!(env!("CARGO_PKG_VERSION"), " (", env!("CARGO_PKG_NAME"), ", rustc ", env!("CARGO_PKG_RUST_VERSION"), "+)")
 }
@@ -67,6 +94,32 @@ fn version() -> &'static str {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Demo { listen, backfill } => {
+            if let Err(err) = logging::init(&cli.log_level, &cli.log_format) {
+                eprintln!("infersight: {err:#}");
+                return ExitCode::from(2);
+            }
+            match demo::run(listen, backfill) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("infersight: {err:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Sim { config } => {
+            if let Err(err) = logging::init(&cli.log_level, &cli.log_format) {
+                eprintln!("infersight: {err:#}");
+                return ExitCode::from(2);
+            }
+            match simulate::run(config.as_deref()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("infersight: {err:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Score { scorer, input, output } => {
             offline::run(offline::Run::Score { scorer: &scorer }, &input, output.as_deref())
         }

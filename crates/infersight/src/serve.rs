@@ -1,6 +1,8 @@
 //! `infersight serve`: opens the store, serves HTTP, runs upkeep, and shuts
 //! down cleanly on SIGINT or SIGTERM.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -27,7 +29,34 @@ const EXCHANGE_QUEUE: usize = 4096;
 /// Runs the server until a shutdown signal.
 pub fn run(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
-    runtime.block_on(serve(config))
+    runtime.block_on(serve(config, Extras::default()))
+}
+
+/// A future the server awaits or runs beside itself.
+pub(crate) type Task<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// What `Extras::prepare` is: a step given the open stores.
+pub(crate) type Prepare = Box<dyn FnOnce(Stores) -> Task<anyhow::Result<()>> + Send>;
+
+/// What each of `Extras::tasks` is: a task given the shutdown token.
+pub(crate) type SideTask = Box<dyn FnOnce(CancellationToken) -> Task<()> + Send>;
+
+/// The stores, open, as `Extras::prepare` gets them.
+#[derive(Clone)]
+pub(crate) struct Stores {
+    /// The time-series store.
+    pub db: Arc<Db>,
+    /// The records store.
+    pub records: Arc<records::Store>,
+}
+
+/// What a caller such as `demo` adds to a server.
+#[derive(Default)]
+pub(crate) struct Extras {
+    /// Runs once the stores are open and before HTTP is served (a backfill).
+    pub prepare: Option<Prepare>,
+    /// Run beside the server once it serves, until the token is cancelled.
+    pub tasks: Vec<SideTask>,
 }
 
 /// Everything the binary's own handlers need.
@@ -37,7 +66,7 @@ struct AppState {
     registry: Arc<Registry>,
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> {
     let mut registry = Registry::default();
     let tsdb_metrics = tsdb::Metrics::new(&mut registry);
     let receiver_metrics = receivers::Metrics::new(&mut registry);
@@ -54,13 +83,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .context("opening the records store")??;
     let records = Arc::new(records);
+    if let Some(prepare) = extras.prepare {
+        prepare(Stores { db: Arc::clone(&db), records: Arc::clone(&records) }).await?;
+    }
     let pipeline = Arc::new(pipeline::Pipeline::new(
         config.quality.clone(),
         Arc::clone(&records),
         pipeline::Metrics::new(&mut registry),
     ));
-    // The gateway will hold the sending half.
-    let (_exchanges, exchanges_rx) = tokio::sync::mpsc::channel::<inference::Exchange>(EXCHANGE_QUEUE);
+    let (exchanges, exchanges_rx) = tokio::sync::mpsc::channel::<inference::Exchange>(EXCHANGE_QUEUE);
+    let gateway_metrics = proxy::Metrics::new(&mut registry);
     let scrape_metrics = collectors::scrape::ScrapeMetrics::new(&mut registry);
     let registry = Arc::new(registry);
 
@@ -96,6 +128,25 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
+    if let Some(settings) = config.gateway.clone() {
+        let listen = settings.listen;
+        let gateway = proxy::Gateway::new(settings, gateway_metrics, exchanges).context("building the gateway")?;
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding the gateway to {listen}"))?;
+        info!(listen = %listen, "Gateway started");
+        let router = gateway.router();
+        let gateway_shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(err) = proxy::serve(listener, router, gateway_shutdown).await {
+                error!(error = %err, "Gateway stopped");
+            }
+        });
+    } else {
+        drop(exchanges);
+    }
+    for task in extras.tasks {
+        tasks.spawn(task(shutdown.clone()));
+    }
     tasks.spawn(scrape.run(shutdown.clone()));
     tasks.spawn(Arc::clone(&pipeline).run(exchanges_rx, shutdown.clone()));
     tasks.spawn(pipeline::drift::schedule(Arc::clone(&pipeline), now_ms, shutdown.clone()));
@@ -130,7 +181,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal(shutdown: CancellationToken) {
+pub(crate) async fn wait_for_signal(shutdown: CancellationToken) {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(term) => term,
         Err(err) => {

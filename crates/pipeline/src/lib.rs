@@ -41,6 +41,9 @@ pub enum TextPolicy {
 /// The pipeline's settings (`[quality]` in the configuration file).
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Share of successful exchanges scored (failed ones always are); the
+    /// rest pass by unscored. Lower it when traffic outgrows the scorers.
+    pub score_rate: f64,
     /// Share of successful, unflagged exchanges kept, per model unless
     /// `model_rates` names it.
     pub sample_rate: f64,
@@ -59,6 +62,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
+            score_rate: 1.0,
             sample_rate: 0.1,
             model_rates: HashMap::new(),
             budget_per_minute: 600,

@@ -20,6 +20,7 @@ pub struct Metrics {
     scores: Family<ScoreLabels, Histogram, fn() -> Histogram>,
     flagged: Family<ScoreLabels, Counter>,
     scored: Family<ModelLabel, Counter>,
+    unscored: Family<ModelLabel, Counter>,
     kept: Family<KeptLabels, Counter>,
     over_budget: Family<ModelLabel, Counter>,
     failures: Family<StageLabel, Counter>,
@@ -34,6 +35,7 @@ impl Metrics {
             scores: Family::new_with_constructor(|| Histogram::new(SCORE_BUCKETS)),
             flagged: Family::default(),
             scored: Family::default(),
+            unscored: Family::default(),
             kept: Family::default(),
             over_budget: Family::default(),
             failures: Family::default(),
@@ -52,6 +54,11 @@ impl Metrics {
             metrics.flagged.clone(),
         );
         registry.register("infersight_exchanges_scored", "Exchanges scored, by model", metrics.scored.clone());
+        registry.register(
+            "infersight_exchanges_unscored",
+            "Successful exchanges passed by unscored (outside the configured score_rate), by model",
+            metrics.unscored.clone(),
+        );
         registry.register(
             "infersight_exchanges_sampled",
             "Exchanges kept in the records store, by model and reason (error, flagged, sampled)",
@@ -90,6 +97,10 @@ impl Metrics {
 
     pub(crate) fn count_scored(&self, model: &str) {
         self.scored.get_or_create(&ModelLabel { gen_ai_request_model: model.to_owned() }).inc();
+    }
+
+    pub(crate) fn count_unscored(&self, model: &str) {
+        self.unscored.get_or_create(&ModelLabel { gen_ai_request_model: model.to_owned() }).inc();
     }
 
     pub(crate) fn count_kept(&self, model: &str, reason: Reason) {

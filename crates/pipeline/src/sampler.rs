@@ -1,4 +1,4 @@
-//! Which scored exchanges are kept: every error and flagged one, a share of the rest, within a budget.
+//! Which exchanges are scored and which are kept: every error and flagged one, a share of the rest, within a budget.
 //!
 //! The share is taken systematically, not at random: each model carries a
 //! running fraction, and an exchange is kept whenever the fraction crosses a
@@ -44,9 +44,32 @@ pub enum Decision {
 
 #[derive(Debug, Default)]
 struct ModelState {
-    fraction: f64,
     minute: i64,
     kept_this_minute: u32,
+}
+
+/// Picks a systematic share of a stream, per key: each key carries a running
+/// fraction, and an item is picked whenever it crosses a whole number.
+#[derive(Debug, Default)]
+pub struct Share {
+    fractions: HashMap<String, f64>,
+}
+
+impl Share {
+    /// Whether the next item of `key` is picked at `rate` (0 to 1).
+    pub fn pick(&mut self, key: &str, rate: f64) -> bool {
+        let rate = rate.clamp(0.0, 1.0);
+        let fraction = match self.fractions.get_mut(key) {
+            Some(fraction) => fraction,
+            None => self.fractions.entry(key.to_owned()).or_default(),
+        };
+        *fraction += rate;
+        if *fraction < 1.0 - 1e-9 {
+            return false;
+        }
+        *fraction -= 1.0;
+        true
+    }
 }
 
 /// The sampler; one per pipeline.
@@ -56,34 +79,32 @@ pub struct Sampler {
     rates: HashMap<String, f64>,
     budget_per_minute: u32,
     models: HashMap<String, ModelState>,
+    share: Share,
 }
 
 impl Sampler {
     /// A sampler keeping `default_rate` of ordinary exchanges (or the rate in
     /// `rates` for the models it names), at most `budget_per_minute` per model.
     pub fn new(default_rate: f64, rates: HashMap<String, f64>, budget_per_minute: u32) -> Sampler {
-        Sampler { default_rate, rates, budget_per_minute, models: HashMap::new() }
+        Sampler { default_rate, rates, budget_per_minute, models: HashMap::new(), share: Share::default() }
     }
 
     /// Decides on an exchange of `model` at `time_ms` that failed or not and
     /// was flagged or not.
     pub fn decide(&mut self, model: &str, time_ms: i64, failed: bool, flagged: bool) -> Decision {
-        let rate = self.rates.get(model).copied().unwrap_or(self.default_rate).clamp(0.0, 1.0);
-        let state = match self.models.get_mut(model) {
-            Some(state) => state,
-            None => self.models.entry(model.to_owned()).or_default(),
-        };
+        let rate = self.rates.get(model).copied().unwrap_or(self.default_rate);
         let reason = if failed {
             Reason::Error
         } else if flagged {
             Reason::Flagged
-        } else {
-            state.fraction += rate;
-            if state.fraction < 1.0 - 1e-9 {
-                return Decision::Skip;
-            }
-            state.fraction -= 1.0;
+        } else if self.share.pick(model, rate) {
             Reason::Sampled
+        } else {
+            return Decision::Skip;
+        };
+        let state = match self.models.get_mut(model) {
+            Some(state) => state,
+            None => self.models.entry(model.to_owned()).or_default(),
         };
         let minute = time_ms.div_euclid(60_000);
         if minute != state.minute {

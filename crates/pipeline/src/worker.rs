@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use crate::redact::{Redaction, Replace, pattern_parts};
-use crate::sampler::{Decision, Sampler};
+use crate::sampler::{Decision, Sampler, Share};
 use crate::{Config, Metrics, Shared, TextPolicy};
 
 /// Most exchanges handed to one blocking task.
@@ -21,6 +21,7 @@ const BATCH: usize = 64;
 pub struct Pipeline {
     shared: Shared,
     sampler: Mutex<Sampler>,
+    scored_share: Mutex<Share>,
     models: LabelCap,
     store_failing: Mutex<bool>,
 }
@@ -44,6 +45,7 @@ impl Pipeline {
         Pipeline {
             shared: Shared { config, scorers: quality::Registry::new(), store, metrics },
             sampler: Mutex::new(sampler),
+            scored_share: Mutex::new(Share::default()),
             models,
             store_failing: Mutex::new(false),
         }
@@ -95,6 +97,10 @@ impl Pipeline {
     pub fn process(&self, exchange: &Exchange) -> Outcome {
         let metrics = &self.shared.metrics;
         let model = self.models.value(&exchange.request_model);
+        if !exchange.is_error() && !self.scored_share.lock().pick(model, self.shared.config.score_rate) {
+            metrics.count_unscored(model);
+            return Outcome { scores: Vec::new(), decision: Decision::Skip, stored: None };
+        }
         let scores = self.shared.scorers.score_all(&exchange.prompt, &exchange.response);
         metrics.count_scored(model);
         for score in &scores {
@@ -117,6 +123,23 @@ impl Pipeline {
         Outcome { scores: records, decision, stored }
     }
 
+    /// [`Pipeline::process`] for each of `exchanges`, on `threads` threads
+    /// at once (scoring is the costly part and each exchange stands alone).
+    pub fn process_all(&self, exchanges: &[Exchange], threads: usize) -> Vec<Outcome> {
+        let threads = threads.clamp(1, exchanges.len().max(1));
+        if threads == 1 {
+            return exchanges.iter().map(|e| self.process(e)).collect();
+        }
+        let chunk = exchanges.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = exchanges
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(|e| self.process(e)).collect::<Vec<_>>()))
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+        })
+    }
+
     /// Redacts and writes a kept exchange and its scores; a failure is
     /// counted and logged once per failing spell, never passed on.
     fn keep(&self, exchange: &Exchange, scores: &[quality::Score], records: &[ScoreRecord]) -> Option<ExchangeId> {
@@ -131,10 +154,7 @@ impl Pipeline {
             })
             .collect();
         let stored = Exchange { prompt: prompt.text, response: response.text, ..exchange.clone() };
-        let result = self.shared.store.insert(&stored).and_then(|id| {
-            self.shared.store.insert_scores(id, &stored_scores)?;
-            Ok(id)
-        });
+        let result = self.shared.store.insert_with_scores(&stored, &stored_scores);
         let mut failing = self.store_failing.lock();
         match result {
             Ok(id) => {

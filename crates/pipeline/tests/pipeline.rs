@@ -171,3 +171,19 @@ fn drift_fires_for_the_model_whose_answers_changed_and_not_for_the_steady_one() 
     assert_eq!(line_value(&text, r#"infersight_quality_drift_detected{gen_ai_request_model="swapped"}"#), Some(1.0));
     assert_eq!(line_value(&text, r#"infersight_quality_drift_detected{gen_ai_request_model="steady"}"#), Some(0.0));
 }
+
+#[test]
+fn a_score_rate_scores_that_share_and_every_failure() {
+    let s = setup(Config { score_rate: 0.5, sample_rate: 1.0, ..Config::default() });
+    let scored = (0..40)
+        .filter(|i| !s.pipeline.process(&exchange(i * 1000, "llama", "user: hi", "Hello there.")).scores.is_empty())
+        .count();
+    assert_eq!(scored, 20);
+    let mut failed = exchange(0, "llama", "user: hi", "");
+    failed.status = 500;
+    for _ in 0..3 {
+        assert!(!s.pipeline.process(&failed).scores.is_empty(), "failures are always scored");
+    }
+    let text = exposition(&s.registry);
+    assert_eq!(line_value(&text, r#"infersight_exchanges_unscored_total{gen_ai_request_model="llama"}"#), Some(20.0));
+}

@@ -109,38 +109,17 @@ impl Store {
 
     /// Stores `exchange` as given and returns its id.
     pub fn insert(&self, exchange: &Exchange) -> Result<ExchangeId> {
-        let e = exchange;
-        let size = e.prompt.len() + e.response.len() + e.request_model.len() + 200;
-        let conn = self.writer.lock();
-        conn.prepare_cached(
-            "INSERT INTO exchanges (time_ms, operation, request_model, response_model, upstream,
-                provider, stream, status, error_type, finish_reason, ttft_s, e2e_s, gap_count,
-                gap_mean_s, gap_max_s, input_tokens, output_tokens, prompt, response, size_bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-        )?
-        .execute(params![
-            e.time_ms,
-            e.operation.as_str(),
-            e.request_model,
-            e.response_model,
-            e.upstream,
-            e.provider,
-            e.stream,
-            e.status,
-            e.error_type,
-            e.finish_reason,
-            e.timings.ttft.map(|d| d.as_secs_f64()),
-            e.timings.e2e.as_secs_f64(),
-            e.timings.gaps.count,
-            e.timings.gaps.mean.as_secs_f64(),
-            e.timings.gaps.max.as_secs_f64(),
-            e.usage.map(|u| u.input_tokens as i64),
-            e.usage.map(|u| u.output_tokens as i64),
-            e.prompt,
-            e.response,
-            size as i64,
-        ])?;
-        Ok(conn.last_insert_rowid())
+        insert_exchange(&self.writer.lock(), exchange)
+    }
+
+    /// Stores `exchange` and its scores in one transaction and returns its id.
+    pub fn insert_with_scores(&self, exchange: &Exchange, scores: &[ScoreRecord]) -> Result<ExchangeId> {
+        let mut conn = self.writer.lock();
+        let tx = conn.transaction()?;
+        let id = insert_exchange(&tx, exchange)?;
+        insert_scores(&tx, id, scores)?;
+        tx.commit()?;
+        Ok(id)
     }
 
     /// Stores the scores of exchange `id`, replacing earlier ones of the same
@@ -148,17 +127,7 @@ impl Store {
     pub fn insert_scores(&self, id: ExchangeId, scores: &[ScoreRecord]) -> Result<()> {
         let mut conn = self.writer.lock();
         let tx = conn.transaction()?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO scores (exchange_id, scorer, target, value, label, evidence)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for s in scores {
-                // Serialising plain structs of strings and integers cannot fail.
-                let evidence = serde_json::to_string(&s.evidence).unwrap_or_else(|_| "[]".to_owned());
-                insert.execute(params![id, s.scorer, s.target.as_str(), s.value, s.label, evidence])?;
-            }
-        }
+        insert_scores(&tx, id, scores)?;
         tx.commit()?;
         Ok(())
     }
@@ -262,6 +231,54 @@ impl Store {
         }
         Ok(deleted)
     }
+}
+
+/// Inserts one exchange row on `conn` (a connection or a transaction).
+fn insert_exchange(conn: &Connection, e: &Exchange) -> Result<ExchangeId> {
+    let size = e.prompt.len() + e.response.len() + e.request_model.len() + 200;
+    conn.prepare_cached(
+        "INSERT INTO exchanges (time_ms, operation, request_model, response_model, upstream,
+                provider, stream, status, error_type, finish_reason, ttft_s, e2e_s, gap_count,
+                gap_mean_s, gap_max_s, input_tokens, output_tokens, prompt, response, size_bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+    )?
+    .execute(params![
+        e.time_ms,
+        e.operation.as_str(),
+        e.request_model,
+        e.response_model,
+        e.upstream,
+        e.provider,
+        e.stream,
+        e.status,
+        e.error_type,
+        e.finish_reason,
+        e.timings.ttft.map(|d| d.as_secs_f64()),
+        e.timings.e2e.as_secs_f64(),
+        e.timings.gaps.count,
+        e.timings.gaps.mean.as_secs_f64(),
+        e.timings.gaps.max.as_secs_f64(),
+        e.usage.map(|u| u.input_tokens as i64),
+        e.usage.map(|u| u.output_tokens as i64),
+        e.prompt,
+        e.response,
+        size as i64,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Inserts (or replaces) the score rows of exchange `id` on `conn`.
+fn insert_scores(conn: &Connection, id: ExchangeId, scores: &[ScoreRecord]) -> Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR REPLACE INTO scores (exchange_id, scorer, target, value, label, evidence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for s in scores {
+        // Serialising plain structs of strings and integers cannot fail.
+        let evidence = serde_json::to_string(&s.evidence).unwrap_or_else(|_| "[]".to_owned());
+        insert.execute(params![id, s.scorer, s.target.as_str(), s.value, s.label, evidence])?;
+    }
+    Ok(())
 }
 
 /// The exchange columns, in the order [`exchange_from_row`] reads them.

@@ -5,7 +5,12 @@
 //! be tested without the embedded store. It keeps the store's contract: a
 //! batch is visible only after commit, a repeated timestamp keeps the last
 //! value, and samples of any age are accepted.
+//!
+//! [`upstream::FakeUpstream`] is an OpenAI-compatible server with
+//! deterministic answers and knobs for pace and failures, for the gateway.
 #![warn(missing_docs)]
+
+pub mod upstream;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

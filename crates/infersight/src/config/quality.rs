@@ -10,6 +10,8 @@ use super::{Problem, check, parse_duration};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawQuality {
+    /// Share of successful exchanges scored; failed ones always are.
+    pub score_rate: f64,
     /// Share of successful, unflagged exchanges kept in the records store.
     /// Errors and flagged exchanges are always kept.
     pub sample_rate: f64,
@@ -31,6 +33,7 @@ pub struct RawQuality {
 impl Default for RawQuality {
     fn default() -> Self {
         RawQuality {
+            score_rate: 1.0,
             sample_rate: 0.1,
             model_sample_rates: HashMap::new(),
             budget_per_minute: 600,
@@ -78,6 +81,7 @@ impl RawQuality {
     /// The pipeline's settings, or `None` after pushing each problem.
     pub fn validate(self, problems: &mut Vec<Problem>) -> Option<pipeline::Config> {
         let before = problems.len();
+        check(problems, "quality.score_rate", rate_problem(self.score_rate));
         check(problems, "quality.sample_rate", rate_problem(self.sample_rate));
         for (model, rate) in &self.model_sample_rates {
             check(problems, &format!("quality.model_sample_rates.{model:?}"), rate_problem(*rate));
@@ -126,6 +130,7 @@ impl RawQuality {
         }
         let (interval, window, baseline_offset) = (interval?, window?, offset?);
         Some(pipeline::Config {
+            score_rate: self.score_rate,
             sample_rate: self.sample_rate,
             model_rates: self.model_sample_rates,
             budget_per_minute: self.budget_per_minute,

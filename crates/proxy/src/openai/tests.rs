@@ -1,0 +1,44 @@
+//! Reading requests and responses of the OpenAI API.
+
+use super::*;
+
+#[test]
+fn requests_need_a_json_object_with_a_model() {
+    let head = RequestHead::parse(br#" {"model":"m","stream":true}"#).expect("valid");
+    assert_eq!(head.model.as_deref(), Some("m"));
+    assert!(head.is_stream() && !head.asks_usage());
+    assert!(matches!(RequestHead::parse(b"[1]"), Err(BadRequest::NotJson(_))));
+    assert!(matches!(RequestHead::parse(b"{\"model\":"), Err(BadRequest::NotJson(_))));
+    assert!(matches!(RequestHead::parse(br#"{"model":7}"#), Err(BadRequest::NotJson(_))));
+    assert_eq!(RequestHead::parse(br#"{"messages":[]}"#).err(), Some(BadRequest::NoModel));
+    assert_eq!(RequestHead::parse(br#"{"model":""}"#).err(), Some(BadRequest::NoModel));
+}
+
+#[test]
+fn usage_is_requested_by_splicing_in_stream_options() {
+    let body = Bytes::from_static(br#"{"model":"m","stream":true}"#);
+    let head = RequestHead::parse(&body).expect("valid");
+    let sent = with_usage_requested(&body, &head).expect("rewritten");
+    assert_eq!(&sent[..], br#"{"stream_options":{"include_usage":true},"model":"m","stream":true}"#);
+
+    let body = Bytes::from_static(br#"{"model":"m","stream":true,"stream_options":{"include_usage":false,"x":1}}"#);
+    let head = RequestHead::parse(&body).expect("valid");
+    let sent = with_usage_requested(&body, &head).expect("rewritten");
+    let sent: serde_json::Value = serde_json::from_slice(&sent).expect("JSON");
+    assert_eq!(sent["stream_options"], serde_json::json!({"include_usage": true, "x": 1}));
+
+    let body = Bytes::from_static(br#"{"model":"m","stream":true,"stream_options":null}"#);
+    let head = RequestHead::parse(&body).expect("valid");
+    let sent = with_usage_requested(&body, &head).expect("rewritten");
+    assert_eq!(&sent[..], br#"{"model":"m","stream":true,"stream_options":{"include_usage":true}}"#);
+}
+
+#[test]
+fn request_text_is_role_lines_or_the_prompt() {
+    let chat = br#"{"messages":[{"role":"system","content":"Be brief."},
+        {"role":"user","content":[{"type":"text","text":"Hi"},{"type":"image_url"}]}]}"#;
+    assert_eq!(request_text(Operation::Chat, chat), "system: Be brief.\nuser: Hi");
+    assert_eq!(request_text(Operation::TextCompletion, br#"{"prompt":["a","b"]}"#), "a\nb");
+    assert_eq!(request_text(Operation::TextCompletion, br#"{"prompt":[1,2,3]}"#), "");
+    assert_eq!(request_text(Operation::Embeddings, br#"{"input":"x"}"#), "x");
+}
