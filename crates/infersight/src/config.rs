@@ -48,6 +48,12 @@ pub struct RawConfig {
     /// The OpenAI-compatible gateway (`[gateway]`, `[[gateway.upstream]]`).
     #[serde(default)]
     pub gateway: proxy::GatewayConfig,
+    /// Recording and alerting rules (`[[rule_files]]`).
+    #[serde(default)]
+    pub rule_files: Vec<rules::RuleFilesConfig>,
+    /// Rule evaluation and notifications (`[alerting]`).
+    #[serde(default)]
+    pub alerting: rules::AlertingConfig,
 }
 
 /// `[query]`.
@@ -156,6 +162,10 @@ pub struct Config {
     pub scrape: Vec<collectors::scrape::ScrapeJob>,
     /// The gateway, when upstreams are configured.
     pub gateway: Option<proxy::GatewaySettings>,
+    /// Rule files to load.
+    pub rule_files: Vec<rules::RuleFiles>,
+    /// Rule evaluation and notification settings.
+    pub alerting: rules::AlertingSettings,
 }
 
 /// A problem with a key of the configuration.
@@ -322,6 +332,12 @@ impl RawConfig {
         let records_size = check(p, "storage.records_retention_size", parse_size(&self.storage.records_retention_size));
         let quality = self.quality.validate(p);
         let gateway = validate_gateway(self.gateway, p);
+        let to_problems = |found: Vec<rules::ConfigProblem>| -> Vec<Problem> {
+            found.into_iter().map(|(key, message)| Problem { key, message }).collect()
+        };
+        let rule_files =
+            rules::validate_rule_files(&self.rule_files).map_err(|found| p.extend(to_problems(found))).ok();
+        let alerting = self.alerting.validate("alerting").map_err(|found| p.extend(to_problems(found))).ok();
         let mut scrape_configs = self.scrape;
         if self.server.self_scrape
             && let Some(listen) = listen
@@ -375,6 +391,8 @@ impl RawConfig {
             Some(local),
             Some(scrape),
             Some(gateway),
+            Some(rule_files),
+            Some(mut alerting),
         ) = (
             listen,
             max_bytes,
@@ -389,10 +407,15 @@ impl RawConfig {
             local,
             scrape,
             gateway,
+            rule_files,
+            alerting,
         )
         else {
             unreachable!("every failed check pushed a problem");
         };
+        if alerting.external_url.is_empty() {
+            alerting.external_url = format!("http://{listen}");
+        }
         Ok(Config {
             listen,
             remote_write: receivers::RemoteWriteConfig {
@@ -421,6 +444,8 @@ impl RawConfig {
             local,
             scrape,
             gateway,
+            rule_files,
+            alerting,
         })
     }
 }

@@ -138,7 +138,7 @@ fn demo_config(
         }
     }
     let mut toml = format!(
-        "[server]\nlisten = \"{listen}\"\n\n[storage]\npath = {data:?}\n\n[collectors]\nnvml = false\n\n\
+        "[server]\nlisten = \"{listen}\"\n\n[storage]\npath = {data:?}\n\n[collectors]\nnvml = false\n\n[[rule_files]]\nbuiltin = true\n\n\
          [quality]\nscore_rate = 0.3\nsample_rate = 0.3\n\n[quality.drift]\ninterval = \"5m\"\nwindow = \"30m\"\nbaseline_offset = \"2h\"\n\n\
          [gateway]\nlisten = \"{gateway}\"\n",
         data = data_dir.join("data").display().to_string(),
@@ -185,6 +185,9 @@ struct BackfillSink {
     registry: Registry,
     self_scrape: Option<Replay>,
     last_self_scrape: i64,
+    /// When the drift test last ran, in simulated time.
+    last_drift: i64,
+    drift_interval_ms: i64,
     /// Exchanges waiting to be scored, a scrape interval's worth at most.
     pending: Vec<inference::Exchange>,
     threads: usize,
@@ -213,6 +216,7 @@ impl BackfillSink {
                     .or_insert_with(|| (Replay::new(job, &replica.dcgm_instance, &labels), i64::MIN));
             }
         }
+        let drift_interval_ms = i64::try_from(quality.drift.interval.as_millis()).unwrap_or(i64::MAX);
         let mut registry = Registry::default();
         let pipeline = pipeline::Pipeline::new(quality, stores.records, pipeline::Metrics::new(&mut registry));
         let gateway = proxy::Metrics::new(&mut registry);
@@ -227,6 +231,8 @@ impl BackfillSink {
             registry,
             self_scrape,
             last_self_scrape: i64::MIN,
+            last_drift: i64::MIN,
+            drift_interval_ms,
             pending: Vec::new(),
             threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
@@ -241,6 +247,12 @@ impl BackfillSink {
     /// The gateway's and the pipeline's metrics as a self-scrape at `t_ms` reads them.
     fn scrape_self(&mut self, t_ms: i64) {
         self.flush_exchanges();
+        if self.last_drift == i64::MIN {
+            self.last_drift = t_ms;
+        } else if t_ms - self.last_drift >= self.drift_interval_ms {
+            self.pipeline.run_drift(t_ms);
+            self.last_drift = t_ms;
+        }
         let Some(replay) = &mut self.self_scrape else { return };
         let mut page = String::new();
         if prometheus_client::encoding::text::encode(&mut page, &self.registry).is_ok() {

@@ -73,6 +73,11 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Runs rule unit tests in Prometheus's `promtool test rules` format.
+    TestRules {
+        /// Test files (globs in the file name allowed).
+        files: Vec<String>,
+    },
     /// Checks a configuration file and prints every problem with its key path.
     CheckConfig {
         /// The file to check.
@@ -124,6 +129,11 @@ fn main() -> ExitCode {
             offline::run(offline::Run::Score { scorer: &scorer }, &input, output.as_deref())
         }
         Command::Drift { input, output } => offline::run(offline::Run::Drift, &input, output.as_deref()),
+        Command::TestRules { files } => {
+            let report = rules::unittest::run_all(&files);
+            print!("{report}");
+            if report.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
         Command::CheckConfig { file } => match config::load(Some(&file)) {
             Ok(_) => {
                 println!("{}: configuration is valid", file.display());

@@ -94,6 +94,9 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     let (exchanges, exchanges_rx) = tokio::sync::mpsc::channel::<inference::Exchange>(EXCHANGE_QUEUE);
     let gateway_metrics = proxy::Metrics::new(&mut registry);
     let scrape_metrics = collectors::scrape::ScrapeMetrics::new(&mut registry);
+    let notifier = rules::Notifier::new(config.alerting.clone(), rules::NotifyMetrics::new(&mut registry))
+        .context("building the alert notifier")?;
+    let rule_metrics = rules::RuleMetrics::new(&mut registry);
     let registry = Arc::new(registry);
 
     let appendable: Arc<dyn series::Appendable> = db.clone();
@@ -101,12 +104,18 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     let scrape = collectors::scrape::Manager::new(Arc::clone(&appendable), scrape_metrics)
         .context("creating the scrape manager")?;
     scrape.apply(config.scrape.clone());
+    let mut rule_options = rules::ManagerOptions::from_settings(&config.alerting);
+    rule_options.engine = config.query.clone();
+    let rule_manager = rules::Manager::new(Arc::clone(&queryable), Arc::clone(&appendable), rule_options, rule_metrics)
+        .with_notifier(notifier.clone());
+    rule_manager.load(&config.rule_files).context("loading rule files")?;
     let state = AppState { db: Arc::clone(&db), registry };
     let app = Router::new()
         .route("/metrics", get(metrics))
         .route("/api/v1/admin/tsdb/flush", post(flush))
         .with_state(state)
         .merge(scrape.router())
+        .merge(rule_manager.router())
         .merge(receivers::router(receivers::RemoteWriteState::new(
             Arc::clone(&appendable),
             config.remote_write.clone(),
@@ -118,7 +127,8 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
                 .with_engine(config.query.clone())
                 .with_head_stats(head_stats(Arc::clone(&db)))
                 .with_records(Arc::clone(&records)),
-        ));
+        ))
+        .merge(dashboard::router());
     let app = api::instrument(app, api_metrics);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -148,6 +158,8 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         tasks.spawn(task(shutdown.clone()));
     }
     tasks.spawn(scrape.run(shutdown.clone()));
+    tasks.spawn(rule_manager.run(shutdown.clone()));
+    tasks.spawn(notifier.run(shutdown.clone()));
     tasks.spawn(Arc::clone(&pipeline).run(exchanges_rx, shutdown.clone()));
     tasks.spawn(pipeline::drift::schedule(Arc::clone(&pipeline), now_ms, shutdown.clone()));
     let local = collectors::local::Runner::new(&config.local, Arc::clone(&db) as Arc<dyn series::Appendable>);

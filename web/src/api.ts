@@ -1,0 +1,123 @@
+// The HTTP API client: Prometheus's query endpoints and infersight's exchanges.
+
+export interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+export interface RangeSeries {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+export interface Evidence {
+  start: number;
+  end: number;
+  type: string;
+}
+export interface Score {
+  scorer: string;
+  target: "prompt" | "response";
+  value: number;
+  label: boolean;
+  evidence: Evidence[];
+}
+export interface Exchange {
+  id: number;
+  time_ms: number;
+  operation: string;
+  request_model: string;
+  response_model: string | null;
+  upstream: string | null;
+  provider: string | null;
+  stream: boolean;
+  status: number | null;
+  error_type: string | null;
+  finish_reason: string | null;
+  timings: { ttft: number | null; e2e: number | null; gaps?: { count: number; mean: number | null; max: number | null } | null };
+  usage: { input_tokens: number | null; output_tokens: number | null } | null;
+  prompt: string | null;
+  response: string | null;
+  scores: Score[];
+}
+export interface ExchangePage {
+  exchanges: Exchange[];
+  next_before: number | null;
+}
+
+/** An error answer from the API, in Prometheus's envelope. */
+export class ApiError extends Error {
+  constructor(
+    readonly errorType: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Counts requests so views can be held to their budget. */
+export const stats = { requests: 0 };
+
+async function get<T>(path: string, params: Record<string, string | number | undefined> = {}, signal?: AbortSignal): Promise<T> {
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== "") search.append(k, String(v));
+  }
+  const qs = search.toString();
+  stats.requests++;
+  const response = await fetch(qs ? `${path}?${qs}` : path, { signal, headers: { Accept: "application/json" } });
+  let body: { status?: string; data?: T; errorType?: string; error?: string };
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError("bad_response", `${response.status} ${response.statusText} from ${path}`, response.status);
+  }
+  if (body.status !== "success" || !response.ok) {
+    throw new ApiError(body.errorType ?? "unknown", body.error ?? `${response.status} ${response.statusText}`, response.status);
+  }
+  return body.data as T;
+}
+
+/** Range parameters shared by every panel of a view, so their timestamps line up. */
+export interface Range {
+  start: number;
+  end: number;
+  step: number;
+}
+
+export async function queryRange(query: string, r: Range, signal?: AbortSignal): Promise<RangeSeries[]> {
+  const data = await get<{ resultType: string; result: RangeSeries[] }>(
+    "/api/v1/query_range",
+    { query, start: r.start, end: r.end, step: r.step },
+    signal,
+  );
+  return data.result ?? [];
+}
+
+export interface InstantResult {
+  resultType: "vector" | "matrix" | "scalar" | "string";
+  result: unknown;
+}
+export async function query(query: string, time: number, signal?: AbortSignal): Promise<InstantResult> {
+  return get<InstantResult>("/api/v1/query", { query, time }, signal);
+}
+
+export async function labelValues(name: string, r?: { start: number; end: number }, signal?: AbortSignal): Promise<string[]> {
+  const values = await get<string[]>(`/api/v1/label/${encodeURIComponent(name)}/values`, { start: r?.start, end: r?.end }, signal);
+  return values ?? [];
+}
+
+export async function labelNames(signal?: AbortSignal): Promise<string[]> {
+  return (await get<string[]>("/api/v1/labels", {}, signal)) ?? [];
+}
+
+export async function series(match: string, r: { start: number; end: number }, signal?: AbortSignal): Promise<Record<string, string>[]> {
+  return (await get<Record<string, string>[]>("/api/v1/series", { "match[]": match, start: r.start, end: r.end }, signal)) ?? [];
+}
+
+export async function exchanges(params: Record<string, string | number | undefined>, signal?: AbortSignal): Promise<ExchangePage> {
+  return get<ExchangePage>("/api/v1/infersight/exchanges", params, signal);
+}
+
+export async function exchange(id: number | string, signal?: AbortSignal): Promise<Exchange> {
+  return get<Exchange>(`/api/v1/infersight/exchanges/${encodeURIComponent(String(id))}`, {}, signal);
+}

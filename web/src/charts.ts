@@ -1,0 +1,330 @@
+// Charts: uPlot time series, plus small canvas heatmap, scatter and SVG sparklines.
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import type { Range, RangeSeries } from "./api";
+import { fmtBytes, fmtNumber, h } from "./dom";
+
+export const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+
+export type Unit = "" | "s" | "%" | "pct" | "bytes" | "req/s" | "tok/s" | "°C" | "W" | "MHz";
+
+export function format(v: number | null | undefined, unit: Unit): string {
+  if (unit === "bytes") return fmtBytes(v);
+  return fmtNumber(v, unit);
+}
+
+function cssVar(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
+}
+
+/** One line of a time chart. */
+export interface Line {
+  label: string;
+  values: [number, string][];
+  dash?: boolean;
+}
+
+/** The display name of a series: the values of `keys` (or of every label but the name). */
+export function seriesLabel(metric: Record<string, string>, keys?: string[]): string {
+  const names = keys ?? Object.keys(metric).filter((k) => k !== "__name__");
+  const parts = names.map((k) => metric[k]).filter((v) => v !== undefined && v !== "");
+  return parts.length ? parts.join(" · ") : metric.__name__ ?? "";
+}
+
+export function lines(result: RangeSeries[], keys?: string[], prefix = ""): Line[] {
+  return result.map((s) => {
+    const label = seriesLabel(s.metric, keys);
+    return { label: label ? prefix + label : prefix.replace(/[\s·]+$/, "") || "value", values: s.values };
+  });
+}
+
+/** Marks a chart container with how many points it drew, for tests and for the empty state. */
+function mark(el: HTMLElement, points: number, emptyText?: string): void {
+  el.dataset.chart = "";
+  el.dataset.points = String(points);
+  el.classList.toggle("empty", points === 0);
+  // An expected empty state (no errors) is said so, and tests accept it.
+  if (emptyText) el.dataset.emptyOk = "";
+  if (points === 0) el.replaceChildren(h("div", { class: emptyText ? "nodata ok" : "nodata" }, emptyText ?? "No data"));
+}
+
+const observers = new WeakMap<HTMLElement, ResizeObserver>();
+function onResize(el: HTMLElement, fn: (width: number) => void): void {
+  observers.get(el)?.disconnect();
+  let last = el.clientWidth;
+  const ro = new ResizeObserver(() => {
+    const w = el.clientWidth;
+    if (w > 0 && Math.abs(w - last) > 2) {
+      last = w;
+      fn(w);
+    }
+  });
+  ro.observe(el);
+  observers.set(el, ro);
+}
+
+/** An axis label for a Unix time: hours and minutes, with the day for ranges over a day. */
+function clock(t: number, span: number): string {
+  const d = new Date(t * 1000);
+  const hm = `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+  return span > 86400 ? `${d.getMonth() + 1}/${d.getDate()} ${hm}` : hm;
+}
+
+export interface TimeChartOptions {
+  unit?: Unit;
+  height?: number;
+  sync?: string;
+  stacked?: boolean;
+  min?: number;
+  max?: number;
+  /** Called with the selected time range (Unix seconds) when the user drags across the chart. */
+  onZoom?: (start: number, end: number) => void;
+  /** What to say when there is no data and that is fine (no errors, say). */
+  emptyText?: string;
+}
+
+/** Draws `series` as lines over the range `r`; returns how many points were drawn. */
+export function timeChart(el: HTMLElement, series: Line[], r: Range, opts: TimeChartOptions = {}): number {
+  const unit = opts.unit ?? "";
+  const n = Math.floor((r.end - r.start) / r.step) + 1;
+  const xs = Array.from({ length: n }, (_, i) => r.start + i * r.step);
+  let points = 0;
+  const ys = series.map((s) => {
+    const y: (number | null)[] = new Array(n).fill(null);
+    for (const [t, v] of s.values) {
+      const i = Math.round((t - r.start) / r.step);
+      const f = Number(v);
+      if (i >= 0 && i < n && Number.isFinite(f)) {
+        y[i] = f;
+        points++;
+      }
+    }
+    return y;
+  });
+  el.replaceChildren();
+  mark(el, points, opts.emptyText);
+  if (points === 0) return 0;
+  const grid = cssVar("--grid");
+  const text = cssVar("--muted");
+  const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "11px system-ui, sans-serif" };
+  const plot = new uPlot(
+    {
+      width: Math.max(el.clientWidth, 200),
+      height: opts.height ?? 170,
+      cursor: { sync: opts.sync ? { key: opts.sync } : undefined, drag: { x: true, y: false, setScale: !opts.onZoom } },
+      hooks: opts.onZoom
+        ? {
+            setSelect: [
+              (u: uPlot) => {
+                if (u.select.width < 5) return;
+                const a = u.posToVal(u.select.left, "x");
+                const b = u.posToVal(u.select.left + u.select.width, "x");
+                opts.onZoom?.(Math.floor(a), Math.ceil(b));
+              },
+            ],
+          }
+        : {},
+      legend: { show: series.length <= 40, live: true },
+      scales: { y: { range: (_u, lo, hi) => [opts.min ?? Math.min(0, lo), opts.max ?? (hi > lo ? hi * 1.05 : lo + 1)] } },
+      axes: [
+        { ...axis, values: (_u, vals) => vals.map((v) => clock(v, r.end - r.start)) },
+        { ...axis, size: 64, values: (_u, vals) => vals.map((v) => format(v, unit)) },
+      ],
+      series: [
+        {},
+        ...series.map((s, i) => ({
+          label: s.label,
+          stroke: PALETTE[i % PALETTE.length],
+          width: 1.5,
+          dash: s.dash ? [5, 4] : undefined,
+          fill: opts.stacked ? PALETTE[i % PALETTE.length] + "55" : undefined,
+          spanGaps: false,
+          points: { show: false },
+          value: (_u: uPlot, v: number | null) => format(v, unit),
+        })),
+      ],
+    },
+    [xs, ...ys] as uPlot.AlignedData,
+    el,
+  );
+  onResize(el, (w) => plot.setSize({ width: w, height: opts.height ?? 170 }));
+  return points;
+}
+
+/** A small line of the last values, drawn as SVG. */
+export function sparkline(values: [number, string][], color = "var(--accent)"): SVGSVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 100 24");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("class", "spark");
+  const pts = values.map(([t, v]) => [t, Number(v)] as const).filter(([, v]) => Number.isFinite(v));
+  svg.dataset.points = String(pts.length);
+  if (pts.length < 2) return svg;
+  const t0 = pts[0][0];
+  const t1 = pts[pts.length - 1][0];
+  let lo = Math.min(...pts.map((p) => p[1]));
+  let hi = Math.max(...pts.map((p) => p[1]));
+  if (hi === lo) {
+    hi += 1;
+    lo -= 1;
+  }
+  const d = pts.map(([t, v], i) => `${i ? "L" : "M"}${(((t - t0) / (t1 - t0 || 1)) * 100).toFixed(1)},${(22 - ((v - lo) / (hi - lo)) * 20).toFixed(1)}`).join("");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", d);
+  path.setAttribute("fill", "none");
+  path.setAttribute("stroke", color);
+  path.setAttribute("stroke-width", "1.5");
+  path.setAttribute("vector-effect", "non-scaling-stroke");
+  svg.appendChild(path);
+  return svg;
+}
+
+function canvasFor(el: HTMLElement, height: number): CanvasRenderingContext2D | null {
+  const canvas = h("canvas", { class: "plot-canvas" });
+  const width = Math.max(el.clientWidth, 200);
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = width * dpr;
+  canvas.height = height * dpr;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  el.replaceChildren(canvas);
+  const ctx = canvas.getContext("2d");
+  ctx?.scale(dpr, dpr);
+  return ctx;
+}
+
+/**
+ * A latency heatmap from cumulative histogram bucket rates (one series per
+ * `le`): each cell is the rate of observations that fell in that bucket.
+ */
+export function heatmap(el: HTMLElement, buckets: RangeSeries[], r: Range, height = 200): number {
+  const byLe = new Map<number, Map<number, number>>();
+  for (const s of buckets) {
+    const le = s.metric.le === "+Inf" ? Infinity : Number(s.metric.le);
+    if (Number.isNaN(le)) continue;
+    const m = byLe.get(le) ?? new Map<number, number>();
+    for (const [t, v] of s.values) m.set(t, (m.get(t) ?? 0) + Number(v));
+    byLe.set(le, m);
+  }
+  const les = [...byLe.keys()].sort((a, b) => a - b);
+  const n = Math.floor((r.end - r.start) / r.step) + 1;
+  const cells: number[][] = les.map(() => new Array(n).fill(0));
+  let max = 0;
+  let points = 0;
+  for (let j = 0; j < les.length; j++) {
+    const cur = byLe.get(les[j]) as Map<number, number>;
+    const below = j > 0 ? (byLe.get(les[j - 1]) as Map<number, number>) : undefined;
+    for (const [t, v] of cur) {
+      const i = Math.round((t - r.start) / r.step);
+      if (i < 0 || i >= n) continue;
+      const c = Math.max(0, v - (below?.get(t) ?? 0));
+      cells[j][i] = c;
+      max = Math.max(max, c);
+      points++;
+    }
+  }
+  el.replaceChildren();
+  const render = () => {
+    mark(el, points);
+    if (points === 0) return;
+    const ctx = canvasFor(el, height);
+    if (!ctx) return;
+    const width = el.clientWidth || 200;
+    const left = 64;
+    const bottom = 18;
+    const plotW = width - left - 8;
+    const plotH = height - bottom - 4;
+    const cw = plotW / n;
+    const ch = plotH / Math.max(les.length, 1);
+    const accent = cssVar("--heat");
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.fillStyle = cssVar("--muted");
+    for (let j = 0; j < les.length; j++) {
+      const y = 4 + plotH - (j + 1) * ch;
+      for (let i = 0; i < n; i++) {
+        const c = cells[j][i];
+        if (c <= 0) continue;
+        ctx.globalAlpha = 0.12 + 0.88 * (Math.log1p(c) / Math.log1p(max || 1));
+        ctx.fillStyle = accent;
+        ctx.fillRect(left + i * cw, y, Math.ceil(cw), Math.ceil(ch) - 1);
+      }
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = cssVar("--muted");
+      if (les.length <= 12 || j % Math.ceil(les.length / 12) === 0) {
+        ctx.fillText(les[j] === Infinity ? "+Inf" : `≤${fmtNumber(les[j], "s")}`, 2, y + ch / 2 + 4);
+      }
+    }
+    for (let k = 0; k <= 4; k++) {
+      const t = r.start + ((r.end - r.start) * k) / 4;
+      const label = clock(t, r.end - r.start);
+      ctx.fillText(label, Math.min(left + (plotW * k) / 4, width - 34), height - 4);
+    }
+  };
+  render();
+  onResize(el, render);
+  return points;
+}
+
+export interface ScatterGroup {
+  label: string;
+  points: [number, number][];
+}
+
+/** A scatter plot, one colour per group. */
+export function scatter(el: HTMLElement, groups: ScatterGroup[], xUnit: Unit, yUnit: Unit, xTitle: string, yTitle: string, height = 220): number {
+  const all = groups.flatMap((g) => g.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  el.replaceChildren();
+  const render = () => {
+    mark(el, all.length);
+    if (!all.length) return;
+    const ctx = canvasFor(el, height);
+    if (!ctx) return;
+    const width = el.clientWidth || 200;
+    const left = 64;
+    const bottom = 30;
+    const plotW = width - left - 10;
+    const plotH = height - bottom - 8;
+    const xs = all.map((p) => p[0]);
+    const ys = all.map((p) => p[1]);
+    const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+    const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+    const sx = (x: number) => left + ((x - x0) / (x1 - x0 || 1)) * plotW;
+    const sy = (y: number) => 8 + plotH - ((y - y0) / (y1 - y0 || 1)) * plotH;
+    ctx.strokeStyle = cssVar("--grid");
+    ctx.fillStyle = cssVar("--muted");
+    ctx.font = "11px system-ui, sans-serif";
+    for (let k = 0; k <= 4; k++) {
+      const y = 8 + (plotH * k) / 4;
+      ctx.beginPath();
+      ctx.moveTo(left, y);
+      ctx.lineTo(left + plotW, y);
+      ctx.stroke();
+      ctx.fillText(format(y1 - ((y1 - y0) * k) / 4, yUnit), 2, y + 4);
+      const x = left + (plotW * k) / 4;
+      ctx.fillText(format(x0 + ((x1 - x0) * k) / 4, xUnit), Math.min(x, width - 50), 8 + plotH + 14);
+    }
+    ctx.fillText(`${xTitle} →`, left + plotW / 2 - 30, height - 2);
+    ctx.save();
+    ctx.translate(10, 8 + plotH / 2 + 30);
+    ctx.rotate(-Math.PI / 2);
+    ctx.restore();
+    groups.forEach((g, gi) => {
+      ctx.fillStyle = PALETTE[gi % PALETTE.length];
+      ctx.globalAlpha = 0.75;
+      for (const [x, y] of g.points) {
+        if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+        ctx.beginPath();
+        ctx.arc(sx(x), sy(y), 3, 0, Math.PI * 2);
+        ctx.fill();
+      }
+    });
+    ctx.globalAlpha = 1;
+    el.title = `${yTitle} against ${xTitle}`;
+    const legend = h("div", { class: "scatter-legend" }, ...groups.map((g, gi) => h("span", {}, h("i", { style: `background:${PALETTE[gi % PALETTE.length]}` }), g.label)));
+    el.appendChild(legend);
+  };
+  render();
+  onResize(el, render);
+  return all.length;
+}
