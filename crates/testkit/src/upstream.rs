@@ -67,6 +67,8 @@ pub struct Behaviour {
     pub split_events: bool,
     /// Keep every request and the bytes sent (turn off for load tests).
     pub record: bool,
+    /// The answer's words, one per token, cycled to `tokens` tokens; `tok0 tok1 …` when empty.
+    pub words: Vec<String>,
 }
 
 impl Default for Behaviour {
@@ -84,6 +86,7 @@ impl Default for Behaviour {
             models: vec!["fake-model".into()],
             split_events: false,
             record: true,
+            words: Vec::new(),
         }
     }
 }
@@ -223,8 +226,16 @@ fn usage(behaviour: &Behaviour, request: &Value) -> Value {
     json!({"prompt_tokens": prompt, "completion_tokens": behaviour.tokens, "total_tokens": prompt + behaviour.tokens})
 }
 
-fn text(tokens: usize) -> String {
-    (0..tokens).map(|i| format!("tok{i} ")).collect()
+/// Token `i` of the answer, with its trailing space.
+fn token(behaviour: &Behaviour, i: usize) -> String {
+    match behaviour.words.len() {
+        0 => format!("tok{i} "),
+        n => format!("{} ", behaviour.words[i % n]),
+    }
+}
+
+fn text(behaviour: &Behaviour) -> String {
+    (0..behaviour.tokens).map(|i| token(behaviour, i)).collect()
 }
 
 fn sse(value: &Value) -> Bytes {
@@ -245,7 +256,7 @@ fn events(behaviour: &Behaviour, path: &str, request: &Value) -> Vec<Bytes> {
         )));
     }
     for i in 0..behaviour.tokens {
-        let token = format!("tok{i} ");
+        let token = token(behaviour, i);
         let choice = if chat {
             json!({"index": 0, "delta": {"content": token}, "logprobs": null, "finish_reason": null})
         } else {
@@ -286,7 +297,7 @@ fn whole(behaviour: &Behaviour, path: &str, request: &Value) -> Value {
             "usage": {"prompt_tokens": prompt, "total_tokens": prompt},
         });
     }
-    let text = text(behaviour.tokens);
+    let text = text(behaviour);
     if path.ends_with("/chat/completions") {
         json!({
             "id": "chatcmpl-fake", "object": "chat.completion", "created": CREATED, "model": model,

@@ -2,5 +2,6 @@
 
 mod cli;
 mod crash;
+mod quality;
 mod server;
 mod tidy;

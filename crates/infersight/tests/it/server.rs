@@ -22,9 +22,15 @@ pub fn free_port() -> u16 {
 
 /// Writes a config for `data_dir` on `port` and returns its path.
 pub fn write_config(dir: &Path, data_dir: &Path, port: u16) -> PathBuf {
+    write_config_with(dir, data_dir, port, "", "")
+}
+
+/// Writes a config for `data_dir` on `port`, with `server` added to its
+/// `[server]` section and `rest` after it, and returns its path.
+pub fn write_config_with(dir: &Path, data_dir: &Path, port: u16, server: &str, rest: &str) -> PathBuf {
     let path = dir.join(format!("config-{port}.toml"));
     let text = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\n[storage]\npath = {:?}\nwal_fsync_interval = \"1s\"\n",
+        "[server]\nlisten = \"127.0.0.1:{port}\"\n{server}\n[storage]\npath = {:?}\nwal_fsync_interval = \"1s\"\n{rest}\n",
         data_dir.display().to_string()
     );
     std::fs::write(&path, text).expect("write config");
@@ -35,7 +41,11 @@ impl Server {
     /// Starts a server on `data_dir` and waits until it is ready.
     pub async fn start(dir: &Path, data_dir: &Path) -> Server {
         let port = free_port();
-        let config = write_config(dir, data_dir, port);
+        Server::start_with_config(write_config(dir, data_dir, port), port).await
+    }
+
+    /// Starts a server with the config file at `config`, listening on `port`.
+    pub async fn start_with_config(config: PathBuf, port: u16) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_infersight"))
             .args(["serve", "--config"])
             .arg(&config)
