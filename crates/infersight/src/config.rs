@@ -7,7 +7,6 @@
 //! reports each problem with its key path.
 
 mod quality;
-mod units;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -16,7 +15,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use series::parse_duration;
-pub use units::parse_size;
+pub use series::parse_size;
 
 use self::quality::RawQuality;
 

@@ -169,10 +169,12 @@ impl GatewayConfig {
             problem("gateway.listen".into(), format!("invalid address {:?}: expected host:port", self.listen));
             SocketAddr::from(([127, 0, 0, 1], 8491))
         });
-        let max_body = parse_size(&self.max_body).unwrap_or_else(|message| {
-            problem("gateway.max_body".into(), message);
-            0
-        });
+        let max_body = series::parse_size(&self.max_body)
+            .and_then(|n| usize::try_from(n).map_err(|_| format!("size {:?} is too large", self.max_body)))
+            .unwrap_or_else(|message| {
+                problem("gateway.max_body".into(), message);
+                0
+            });
         if self.model_label_cap == 0 {
             problem("gateway.model_label_cap".into(), "must be at least 1".into());
         }
@@ -256,27 +258,6 @@ fn server_address(url: &str) -> Result<String, String> {
     // A bracketed IPv6 address ends with `]` unless a port follows it.
     let has_port = authority.rsplit_once(':').is_some_and(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()));
     Ok(if has_port { authority.to_owned() } else { format!("{authority}:{default_port}") })
-}
-
-/// Parses a byte size: an integer with an optional unit `B`, `KB`, `MB`,
-/// `GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024).
-// The binary has the same parser; it moves to `series` when a third crate needs it.
-fn parse_size(text: &str) -> Result<usize, String> {
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: usize =
-        number.parse().map_err(|_| format!("invalid size {text:?}: expected a number and a unit, like \"16MiB\""))?;
-    let multiplier: usize = match unit.trim() {
-        "" | "B" => 1,
-        "KB" => 1000,
-        "MB" => 1000 * 1000,
-        "GB" => 1000 * 1000 * 1000,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
-        other => return Err(format!("invalid size {text:?}: unknown unit {other:?}")),
-    };
-    number.checked_mul(multiplier).ok_or_else(|| format!("size {text:?} is too large"))
 }
 
 #[cfg(test)]

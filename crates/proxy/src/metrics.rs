@@ -5,11 +5,9 @@
 //! Label values are bounded: model names beyond the configured cap are
 //! counted under `_other`, and nothing per request ever becomes a label.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
-use inference::{Exchange, Operation};
-use parking_lot::RwLock;
+use inference::{Exchange, LabelCap, Operation};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::{Family, MetricConstructor};
@@ -18,7 +16,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 /// The label value of models past the cap.
-pub const OTHER_MODEL: &str = "_other";
+pub const OTHER_MODEL: &str = inference::OTHER;
 /// The label value of requests whose model no upstream serves.
 pub const UNKNOWN_MODEL: &str = "_unknown";
 /// The label value of requests without a model.
@@ -276,29 +274,19 @@ impl Drop for InFlight {
 }
 
 /// Model names admitted as label values, at most `cap` of them; the first
-/// `cap` distinct names seen keep their own series.
+/// `cap` distinct names seen keep their own series, later ones become
+/// [`OTHER_MODEL`]. Clones share the admitted names.
 #[derive(Debug, Clone)]
-pub(crate) struct ModelNames {
-    admitted: Arc<RwLock<HashSet<String>>>,
-    cap: usize,
-}
+pub(crate) struct ModelNames(Arc<LabelCap>);
 
 impl ModelNames {
     pub fn new(cap: usize) -> ModelNames {
-        ModelNames { admitted: Arc::default(), cap }
+        ModelNames(Arc::new(LabelCap::new(cap)))
     }
 
     /// The label value for `model`: itself while the cap allows, else [`OTHER_MODEL`].
     pub fn label(&self, model: &str) -> String {
-        if self.admitted.read().contains(model) {
-            return model.to_owned();
-        }
-        let mut admitted = self.admitted.write();
-        if admitted.contains(model) || admitted.len() < self.cap {
-            admitted.insert(model.to_owned());
-            return model.to_owned();
-        }
-        OTHER_MODEL.to_owned()
+        self.0.value(model).to_owned()
     }
 }
 

@@ -14,6 +14,7 @@ mod error;
 mod labels;
 mod matcher;
 mod sample;
+mod size;
 mod storage;
 pub mod varint;
 
@@ -26,4 +27,5 @@ pub use labels::{
 };
 pub use matcher::{MatchOp, Matcher};
 pub use sample::{STALE_NAN, Sample, is_stale_nan};
+pub use size::parse_size;
 pub use storage::{Appendable, Appender, Querier, Queryable, SelectHints, Series};

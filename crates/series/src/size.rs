@@ -1,5 +1,4 @@
-//! Byte sizes as written in the configuration, with binary or decimal
-//! units (`"512MiB"`, `"10GB"`). Durations use `series::parse_duration`.
+//! Byte sizes as written in configuration files, with binary or decimal units (`"512MiB"`, `"10GB"`).
 
 /// Parses a byte size: an integer with an optional unit `B`, `KB`, `MB`,
 /// `GB`, `TB` (powers of 1000) or `KiB`, `MiB`, `GiB`, `TiB` (powers of 1024).
