@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let lines = data.split(|&b| b == b'\n').count() - usize::from(data.ends_with(b"\n"));
-    for scorer in ["pii", "json", "consistency", "reference"] {
+    // Scorers without compiled patterns: the run builds its scorer per call.
+    for scorer in ["json", "consistency", "reference"] {
         let mut out = Vec::new();
         let summary = quality::score_jsonl(scorer, data, &mut out).expect("writing to memory cannot fail");
         assert_eq!(summary.scored + summary.failed, summary.lines);
