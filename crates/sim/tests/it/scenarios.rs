@@ -101,6 +101,29 @@ fn model_swap_keeps_latency_within_ten_percent_but_refuses_more_and_reads_differ
 }
 
 #[test]
+fn model_swap_makes_the_drift_test_fire_for_that_model_only() {
+    let sink = backfill(fleet(2.0, vec![scenario(ScenarioKind::ModelSwap, "b", 10, 10)]), 20);
+    // At most 150 answered exchanges of `model`, spread evenly over the window.
+    let window = |model: &str, from: i64, to: i64| -> Vec<quality::drift::Exchange> {
+        let all: Vec<_> = sink
+            .exchanges_between(T0 + from * MINUTE, T0 + to * MINUTE)
+            .filter(|e| e.request_model == model && e.status == 200)
+            .collect();
+        let step = all.len().div_ceil(150).max(1);
+        all.iter()
+            .step_by(step)
+            .map(|e| quality::drift::Exchange { prompt: e.prompt.clone(), response: e.response.clone() })
+            .collect()
+    };
+    let drift = quality::drift::Drift::default();
+    // Half of the swapped model's traffic goes to the swapped replica.
+    let swapped = drift.test(&window(LLAMA, 0, 10), &window(LLAMA, 10, 20));
+    let steady = drift.test(&window(QWEN, 0, 10), &window(QWEN, 10, 20));
+    assert!(swapped.drift, "{swapped:?}");
+    assert!(!steady.drift, "{steady:?}");
+}
+
+#[test]
 fn pii_leak_puts_emails_and_phones_in_one_replicas_answers() {
     let sink = backfill(fleet(2.0, vec![scenario(ScenarioKind::PiiLeak, "a", 5, 5)]), 10);
     let share = |replica: &str, from: i64, to: i64| {
