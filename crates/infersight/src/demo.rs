@@ -48,7 +48,7 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
     let sim_server = sim::server::SimServer::bind(&fleet).await.context("binding the simulator")?;
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let gateway = SocketAddr::new(listen.ip(), listen.port().wrapping_add(1));
-    let config = demo_config(listen, gateway, data_dir, &fleet.replicas())?;
+    let config = demo_config(listen, gateway, data_dir, &fleet.replicas(), backfill)?;
 
     let from = now - i64::try_from(backfill.as_millis()).unwrap_or(i64::MAX);
     let replay_jobs = config.scrape.clone();
@@ -121,7 +121,10 @@ fn demo_config(
     gateway: SocketAddr,
     data_dir: &Path,
     replicas: &[sim::ReplicaInfo],
+    backfill: Duration,
 ) -> anyhow::Result<Config> {
+    // The drift baseline must lie within the history: half of it, 30 min to 2 h back.
+    let offset_min = (backfill.as_secs() / 60 / 2).clamp(30, 120);
     let mut groups: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
     let mut seen_dcgm = std::collections::HashSet::new();
     for replica in replicas {
@@ -139,7 +142,7 @@ fn demo_config(
     }
     let mut toml = format!(
         "[server]\nlisten = \"{listen}\"\n\n[storage]\npath = {data:?}\n\n[collectors]\nnvml = false\n\n[[rule_files]]\nbuiltin = true\n\n\
-         [quality]\nscore_rate = 0.3\nsample_rate = 0.3\n\n[quality.drift]\ninterval = \"5m\"\nwindow = \"30m\"\nbaseline_offset = \"2h\"\n\n\
+         [quality]\nscore_rate = 0.3\nsample_rate = 0.3\n\n[quality.drift]\ninterval = \"5m\"\nwindow = \"30m\"\nbaseline_offset = \"{offset_min}m\"\n\n\
          [gateway]\nlisten = \"{gateway}\"\n",
         data = data_dir.join("data").display().to_string(),
     );
