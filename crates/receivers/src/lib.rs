@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod body;
 mod error;
 mod metrics;
 pub mod otlp;

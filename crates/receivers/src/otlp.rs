@@ -37,7 +37,6 @@ use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use prost::Message as _;
 use series::Appendable;
 use tracing::{debug, warn};
@@ -45,6 +44,7 @@ use tracing::{debug, warn};
 pub use decode::{decode_json, decode_protobuf, gunzip};
 pub use translate::{DeltaTotals, Translation, translate};
 
+use crate::body::read_limited;
 use crate::{Error, Metrics, Result};
 
 /// The path senders post metrics to.
@@ -161,20 +161,9 @@ async fn export(State(state): State<OtlpState>, headers: HeaderMap, body: Body) 
     };
     state.metrics.count_otlp_request(Some(encoding));
     let limit = max_body_bytes(state.config.max_decompressed_bytes, gzip);
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
-            let error = if error.is::<LengthLimitError>() {
-                Error::BodyTooLarge { limit }
-            } else {
-                let source = match error.downcast::<axum::Error>() {
-                    Ok(error) => *error,
-                    Err(error) => axum::Error::new(error),
-                };
-                Error::ReadBody { source }
-            };
-            return reject(&state.metrics, Some(encoding), &error);
-        }
+    let body = match read_limited(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(error) => return reject(&state.metrics, Some(encoding), &error),
     };
     let ingest_state = state.clone();
     let exported = tokio::task::spawn_blocking(move || ingest(&ingest_state, encoding, gzip, &body))

@@ -21,12 +21,12 @@ use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use series::Appendable;
 use tracing::{debug, warn};
 
 pub use decode::{decode_v1, decode_v2};
 
+use crate::body::read_limited;
 use crate::{Error, Metrics, Result};
 
 /// Settings of the remote-write receiver.
@@ -150,20 +150,9 @@ async fn write(State(state): State<RemoteWriteState>, headers: HeaderMap, body: 
     };
     state.metrics.count_request(Some(version));
     let limit = max_compressed_bytes(state.config.max_decompressed_bytes);
-    let compressed = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
-            let error = if error.is::<LengthLimitError>() {
-                Error::BodyTooLarge { limit }
-            } else {
-                let source = match error.downcast::<axum::Error>() {
-                    Ok(error) => *error,
-                    Err(error) => axum::Error::new(error),
-                };
-                Error::ReadBody { source }
-            };
-            return reject(&state.metrics, Some(version), &error);
-        }
+    let compressed = match read_limited(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(error) => return reject(&state.metrics, Some(version), &error),
     };
     let storage = Arc::clone(&state.storage);
     let max_decompressed_bytes = state.config.max_decompressed_bytes;
