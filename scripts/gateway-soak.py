@@ -14,16 +14,14 @@ import argparse
 import http.client
 import http.server
 import json
-import os
 import random
-import shutil
 import socketserver
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
+
+from infersight_process import memory_mib, serve
 
 TOKENS = 50
 PACE = 0.02
@@ -76,11 +74,6 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
 
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
-
-
 def one_request(gateway_port, disconnect, outcomes, lock):
     conn = http.client.HTTPConnection("127.0.0.1", gateway_port, timeout=30)
     body = json.dumps({"model": "soak-model", "stream": True,
@@ -122,27 +115,15 @@ def main():
 
     upstream = Server(("127.0.0.1", 0), Upstream)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    work = tempfile.mkdtemp(prefix="infersight-soak-")
     probe = Server(("127.0.0.1", 0), Upstream)
     port = probe.server_address[1]
     probe.server_close()
     gateway_port = port + 1
-    with open(os.path.join(work, "config.toml"), "w") as f:
-        f.write(f'[server]\nlisten = "127.0.0.1:{port}"\n[storage]\npath = "{work}/data"\n'
-                f'[collectors]\nnvml = false\nhost = false\n[quality]\nsample_rate = 0.1\n'
-                f'[gateway]\nlisten = "127.0.0.1:{gateway_port}"\n'
-                f'[[gateway.upstream]]\nname = "fake"\nurl = "http://127.0.0.1:{upstream.server_address[1]}/v1"\n'
-                f'models = ["soak-model"]\nprovider = "vllm"\n')
-    proc = subprocess.Popen([args.binary, "serve", "--config", os.path.join(work, "config.toml")],
-                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "log"), "w"))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{base}/-/ready", timeout=1)
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.1)
+    config = (f'[collectors]\nnvml = false\nhost = false\n[quality]\nsample_rate = 0.1\n'
+              f'[gateway]\nlisten = "127.0.0.1:{gateway_port}"\n'
+              f'[[gateway.upstream]]\nname = "fake"\nurl = "http://127.0.0.1:{upstream.server_address[1]}/v1"\n'
+              f'models = ["soak-model"]\nprovider = "vllm"\n')
+    with serve(args.binary, port, config, prefix="infersight-soak-") as (proc, base):
         outcomes, lock, threads, rss = {}, threading.Lock(), [], []
         rng = random.Random(7)
         start = time.time()
@@ -154,7 +135,7 @@ def main():
             t.start()
             threads.append(t)
             if time.time() >= next_rss:
-                rss.append(round(rss_mib(proc.pid)))
+                rss.append(round(memory_mib(proc.pid)))
                 next_rss += 30
             time.sleep(max(0.0, start + n / args.rate - time.time()))
         for t in threads:
@@ -184,10 +165,6 @@ def main():
               f"pipeline failures: {failures:.0f}")
         ok = not errors and stored == sampled and dropped == 0
         sys.exit(0 if ok else 1)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -16,15 +16,14 @@ import argparse
 import http.server
 import json
 import os
-import shutil
 import socketserver
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 import urllib.request
+
+from infersight_process import cpu_seconds, memory_mib, serve
 
 
 class Page(http.server.BaseHTTPRequestHandler):
@@ -60,16 +59,6 @@ def query(base, expr):
         return json.load(response)["data"]["result"]
 
 
-def proc_stats(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / ticks
-    with open(f"/proc/{pid}/status") as f:
-        hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM"))
-    return cpu, hwm / 1024
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--targets", type=int, default=500)
@@ -87,29 +76,16 @@ def main():
         servers.append(server)
     targets = [f"127.0.0.1:{s.server_address[1]}" for s in servers]
 
-    work = tempfile.mkdtemp(prefix="infersight-scale-")
     port = Server(("127.0.0.1", 0), Page).server_address[1] + 1
-    config = os.path.join(work, "config.toml")
-    with open(config, "w") as f:
-        f.write(f'[server]\nlisten = "127.0.0.1:{port}"\n[storage]\npath = "{work}/data"\n'
-                f'[collectors]\nnvml = false\nhost = false\n'
-                f'[[scrape]]\njob_name = "scale"\ninterval = "{args.interval}"\ntargets = {json.dumps(targets)}\n')
-    proc = subprocess.Popen([args.binary, "serve", "--config", config],
-                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "log"), "w"))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{base}/-/ready", timeout=1)
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.1)
-        start_cpu, _ = proc_stats(proc.pid)
+    config = (f'[collectors]\nnvml = false\nhost = false\n'
+              f'[[scrape]]\njob_name = "scale"\ninterval = "{args.interval}"\ntargets = {json.dumps(targets)}\n')
+    with serve(args.binary, port, config, prefix="infersight-scale-") as (proc, base):
+        start_cpu = cpu_seconds(proc.pid)
         started = time.time()
         print(f"{args.targets} targets x {args.series} series every {args.interval}, {args.minutes} min ...", flush=True)
         time.sleep(args.minutes * 60)
         elapsed = time.time() - started
-        cpu, hwm = proc_stats(proc.pid)
+        cpu, hwm = cpu_seconds(proc.pid), memory_mib(proc.pid, "VmHWM")
         window = f"{int(args.minutes * 60)}s"
         interval_s = float(args.interval.rstrip("s"))
         # The first scrape of a target lands anywhere in the first interval (jitter).
@@ -132,10 +108,6 @@ def main():
               f"peak RSS {hwm:.0f} MiB")
         ok = len(n_scrapes) == args.targets and missed == 0 and p99 and float(p99[0]["value"][1]) < 1.0
         sys.exit(0 if ok else 1)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
