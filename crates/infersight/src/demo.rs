@@ -24,8 +24,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::{Config, RawConfig};
-use crate::serve::{self, Extras, Stores};
-use crate::simulate::{now_ms, print_incidents};
+use crate::serve::{self, Extras, Stores, now_ms};
+use crate::simulate::print_incidents;
 
 /// The scrape interval of the demo's jobs, live and backfilled.
 const SCRAPE_INTERVAL_MS: i64 = 15_000;

@@ -96,35 +96,29 @@ fn version() -> &'static str {
     concat!(env!("CARGO_PKG_VERSION"), " (", env!("CARGO_PKG_NAME"), ", rustc ", env!("CARGO_PKG_RUST_VERSION"), "+)")
 }
 
+/// Installs the log subscriber (exit 2 if the flags are wrong), then runs a
+/// long-lived command: exit 0 when it returns `Ok`, 1 once it has reported
+/// its error.
+fn with_logging(level: &str, format: &str, run: impl FnOnce() -> Result<(), ()>) -> ExitCode {
+    if let Err(err) = logging::init(level, format) {
+        eprintln!("infersight: {err:#}");
+        return ExitCode::from(2);
+    }
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(()) => ExitCode::FAILURE,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo { listen, backfill } => {
-            if let Err(err) = logging::init(&cli.log_level, &cli.log_format) {
-                eprintln!("infersight: {err:#}");
-                return ExitCode::from(2);
-            }
-            match demo::run(listen, backfill) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    eprintln!("infersight: {err:#}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Command::Sim { config } => {
-            if let Err(err) = logging::init(&cli.log_level, &cli.log_format) {
-                eprintln!("infersight: {err:#}");
-                return ExitCode::from(2);
-            }
-            match simulate::run(config.as_deref()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    eprintln!("infersight: {err:#}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Command::Demo { listen, backfill } => with_logging(&cli.log_level, &cli.log_format, || {
+            demo::run(listen, backfill).map_err(|err| eprintln!("infersight: {err:#}"))
+        }),
+        Command::Sim { config } => with_logging(&cli.log_level, &cli.log_format, || {
+            simulate::run(config.as_deref()).map_err(|err| eprintln!("infersight: {err:#}"))
+        }),
         Command::Score { scorer, input, output } => {
             offline::run(offline::Run::Score { scorer: &scorer }, &input, output.as_deref())
         }
@@ -152,17 +146,9 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            if let Err(err) = logging::init(&cli.log_level, &cli.log_format) {
-                eprintln!("infersight: {err:#}");
-                return ExitCode::from(2);
-            }
-            match serve::run(config) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    tracing::error!(error = format!("{err:#}"), "infersight stopped");
-                    ExitCode::FAILURE
-                }
-            }
+            with_logging(&cli.log_level, &cli.log_format, || {
+                serve::run(config).map_err(|err| tracing::error!(error = format!("{err:#}"), "infersight stopped"))
+            })
         }
     }
 }

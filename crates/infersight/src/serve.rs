@@ -276,7 +276,8 @@ fn head_stats(db: Arc<Db>) -> impl Fn() -> api::HeadStats + Send + Sync + 'stati
     }
 }
 
-fn now_ms() -> i64 {
+/// The wall clock in milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 

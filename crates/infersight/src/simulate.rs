@@ -1,11 +1,12 @@
 //! `infersight sim`: only the simulated fleet, for pointing any scraper or client at.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
+
+use crate::serve::now_ms;
 
 /// Runs the simulated fleet of `config` (the demo's fleet without one)
 /// until SIGINT or SIGTERM.
@@ -47,8 +48,4 @@ pub(crate) fn print_incidents(fleet: &sim::Fleet) {
             minutes(incident.end_ms)
         );
     }
-}
-
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
