@@ -1,5 +1,6 @@
 //! The infersight binary: command line, configuration, wiring, signals and shutdown.
 
+mod backfill;
 mod config;
 mod demo;
 mod logging;

@@ -70,7 +70,8 @@ pub struct ModelConfig {
     pub refusal_rate: f64,
     /// Share of answers that state a wrong fact.
     pub wrong_fact_rate: f64,
-    /// Share of answers that contain an email address or phone number.
+    /// Share of answers that contain an email address or phone number
+    /// (none by default: a leak is what the `pii_leak` incident stages).
     pub pii_rate: f64,
 }
 
@@ -83,7 +84,7 @@ impl Default for ModelConfig {
             style: Style::Friendly,
             refusal_rate: 0.02,
             wrong_fact_rate: 0.03,
-            pii_rate: 0.002,
+            pii_rate: 0.0,
         }
     }
 }

@@ -281,3 +281,25 @@ async fn the_scheduler_evaluates_each_group_on_its_aligned_interval() {
     let data = rules::rules_data(&manager, None).expect("no filters");
     assert_eq!(data.groups[0].rules[0].health, Health::Ok.as_str());
 }
+
+#[test]
+fn stepping_through_simulated_time_evaluates_every_grid_point_of_every_group() {
+    let store = MemStore::new();
+    let manager = manager(
+        &store,
+        "groups:\n  - name: fast\n    interval: 10s\n    rules:\n      - record: fast\n        expr: vector(1)\n\
+         \n  - name: slow\n    interval: 1m\n    rules:\n      - record: slow\n        expr: fast * 2\n",
+    );
+    assert_eq!(manager.evaluate_between(0, 5 * MIN), 30 + 5);
+    assert_eq!(manager.evaluate_between(5 * MIN, 5 * MIN), 0, "an empty window evaluates nothing");
+    let fast: Vec<i64> = store.samples(&labels("fast")).iter().map(|s| s.t).collect();
+    let slow: Vec<i64> = store.samples(&labels("slow")).iter().map(|s| s.t).collect();
+    assert_eq!(fast.len(), 30);
+    assert!(fast.windows(2).all(|w| w[1] - w[0] == 10_000), "{fast:?}");
+    assert_eq!(slow.len(), 5);
+    assert!(slow.windows(2).all(|w| w[1] - w[0] == MIN), "{slow:?}");
+    assert!(
+        slow.iter().all(|t| store.samples(&labels("slow")).iter().any(|s| s.t == *t && s.v == 2.0)),
+        "the slow group sees what the fast group recorded before it"
+    );
+}
