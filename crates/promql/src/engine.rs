@@ -124,7 +124,7 @@ impl Engine {
         time: QueryTime,
         canceled: &AtomicBool,
     ) -> Result<(Value, Vec<Warning>)> {
-        let expr = parser::parse(query).map_err(|message| Error::Parse { message })?;
+        let expr = crate::parse(query)?;
         let (grid, is_range) = match time {
             QueryTime::Instant(t) => (Grid { start: t, end: t, step: 1 }, false),
             QueryTime::Range { start, end, step } => {
