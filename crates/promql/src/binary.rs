@@ -11,7 +11,7 @@ use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
 use series::{LabelRef, Labels, LabelsBuilder, METRIC_NAME, Sample};
 
 use crate::eval::{Collector, Evaluator, Grid, StepSeries, Val, by_step, type_name};
-use crate::{Error, Result};
+use crate::{Error, Result, metric_name};
 
 /// Evaluates a binary expression at every step.
 pub(crate) fn eval(ev: &mut Evaluator<'_>, expr: &BinaryExpr, grid: Grid) -> Result<Val> {
@@ -345,7 +345,7 @@ fn vector_vector(
 fn result_metric(many: &Labels, one: &Labels, op: TokenId, m: &Matching) -> Labels {
     let mut builder: LabelsBuilder = many.to_builder();
     if is_arithmetic(op) {
-        builder.remove(METRIC_NAME);
+        metric_name::remove_name(&mut builder);
     }
     if m.card == Card::OneToOne {
         if m.on {

@@ -19,6 +19,7 @@ mod engine;
 mod error;
 mod eval;
 mod functions;
+mod metric_name;
 mod parse;
 mod selector;
 mod value;
