@@ -1,5 +1,5 @@
 //! Parsing queries: `promql-parser`'s grammar, plus what Prometheus 3
-//! accepts that it rejects.
+//! accepts that it rejects, and syntax errors with a position (`position`).
 //!
 //! Prometheus lets `info()`'s second argument be a label selector whose
 //! matchers all match the empty string (`info(m, {data=~".*"})`), which any
@@ -7,6 +7,7 @@
 //! selector is parsed with a placeholder matcher added, which the
 //! evaluator of `info()` leaves out.
 
+mod position;
 mod tokens;
 
 use promql_parser::parser::token::{T_COMMA, T_IDENTIFIER, T_LEFT_BRACE, T_LEFT_PAREN, T_RIGHT_BRACE, T_RIGHT_PAREN};
@@ -18,17 +19,20 @@ use crate::{Error, Result};
 pub(crate) const INFO_PLACEHOLDER_LABEL: &str = "__infersight_info_placeholder__";
 
 /// Parses `query` into the syntax tree the engine evaluates. The API, rule
-/// files and the engine all parse through this, so they accept the same queries.
+/// files and the engine all parse through this, so they accept the same
+/// queries and report the same errors.
 ///
 /// # Errors
 ///
-/// [`Error::Parse`] with the parser's message when the query does not parse
-/// or does not type-check.
+/// [`Error::Parse`] when the query does not parse or does not type-check.
+/// Syntax errors read as Prometheus's do, with the line and column where
+/// the query goes wrong (`1:7: parse error: unexpected <op:+>`); type errors
+/// keep the parser's message, which has no position.
 pub fn parse(query: &str) -> Result<Expr> {
     parser::parse(query).or_else(|message| {
         with_info_placeholders(query)
             .and_then(|rewritten| parser::parse(&rewritten).ok())
-            .ok_or(Error::Parse { message })
+            .ok_or_else(|| Error::Parse { message: position::describe(query, &message) })
     })
 }
 

@@ -2,7 +2,7 @@
 
 use lrpar::{Lexeme, Lexer};
 use promql_parser::parser::lex;
-use promql_parser::parser::token::TokenId;
+use promql_parser::parser::token::{T_EOF, TokenId};
 
 /// One token: its kind and where it is in the query, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,7 +12,8 @@ pub(crate) struct Token {
     pub end: usize,
 }
 
-/// The tokens of `query`, or the lexer's message if it cannot be split into tokens.
+/// The tokens of `query` (none for a blank one), or the lexer's message if
+/// it cannot be split into tokens.
 pub(crate) fn tokens(query: &str) -> Result<Vec<Token>, String> {
     let lexer = lex::lexer(query)?;
     Ok(lexer
@@ -22,5 +23,6 @@ pub(crate) fn tokens(query: &str) -> Result<Vec<Token>, String> {
             let span = lexeme.span();
             Token { id: lexeme.tok_id(), start: span.start(), end: span.end() }
         })
+        .filter(|token| token.id != T_EOF)
         .collect())
 }
