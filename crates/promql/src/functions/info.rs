@@ -37,34 +37,18 @@ pub(super) fn eval(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) -> Result
     };
     let (name_matchers, data_matchers): (Vec<Matcher>, Vec<Matcher>) =
         matchers.into_iter().partition(|m| m.name == METRIC_NAME);
-    let name_matchers = effective_name_matchers(name_matchers);
+    let selector = Selector { names: effective_name_matchers(name_matchers), data: data_matchers };
     let base = ev.eval_vector(args[0], grid)?;
-    let ignored: Vec<bool> = base
-        .iter()
-        .map(|s| {
-            let name = s.labels.get(METRIC_NAME).unwrap_or("");
-            name_matchers.iter().all(|m| m.is_match(name))
-        })
-        .collect();
-    let wanted = identifying_values(&base, &ignored);
-    let info = if wanted.values().all(BTreeSet::is_empty) {
-        Vec::new()
-    } else {
-        let matchers = name_matchers.iter().chain(&data_matchers).cloned().collect();
-        let (at, offset) = reference_time(ev, args[0], None, 0);
-        let vs = info_selector(matchers, at, offset);
-        let mut info = selector::instant_timestamps(ev, &vs, grid)?;
-        info.retain(|s| {
-            wanted.iter().all(|(name, values)| values.is_empty() || values.contains(s.labels.get(name).unwrap_or("")))
-        });
-        info
-    };
+    let ignored: Vec<bool> = base.iter().map(|s| selector.is_info_metric(&s.labels)).collect();
+    let info = select_info(ev, args[0], &selector, &base, &ignored, grid)?;
     let infos = InfoSet::new(&info);
+    // Per series to enrich, its signature for each info metric.
+    let base_signatures: Vec<Vec<Labels>> =
+        base.iter().map(|s| infos.names.iter().map(|name| signature(name, &s.labels)).collect()).collect();
     let base_steps = by_step(&base, grid);
     let info_steps = by_step(&info, grid);
-    let drops_unmatched = data_matchers.iter().any(|m| !m.is_match(""));
     let mut out = Collector::default();
-    let mut latest: HashMap<Labels, (usize, f64)> = HashMap::new();
+    let mut latest: HashMap<&Labels, (usize, f64)> = HashMap::new();
     for (i, (base_step, info_step)) in base_steps.iter().zip(&info_steps).enumerate() {
         if base_step.is_empty() {
             continue;
@@ -72,8 +56,8 @@ pub(super) fn eval(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) -> Result
         ev.check_deadline()?;
         latest.clear();
         for e in info_step {
-            let sig = infos.signatures[e.series].clone();
-            match latest.get(&sig) {
+            let signature = &infos.signatures[e.series];
+            match latest.get(signature) {
                 Some(&(other, t)) if t == e.v => {
                     return Err(Error::execution(format!(
                         "found duplicate series for info metric: existing {} @ {}, new {} @ {}",
@@ -85,54 +69,108 @@ pub(super) fn eval(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) -> Result
                 }
                 Some(&(_, t)) if t > e.v => {}
                 _ => {
-                    latest.insert(sig, (e.series, e.v));
+                    latest.insert(signature, (e.series, e.v));
                 }
             }
         }
         let t = grid.ts(i);
         for e in base_step {
             let series = &base[e.series];
-            if ignored[e.series] {
-                out.push(&series.labels, series.drop_name, t, e.v)?;
-                continue;
-            }
-            let mut added = LabelsBuilder::default();
-            let mut matched = 0;
-            for name in &infos.names {
-                let Some(&(idx, _)) = latest.get(&signature(name, &series.labels)) else {
-                    continue;
-                };
-                matched += 1;
-                for label in info[idx].labels.iter() {
-                    let selected = data_matchers.is_empty() || data_matchers.iter().any(|m| m.name == label.name);
-                    if label.name == METRIC_NAME || !selected {
-                        continue;
-                    }
-                    if added.get(label.name).is_some_and(|v| v != label.value) {
-                        return Err(Error::execution(format!("conflicting label: {}", label.name)));
-                    }
-                    if series.labels.get(label.name).is_none() {
-                        added.set(label.name, label.value);
-                    }
-                }
-            }
-            if matched == 0 && drops_unmatched {
-                continue;
-            }
-            let added = added.build();
-            let labels = if added.is_empty() {
-                series.labels.clone()
+            let labels = if ignored[e.series] {
+                Some(series.labels.clone())
             } else {
-                let mut builder = series.labels.to_builder();
-                for label in added.iter() {
-                    builder.set(label.name, label.value);
-                }
-                builder.build()
+                let matches =
+                    base_signatures[e.series].iter().filter_map(|sig| latest.get(sig)).map(|&(idx, _)| &info[idx]);
+                enrich(&series.labels, matches, &selector)?
             };
-            out.push(&labels, series.drop_name, t, e.v)?;
+            if let Some(labels) = labels {
+                out.push(&labels, series.drop_name, t, e.v)?;
+            }
         }
     }
     Ok(Val::Vector(out.finish()?))
+}
+
+/// `info()`'s label selector, split.
+struct Selector {
+    /// Which metrics are info metrics, by their `__name__`.
+    names: Vec<Matcher>,
+    /// Which info series count and which of their labels are added.
+    data: Vec<Matcher>,
+}
+
+impl Selector {
+    fn is_info_metric(&self, labels: &Labels) -> bool {
+        let name = labels.get(METRIC_NAME).unwrap_or("");
+        self.names.iter().all(|m| m.is_match(name))
+    }
+
+    /// Whether a label of an info series is one to add.
+    fn selects(&self, label: &str) -> bool {
+        label != METRIC_NAME && (self.data.is_empty() || self.data.iter().any(|m| m.name == label))
+    }
+}
+
+/// The info series that may describe the series of `base` that are not
+/// info series themselves, each point holding its sample's time in seconds.
+fn select_info(
+    ev: &mut Evaluator<'_>,
+    arg: &Expr,
+    selector: &Selector,
+    base: &[StepSeries],
+    ignored: &[bool],
+    grid: Grid,
+) -> Result<Vec<StepSeries>> {
+    let wanted = identifying_values(base, ignored);
+    if wanted.values().all(BTreeSet::is_empty) {
+        return Ok(Vec::new());
+    }
+    let matchers = selector.names.iter().chain(&selector.data).cloned().collect();
+    let (at, offset) = reference_time(ev, arg, None, 0);
+    let mut info = selector::instant_timestamps(ev, &info_selector(matchers, at, offset), grid)?;
+    info.retain(|s| {
+        wanted.iter().all(|(name, values)| values.is_empty() || values.contains(s.labels.get(name).unwrap_or("")))
+    });
+    Ok(info)
+}
+
+/// The labels of a series enriched by the info series that match it at a
+/// step (at most one per info metric), or `None` when none matches and the
+/// selector asks for a data label that cannot be empty.
+///
+/// # Errors
+///
+/// When two info metrics give one data label different values.
+fn enrich<'a>(
+    labels: &Labels,
+    matches: impl Iterator<Item = &'a StepSeries>,
+    selector: &Selector,
+) -> Result<Option<Labels>> {
+    let mut added = LabelsBuilder::default();
+    let mut matched = false;
+    for info in matches {
+        matched = true;
+        for label in info.labels.iter().filter(|l| selector.selects(l.name)) {
+            if added.get(label.name).is_some_and(|v| v != label.value) {
+                return Err(Error::execution(format!("conflicting label: {}", label.name)));
+            }
+            if labels.get(label.name).is_none() {
+                added.set(label.name, label.value);
+            }
+        }
+    }
+    if !matched && selector.data.iter().any(|m| !m.is_match("")) {
+        return Ok(None);
+    }
+    let added = added.build();
+    if added.is_empty() {
+        return Ok(Some(labels.clone()));
+    }
+    let mut builder = labels.to_builder();
+    for label in added.iter() {
+        builder.set(label.name, label.value);
+    }
+    Ok(Some(builder.build()))
 }
 
 /// Which metrics are info metrics: those the `__name__` matchers of the
