@@ -130,10 +130,11 @@ pub(crate) struct Matching {
     names: Vec<String>,
     card: Card,
     include: Vec<String>,
-    /// The value a missing "many"-side element takes (`fill_left`, which
-    /// Prometheus applies after swapping the sides of `group_right`).
+    /// The value a missing "many"-side element takes: `fill_left`. Under
+    /// `group_right` that is the right operand, as Prometheus fills the
+    /// sides after swapping them.
     fill_many: Option<f64>,
-    /// The value a missing "one"-side element takes (`fill_right`).
+    /// The value a missing "one"-side element takes: `fill_right`.
     fill_one: Option<f64>,
 }
 
