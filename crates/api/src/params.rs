@@ -150,7 +150,8 @@ fn parse_limit(value: &str) -> Result<Option<usize>> {
 /// When the selector does not parse, is not a plain selector (no functions,
 /// ranges, offsets or `@`), or a set would match every series.
 pub(crate) fn parse_selector(selector: &str) -> Result<Vec<Vec<Matcher>>> {
-    let expr = promql_parser::parser::parse(selector).map_err(|message| {
+    let expr = promql::parse(selector).map_err(|error| {
+        let message = error.to_string();
         if message.contains(PARSER_EMPTY_SELECTOR) {
             Error::EmptyMatchers { selector: selector.to_owned() }
         } else {

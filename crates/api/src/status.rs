@@ -43,8 +43,8 @@ pub(crate) async fn metadata() -> Success<BTreeMap<String, Vec<()>>> {
 /// `GET|POST /api/v1/format_query`: the query, pretty-printed.
 pub(crate) async fn format_query(params: Params) -> Result<Success<String>> {
     let query = params.value("query").unwrap_or_default();
-    let expr =
-        promql_parser::parser::parse(query).map_err(|message| Error::InvalidQuery { message }.in_parameter("query"))?;
+    let expr = promql::parse(query)
+        .map_err(|error| Error::InvalidQuery { message: error.to_string() }.in_parameter("query"))?;
     Ok(Success::new(expr.prettify()))
 }
 

@@ -11,7 +11,7 @@ use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
 use series::{LabelRef, Labels, LabelsBuilder, METRIC_NAME, Sample};
 
 use crate::eval::{Collector, Evaluator, Grid, StepSeries, Val, by_step, type_name};
-use crate::{Error, Result};
+use crate::{Error, Result, metric_name};
 
 /// Evaluates a binary expression at every step.
 pub(crate) fn eval(ev: &mut Evaluator<'_>, expr: &BinaryExpr, grid: Grid) -> Result<Val> {
@@ -122,13 +122,20 @@ fn vector_scalar(
     out
 }
 
-/// How two vectors are matched, from `on`/`ignoring` and `group_left`/`group_right`.
+/// How two vectors are matched, from `on`/`ignoring`, `group_left`/`group_right`
+/// and `fill`/`fill_left`/`fill_right`.
 #[derive(Debug)]
 pub(crate) struct Matching {
     on: bool,
     names: Vec<String>,
     card: Card,
     include: Vec<String>,
+    /// The value a missing "many"-side element takes: `fill_left`. Under
+    /// `group_right` that is the right operand, as Prometheus fills the
+    /// sides after swapping them.
+    fill_many: Option<f64>,
+    /// The value a missing "one"-side element takes: `fill_right`.
+    fill_one: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +161,9 @@ impl Matching {
             _ if matches!(expr.op.id(), T_LAND | T_LOR | T_LUNLESS) => (Card::ManyToMany, Vec::new()),
             _ => (Card::OneToOne, Vec::new()),
         };
-        Matching { on, names, card, include }
+        let fill = expr.modifier.as_ref().map(|m| &m.fill_values);
+        let (fill_many, fill_one) = fill.map_or((None, None), |f| (f.lhs, f.rhs));
+        Matching { on, names, card, include, fill_many, fill_one }
     }
 
     /// The labels two series must share to match: the `on` labels, or all
@@ -240,7 +249,9 @@ fn vector_vector(
     let mut right: HashMap<&Labels, (usize, f64)> = HashMap::new();
     let mut matched: HashMap<&Labels, HashSet<Labels>> = HashMap::new();
     for (i, (many_step, one_step)) in many_steps.iter().zip(&one_steps).enumerate() {
-        if many_step.is_empty() || one_step.is_empty() {
+        let fills_one = m.fill_one.is_some() && !many_step.is_empty();
+        let fills_many = m.fill_many.is_some() && !one_step.is_empty();
+        if (many_step.is_empty() || one_step.is_empty()) && !fills_one && !fills_many {
             continue;
         }
         ev.check_deadline()?;
@@ -265,14 +276,21 @@ fn vector_vector(
         }
         for e in many_step {
             let sig = &many_sigs[e.series];
-            let Some(&(one_idx, one_v)) = right.get(sig) else {
-                continue;
+            // A missing "one" side is filled as a series without labels, so
+            // `group_x` labels cannot be copied from it.
+            let (one_idx, one_v) = match (right.get(sig), m.fill_one) {
+                (Some(&(one_idx, one_v)), _) => (one_idx, one_v),
+                (None, Some(fill)) => (usize::MAX, fill),
+                (None, None) => continue,
             };
             let (l, r) = if swapped { (one_v, e.v) } else { (e.v, one_v) };
             let (v, keep) = element_op(op, l, r);
             let labels = result_labels
                 .entry((e.series, one_idx))
-                .or_insert_with(|| result_metric(&many[e.series].labels, &one[one_idx].labels, op, m))
+                .or_insert_with(|| {
+                    let one_labels = one.get(one_idx).map_or_else(Labels::empty, |s| s.labels.clone());
+                    result_metric(&many[e.series].labels, &one_labels, op, m)
+                })
                 .clone();
             match m.card {
                 Card::OneToOne => {
@@ -301,6 +319,23 @@ fn vector_vector(
             // The name survives a filtering comparison unless the input was already marked.
             out.push(&labels, return_bool || many[e.series].drop_name, t, v)?;
         }
+        if let Some(fill) = m.fill_many {
+            for e in one_step {
+                let sig = &one_sigs[e.series];
+                if matched.contains_key(sig) {
+                    continue;
+                }
+                // A missing "many" side yields one element for the match
+                // group, labelled with the labels the sides match on.
+                let (l, r) = if swapped { (e.v, fill) } else { (fill, e.v) };
+                let (v, keep) = element_op(op, l, r);
+                if return_bool {
+                    out.push(sig, false, t, bool_to_f64(keep))?;
+                } else if keep {
+                    out.push(sig, false, t, v)?;
+                }
+            }
+        }
     }
     out.finish()
 }
@@ -311,7 +346,7 @@ fn vector_vector(
 fn result_metric(many: &Labels, one: &Labels, op: TokenId, m: &Matching) -> Labels {
     let mut builder: LabelsBuilder = many.to_builder();
     if is_arithmetic(op) {
-        builder.remove(METRIC_NAME);
+        metric_name::remove_name(&mut builder);
     }
     if m.card == Card::OneToOne {
         if m.on {

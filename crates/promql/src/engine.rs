@@ -5,10 +5,10 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use promql_parser::parser::{self, Expr};
-use series::{Labels, METRIC_NAME, Querier, Sample};
+use series::{Labels, Querier, Sample};
 
 use crate::eval::{Evaluator, Grid, StepSeries, Val};
-use crate::{Error, InstantSample, RangeSeries, Result, Value, Warning};
+use crate::{Error, InstantSample, RangeSeries, Result, Value, Warning, metric_name};
 
 /// Limits and defaults of query evaluation, as Prometheus's engine flags.
 #[derive(Debug, Clone)]
@@ -124,7 +124,7 @@ impl Engine {
         time: QueryTime,
         canceled: &AtomicBool,
     ) -> Result<(Value, Vec<Warning>)> {
-        let expr = parser::parse(query).map_err(|message| Error::Parse { message })?;
+        let expr = crate::parse(query)?;
         let (grid, is_range) = match time {
             QueryTime::Instant(t) => (Grid { start: t, end: t, step: 1 }, false),
             QueryTime::Range { start, end, step } => {
@@ -169,9 +169,9 @@ fn cleanup(series: Vec<StepSeries>) -> Result<Vec<StepSeries>> {
     let mut index: HashMap<Labels, usize> = HashMap::with_capacity(series.len());
     let mut merged = false;
     for mut s in series {
-        if s.drop_name && s.labels.get(METRIC_NAME).is_some() {
+        if s.drop_name && metric_name::has_name(&s.labels) {
             let mut builder = s.labels.to_builder();
-            builder.remove(METRIC_NAME);
+            metric_name::remove_name(&mut builder);
             s.labels = builder.build();
         }
         s.drop_name = false;

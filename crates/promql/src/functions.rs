@@ -6,6 +6,7 @@
 //! depends on one input only.
 
 mod histogram;
+mod info;
 mod label;
 mod math;
 mod over_time;
@@ -160,7 +161,8 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, call: &Call, grid: Grid) -> Result<Va
                 }
             }
         }
-        "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev" | "histogram_stdvar" | "info" => {
+        "info" => info::eval(ev, &args, grid),
+        "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev" | "histogram_stdvar" => {
             Err(Error::Unsupported { what: format!("native histograms ({name}): only float samples are stored") })
         }
         _ => match math::lookup(name) {

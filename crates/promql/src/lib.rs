@@ -19,11 +19,14 @@ mod engine;
 mod error;
 mod eval;
 mod functions;
+mod metric_name;
+mod parse;
 mod selector;
 mod value;
 
 pub use engine::{Engine, EngineOptions, QueryTime};
 pub use error::{Error, ErrorKind, Result};
 pub use functions::go_format_float as format_value;
+pub use parse::parse;
 pub use selector::matcher_sets;
 pub use value::{InstantSample, RangeSeries, Value, Warning, WarningLevel};

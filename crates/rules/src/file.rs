@@ -324,9 +324,9 @@ fn validate_rule(
     if expr.trim().is_empty() && raw.expr.is_some() && errors.is_empty() {
         errors.push("field 'expr' must be set in rule".to_owned());
     } else if !expr.trim().is_empty()
-        && let Err(message) = promql_parser::parser::parse(&expr)
+        && let Err(error) = promql::parse(&expr)
     {
-        errors.push(format!("could not parse expression: {message}"));
+        errors.push(format!("could not parse expression: {error}"));
     }
     let name = match (&raw.record, &raw.alert) {
         (Some(_), Some(_)) => {

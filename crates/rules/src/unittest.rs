@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use promql::{Engine, Value};
-use promql_parser::parser::{self, Expr};
+use promql_parser::parser::Expr;
 use serde::Deserialize;
 use series::{Labels, STALE_NAN, Sample};
 
@@ -375,7 +375,7 @@ fn almost_equal(a: f64, b: f64) -> bool {
 ///
 /// A message when the text is not a selector with only `=` matchers.
 pub fn parse_series(text: &str) -> Result<Labels, String> {
-    let expr = parser::parse(text).map_err(|e| format!("{text:?}: {e}"))?;
+    let expr = promql::parse(text).map_err(|e| format!("{text:?}: {e}"))?;
     let Expr::VectorSelector(selector) = expr else {
         return Err(format!("{text:?} is not a series"));
     };

@@ -212,7 +212,10 @@ async fn bad_times_and_limits_are_bad_data() {
 async fn bad_selectors_are_bad_data_with_the_parser_message() {
     let (status, body) = get("/api/v1/series?match[]=up{").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, bad_data(r#"invalid parameter "match[]": unexpected end of input inside braces"#));
+    assert_eq!(
+        body,
+        bad_data(r#"invalid parameter "match[]": 1:4: parse error: unexpected end of input inside braces"#)
+    );
 
     let (_, body) = get("/api/v1/labels?match[]=rate(up[5m])").await;
     assert_eq!(body, bad_data(r#""rate(up[5m])" is not a metric selector"#));

@@ -44,6 +44,14 @@ async fn query_errors_use_prometheus_types_and_words() {
     assert_eq!(body["errorType"], "bad_data");
     assert!(body["error"].as_str().is_some_and(|e| e.starts_with("invalid parameter \"query\": ")), "{body}");
 
+    let (status, body) = get("/api/v1/query?query=sum(up)+bar").await;
+    let message = r#"invalid parameter "query": 1:9: parse error: unexpected identifier "bar""#;
+    assert_eq!((status.as_u16(), body), (400, bad_data(message)));
+
+    let (_, body) = post_form("/api/v1/format_query", "query=up+%2B").await;
+    let message = r#"invalid parameter "query": 1:5: parse error: unexpected end of input"#;
+    assert_eq!(body, bad_data(message));
+
     let (status, body) = post_form("/api/v1/query_range", "query=up&start=10&end=1&step=1").await;
     assert_eq!((status.as_u16(), body), (400, bad_data("end timestamp must not be before start time")));
 

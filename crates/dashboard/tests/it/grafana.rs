@@ -1,5 +1,5 @@
 //! The Grafana dashboards in `dashboards/grafana/`: valid JSON, a `${datasource}`
-//! variable, and PromQL in every panel that `promql-parser` accepts once
+//! variable, and PromQL in every panel that the engine's parser (`promql::parse`) accepts once
 //! Grafana's variables are filled in.
 
 use std::path::{Path, PathBuf};
@@ -105,7 +105,7 @@ fn every_panel_query_parses() {
             for target in panel["targets"].as_array().into_iter().flatten() {
                 let Some(expr) = target["expr"].as_str() else { continue };
                 checked += 1;
-                if let Err(e) = promql_parser::parser::parse(&interpolate(expr)) {
+                if let Err(e) = promql::parse(&interpolate(expr)) {
                     failures.push(format!("{} / {}: {e}\n  {expr}", file.display(), panel["title"]));
                 }
             }
