@@ -22,7 +22,7 @@ pub mod varint;
 pub use chunk::{Chunk, ChunkEncoding, ChunkIter, SampleIter};
 pub use duration::parse_duration;
 pub use error::{Error, Result};
-pub use histogram::{Bucket, CounterResetHint, FloatHistogram, HistogramSample};
+pub use histogram::{Bucket, Combined, CounterResetHint, FloatHistogram, HistogramError, HistogramSample};
 pub use labels::{
     LabelRef, Labels, LabelsBuilder, METRIC_NAME, encode_into as encode_labels, is_valid_label_name,
     is_valid_metric_name,
