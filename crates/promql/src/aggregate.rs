@@ -15,7 +15,9 @@ use std::sync::Arc;
 use series::{FloatHistogram, HistogramError, Sample};
 
 use crate::eval::{AnyElem, Collector, Evaluator, Grid, StepSeries, Val, Value, by_step_all};
-use crate::functions::{go_format_float, kahan_inc, mixed_schemas_warning, mixed_warning, quantile, reconciled_info};
+use crate::functions::{
+    go_format_float, kahan_inc, mixed_schemas_warning, mixed_warning, quantile, reconciled_info, sum_start,
+};
 use crate::{Error, Result, Warning};
 
 /// Evaluates an aggregation at every step.
@@ -96,7 +98,7 @@ fn aggregate_histograms(
             match cells.entry((g, p.t)) {
                 std::collections::hash_map::Entry::Vacant(e) => {
                     order.push((g, p.t));
-                    e.insert(HistogramCell { sum: (*p.h).clone(), n: 1, failed: false });
+                    e.insert(HistogramCell { sum: sum_start(&p.h), n: 1, failed: false });
                 }
                 std::collections::hash_map::Entry::Occupied(mut e) => {
                     let cell = e.get_mut();

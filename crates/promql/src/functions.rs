@@ -22,7 +22,7 @@ use crate::eval::{Collector, Evaluator, Grid, PAR_BATCH, StepSeries, Val, by_ste
 use crate::selector::{self, RangeInput};
 use crate::{Error, Result, Warning};
 
-pub(crate) use native_range::{mixed_schemas_warning, mixed_warning, reconciled_info};
+pub(crate) use native_range::{mixed_schemas_warning, mixed_warning, reconciled_info, sum_start};
 
 /// One step's window of one series of a range vector.
 #[derive(Debug, Clone, Copy)]

@@ -296,7 +296,22 @@ fn subquery(ev: &mut Evaluator<'_>, sq: &SubqueryExpr, grid: Grid) -> Result<Ran
     };
     let series = series
         .into_iter()
-        .map(|s| RangeSource { labels: s.labels, drop_name: s.drop_name, samples: s.points, histograms: s.histograms })
+        .map(|mut s| {
+            forget_counter_resets(&mut s.histograms);
+            RangeSource { labels: s.labels, drop_name: s.drop_name, samples: s.points, histograms: s.histograms }
+        })
         .collect();
     Ok(RangeInput { series, range, offset, at })
+}
+
+/// A subquery's points may skip samples or repeat one, so a counter-reset
+/// hint copied from a sample does not tell whether the counter was reset
+/// between two points: rate and friends must compare the histograms instead.
+fn forget_counter_resets(histograms: &mut [HistogramSample]) {
+    use series::CounterResetHint;
+    for p in histograms {
+        if matches!(p.h.counter_reset_hint, CounterResetHint::Reset | CounterResetHint::NotReset) {
+            std::sync::Arc::make_mut(&mut p.h).counter_reset_hint = CounterResetHint::Unknown;
+        }
+    }
 }

@@ -163,6 +163,16 @@ pub(crate) fn reconciled_info(operation: &str) -> Warning {
     Warning::info(format!("mismatched custom buckets were reconciled during {operation}"))
 }
 
+/// A copy of `h` to sum others into. A reset hint does not describe the
+/// sum, so it becomes unknown (Prometheus issue 15346).
+pub(crate) fn sum_start(h: &FloatHistogram) -> FloatHistogram {
+    let mut sum = h.clone();
+    if sum.counter_reset_hint == series::CounterResetHint::Reset {
+        sum.counter_reset_hint = series::CounterResetHint::Unknown;
+    }
+    sum
+}
+
 /// The sum of the window's histograms.
 fn sum(
     histograms: &[HistogramSample],
@@ -170,7 +180,7 @@ fn sum(
     metric: &str,
     operation: &str,
 ) -> Option<FloatHistogram> {
-    let mut sum = (*histograms.first()?.h).clone();
+    let mut sum = sum_start(&histograms.first()?.h);
     for s in &histograms[1..] {
         match sum.add(&s.h) {
             Ok(combined) if combined.reconciled_custom_buckets => warnings.push(reconciled_info(operation)),

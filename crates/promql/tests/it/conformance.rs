@@ -224,7 +224,7 @@ fn load(storage: &MemStorage, header: &str, body: &[&str]) -> Result<(), String>
             storage.add(labels.clone(), &floats);
         }
         if !histograms.is_empty() {
-            storage.add_histograms(labels, &histograms);
+            storage.add_histograms(labels, &histogram::with_stored_hints(histograms));
         }
     }
     Ok(())

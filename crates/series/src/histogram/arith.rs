@@ -23,8 +23,11 @@ pub struct Combined {
 }
 
 impl FloatHistogram {
-    /// Multiplies every count and the sum by `factor`.
+    /// Multiplies every count and the sum by `factor`; a negative factor makes a gauge.
     pub fn mul(&mut self, factor: f64) {
+        if factor < 0.0 {
+            self.counter_reset_hint = CounterResetHint::Gauge;
+        }
         self.count *= factor;
         self.sum *= factor;
         self.zero_count *= factor;
@@ -33,8 +36,17 @@ impl FloatHistogram {
         }
     }
 
-    /// Divides every count and the sum by `divisor` (by zero: infinities and NaNs, as floats do).
+    /// Divides every count and the sum by `divisor`; a negative divisor makes
+    /// a gauge. Dividing by zero leaves infinite (or NaN) totals and zero
+    /// bucket and no buckets, as in Prometheus.
     pub fn div(&mut self, divisor: f64) {
+        if divisor < 0.0 {
+            self.counter_reset_hint = CounterResetHint::Gauge;
+        }
+        if divisor == 0.0 {
+            self.positive.clear();
+            self.negative.clear();
+        }
         self.count /= divisor;
         self.sum /= divisor;
         self.zero_count /= divisor;
@@ -52,13 +64,15 @@ impl FloatHistogram {
         self.combine(other, 1.0)
     }
 
-    /// Subtracts `other` from this histogram.
+    /// Subtracts `other` from this histogram; the difference is a gauge.
     ///
     /// # Errors
     ///
     /// As [`FloatHistogram::add`].
     pub fn sub(&mut self, other: &FloatHistogram) -> Result<Combined, HistogramError> {
-        self.combine(other, -1.0)
+        let combined = self.combine(other, -1.0)?;
+        self.counter_reset_hint = CounterResetHint::Gauge;
+        Ok(combined)
     }
 
     fn combine(&mut self, other: &FloatHistogram, sign: f64) -> Result<Combined, HistogramError> {

@@ -215,3 +215,17 @@ pub(super) fn classic_to_nhcb(block: &[(Labels, Vec<(i64, f64)>)]) -> Vec<(Label
     }
     out
 }
+
+/// The counter-reset hints Prometheus's store gives histograms it reads
+/// back: a sample after another of the series says `not_reset`, or `reset`
+/// where it detects one; the first sample and gauges keep theirs.
+pub(super) fn with_stored_hints(mut histograms: Vec<(i64, FloatHistogram)>) -> Vec<(i64, FloatHistogram)> {
+    for i in 1..histograms.len() {
+        if histograms[i].1.counter_reset_hint != CounterResetHint::Unknown {
+            continue;
+        }
+        let reset = histograms[i].1.detect_reset(&histograms[i - 1].1);
+        histograms[i].1.counter_reset_hint = if reset { CounterResetHint::Reset } else { CounterResetHint::NotReset };
+    }
+    histograms
+}
