@@ -83,7 +83,11 @@ pub(super) fn quantile_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) ->
             ev.warn(Warning::warn(format!("quantile value should be between 0 and 1, got {}", go_format_float(q))));
         }
         for &(idx, h) in &hist_steps[i] {
-            results.push((input[idx].labels.clone(), true, native::quantile(q, h)));
+            let value = native::quantile(q, h);
+            if native::has_nan_observations(h) {
+                ev.warn(nan_observations_info("histogram_quantile", value, &input[idx].labels));
+            }
+            results.push((input[idx].labels.clone(), true, value));
         }
         if step.is_empty() {
             out.push(results);
@@ -99,6 +103,15 @@ pub(super) fn quantile_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) ->
         out.push(results);
     }
     Ok(Val::Vector(collect(out, grid)?))
+}
+
+/// The info that a native histogram's NaN observations made the quantile NaN or skewed it.
+fn nan_observations_info(function: &str, value: f64, labels: &Labels) -> Warning {
+    let effect = if value.is_nan() { "result is NaN" } else { "result is skewed higher" };
+    Warning::info(format!(
+        "input to {function} has NaN observations, {effect} for metric name {:?}",
+        labels.get(METRIC_NAME).unwrap_or("")
+    ))
 }
 
 /// The info that bucket counts had to be made monotonic.
@@ -131,9 +144,13 @@ pub(super) fn quantiles_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) -
                 ev.warn(Warning::warn(format!("quantile value should be between 0 and 1, got {}", go_format_float(q))));
             }
             for &(idx, h) in &hist_steps[i] {
+                let value = native::quantile(q, h);
+                if native::has_nan_observations(h) {
+                    ev.warn(nan_observations_info("histogram_quantile", value, &input[idx].labels));
+                }
                 let mut builder = input[idx].labels.to_builder();
                 builder.set(&label, &open_metrics_float(q));
-                results.push((builder.build(), true, native::quantile(q, h)));
+                results.push((builder.build(), true, value));
             }
             for mut h in histograms(ev, &input, step) {
                 let (value, forced) = bucket_quantile(q, &mut h.buckets);
@@ -173,6 +190,12 @@ pub(super) fn fraction_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) ->
             })
             .collect();
         for &(idx, h) in &hist_steps[i] {
+            if native::has_nan_observations(h) {
+                ev.warn(Warning::info(format!(
+                    "input to histogram_fraction has NaN observations, which are excluded from all fractions for metric name {:?}",
+                    input[idx].labels.get(METRIC_NAME).unwrap_or("")
+                )));
+            }
             results.push((input[idx].labels.clone(), true, native::fraction(lower[i], upper[i], h)));
         }
         out.push(results);

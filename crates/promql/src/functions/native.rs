@@ -91,6 +91,15 @@ fn clamp_zero_bucket(h: &FloatHistogram, b: &mut Span) {
     }
 }
 
+/// Whether some observations were NaN: they count in `count` but in no bucket, and make `sum` NaN.
+pub(super) fn has_nan_observations(h: &FloatHistogram) -> bool {
+    h.sum.is_nan() && bucket_total(h) < h.count
+}
+
+fn bucket_total(h: &FloatHistogram) -> f64 {
+    h.zero_count + h.positive.iter().chain(&h.negative).map(|b| b.count).sum::<f64>()
+}
+
 /// The `q`-quantile of the observations: linear interpolation within custom
 /// buckets and the zero bucket, exponential within exponential buckets.
 pub(super) fn quantile(q: f64, h: &FloatHistogram) -> f64 {
@@ -115,6 +124,10 @@ pub(super) fn quantile(q: f64, h: &FloatHistogram) -> f64 {
         if count >= rank {
             break;
         }
+    }
+    if has_nan_observations(h) && count < rank {
+        // The quantile falls among the NaN observations.
+        return f64::NAN;
     }
     let Some(mut b) = bucket else {
         return f64::NAN;
@@ -203,11 +216,13 @@ pub(super) fn fraction(lower: f64, upper: f64, h: &FloatHistogram) -> f64 {
         }
         rank += b.count;
     }
-    if !lower_set || lower_rank > h.count {
-        lower_rank = h.count;
+    // NaN observations lie in no bucket and so in no fraction.
+    let observed = if has_nan_observations(h) { bucket_total(h) } else { h.count };
+    if !lower_set || lower_rank > observed {
+        lower_rank = observed;
     }
-    if !upper_set || upper_rank > h.count {
-        upper_rank = h.count;
+    if !upper_set || upper_rank > observed {
+        upper_rank = observed;
     }
     (upper_rank - lower_rank) / h.count
 }
