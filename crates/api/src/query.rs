@@ -1,6 +1,8 @@
 //! `/api/v1/query` and `/api/v1/query_range`: PromQL evaluation, answered
 //! in Prometheus's result format (numbers as strings, times as seconds).
 
+mod histogram;
+
 use std::time::Duration;
 
 use axum::extract::State;
@@ -8,6 +10,7 @@ use promql::{Engine, InstantSample, RangeSeries, Value, WarningLevel};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use series::{Labels, Sample};
 
+use self::histogram::{HistogramPoint, HistogramPoints};
 use crate::clock::now_ms;
 use crate::params::Params;
 use crate::{ApiState, Error, Result, Success};
@@ -179,7 +182,13 @@ impl Serialize for VectorElement<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("metric", &Metric(&self.0.labels))?;
-        map.serialize_entry("value", &Point(Sample { t: self.0.t, v: self.0.v }))?;
+        match &self.0.h {
+            Some(h) => {
+                let sample = series::HistogramSample { t: self.0.t, h: h.clone() };
+                map.serialize_entry("histogram", &HistogramPoint(&sample))?;
+            }
+            None => map.serialize_entry("value", &Point(Sample { t: self.0.t, v: self.0.v }))?,
+        }
         map.end()
     }
 }
@@ -202,7 +211,13 @@ impl Serialize for MatrixElement<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("metric", &Metric(&self.0.labels))?;
-        map.serialize_entry("values", &Points(&self.0.samples))?;
+        // As Prometheus: each key only when the series has points of that kind.
+        if !self.0.samples.is_empty() || self.0.histograms.is_empty() {
+            map.serialize_entry("values", &Points(&self.0.samples))?;
+        }
+        if !self.0.histograms.is_empty() {
+            map.serialize_entry("histograms", &HistogramPoints(&self.0.histograms))?;
+        }
         map.end()
     }
 }
@@ -288,5 +303,27 @@ mod tests {
         ] {
             assert_eq!(format_value(v), text);
         }
+    }
+
+    #[test]
+    fn histograms_are_written_as_prometheus_writes_them() {
+        use std::sync::Arc;
+
+        use series::{Bucket, FloatHistogram};
+        let h = FloatHistogram {
+            count: 5.0,
+            sum: 7.5,
+            zero_threshold: 0.001,
+            zero_count: 1.0,
+            positive: vec![Bucket { index: 1, count: 3.0 }, Bucket { index: 2, count: 0.0 }],
+            negative: vec![Bucket { index: 0, count: 1.0 }],
+            ..FloatHistogram::default()
+        };
+        let sample = InstantSample { labels: Labels::empty(), t: 2_000, v: f64::NAN, h: Some(Arc::new(h)) };
+        let json = serde_json::to_string(&QueryData(Value::Vector(vec![sample]))).expect("serializable");
+        assert_eq!(
+            json,
+            r#"{"resultType":"vector","result":[{"metric":{},"histogram":[2,{"count":"5","sum":"7.5","buckets":[[1,"-1","-0.5","1"],[3,"-0.001","0.001","1"],[0,"1","2","3"]]}]}]}"#
+        );
     }
 }

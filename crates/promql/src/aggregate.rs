@@ -10,8 +10,14 @@ use promql_parser::parser::token::{
 use promql_parser::parser::{AggregateExpr, LabelModifier};
 use series::{LabelRef, Labels, METRIC_NAME};
 
-use crate::eval::{Collector, Elem, Evaluator, Grid, StepSeries, Val, by_step};
-use crate::functions::{go_format_float, kahan_inc, quantile};
+use std::sync::Arc;
+
+use series::{FloatHistogram, HistogramError, Sample};
+
+use crate::eval::{AnyElem, Collector, Evaluator, Grid, StepSeries, Val, Value, by_step_all};
+use crate::functions::{
+    go_format_float, kahan_inc, mixed_schemas_warning, mixed_warning, quantile, reconciled_info, sum_start,
+};
 use crate::{Error, Result, Warning};
 
 /// Evaluates an aggregation at every step.
@@ -40,15 +46,115 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, agg: &AggregateExpr, grid: Grid) -> R
         }
         _ => None,
     };
-    let input = ev.eval_vector(&agg.expr, grid)?;
+    let mut input = ev.eval_vector(&agg.expr, grid)?;
+    let has_histograms = input.iter().any(|s| !s.histograms.is_empty());
+    if has_histograms && matches!(op, T_TOPK | T_BOTTOMK | T_MIN | T_MAX | T_STDDEV | T_STDVAR | T_QUANTILE) {
+        ev.warn(Warning::info(format!("ignored histogram in {} aggregation", agg.op)));
+    }
     match op {
         T_TOPK | T_BOTTOMK | T_LIMITK | T_LIMIT_RATIO => {
             let param = param.ok_or_else(|| Error::bad_data("aggregation needs a parameter"))?;
-            let steps = by_step(&input, grid);
+            let steps = by_step_all(&input, grid);
             Ok(Val::Vector(select_k(ev, op, &input, &steps, &grouping, &param, grid)?))
+        }
+        T_SUM | T_AVG if has_histograms => Ok(Val::Vector(aggregate_histograms(ev, op, &input, &grouping, grid)?)),
+        T_COUNT | T_GROUP if has_histograms => {
+            // Only presence matters: a histogram counts as one element like a float.
+            for s in &mut input {
+                let times = s.histograms.drain(..).map(|h| Sample { t: h.t, v: 0.0 });
+                s.points.extend(times);
+                s.points.sort_by_key(|p| p.t);
+            }
+            Ok(Val::Vector(aggregate(ev, op, &input, &grouping, param.as_deref(), grid)?))
         }
         _ => Ok(Val::Vector(aggregate(ev, op, &input, &grouping, param.as_deref(), grid)?)),
     }
+}
+
+/// One group's running sum of histograms at one step.
+struct HistogramCell {
+    sum: FloatHistogram,
+    n: usize,
+    failed: bool,
+}
+
+/// `sum` and `avg` over input with histograms: floats and histograms are
+/// aggregated apart, and a group that has both at a step is dropped there
+/// with a warning, as Prometheus does.
+fn aggregate_histograms(
+    ev: &mut Evaluator<'_>,
+    op: TokenId,
+    input: &[StepSeries],
+    grouping: &Grouping,
+    grid: Grid,
+) -> Result<Vec<StepSeries>> {
+    let mut floats = aggregate(ev, op, input, grouping, None, grid)?;
+    let (group_of, group_labels) = grouping.assign(input);
+    let mut cells: HashMap<(usize, i64), HistogramCell> = HashMap::new();
+    let mut order: Vec<(usize, i64)> = Vec::new();
+    for (series, &g) in input.iter().zip(&group_of) {
+        let metric = series.labels.get(METRIC_NAME).unwrap_or("");
+        for p in &series.histograms {
+            match cells.entry((g, p.t)) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    order.push((g, p.t));
+                    e.insert(HistogramCell { sum: sum_start(&p.h), n: 1, failed: false });
+                }
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    let cell = e.get_mut();
+                    if cell.failed {
+                        continue;
+                    }
+                    cell.n += 1;
+                    match cell.sum.add(&p.h) {
+                        Ok(combined) if combined.reconciled_custom_buckets => ev.warn(reconciled_info("aggregation")),
+                        Ok(_) => {}
+                        Err(HistogramError::MixedExponentialCustom) => {
+                            ev.warn(mixed_schemas_warning(metric));
+                            cell.failed = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let float_index: HashMap<Labels, usize> = floats.iter().enumerate().map(|(i, s)| (s.labels.clone(), i)).collect();
+    let mut drop_name = vec![false; group_labels.len()];
+    for (series, &g) in input.iter().zip(&group_of) {
+        drop_name[g] |= series.drop_name;
+    }
+    let mut out = Collector::default();
+    for key in order {
+        let Some(mut cell) = cells.remove(&key) else {
+            continue;
+        };
+        let (g, t) = key;
+        if let Some(&fi) = float_index.get(&group_labels[g])
+            && let Ok(pos) = floats[fi].points.binary_search_by_key(&t, |p| p.t)
+        {
+            floats[fi].points.remove(pos);
+            ev.warn(mixed_warning(""));
+            continue;
+        }
+        if cell.failed {
+            continue;
+        }
+        if op == T_AVG {
+            cell.sum.div(cell.n as f64);
+        }
+        cell.sum.compact();
+        out.push_histogram(&group_labels[g], drop_name[g], t, Arc::new(cell.sum))?;
+    }
+    let mut result = out.finish()?;
+    for s in &mut result {
+        s.histograms.sort_by_key(|h| h.t);
+        if let Some(&fi) = float_index.get(&s.labels) {
+            s.points = std::mem::take(&mut floats[fi].points);
+        }
+    }
+    let histogram_groups: std::collections::HashSet<Labels> = result.iter().map(|s| s.labels.clone()).collect();
+    result.extend(floats.into_iter().filter(|s| !s.points.is_empty() && !histogram_groups.contains(&s.labels)));
+    Ok(result)
 }
 
 /// `by (…)` or `without (…)`.
@@ -186,7 +292,7 @@ fn aggregate(
     let mut out: Vec<StepSeries> = group_labels
         .into_iter()
         .zip(drop_name)
-        .map(|(labels, drop_name)| StepSeries { labels, drop_name, points: Vec::new() })
+        .map(|(labels, drop_name)| StepSeries::floats(labels, drop_name, Vec::new()))
         .collect();
     let n = grid.len();
     let points: usize = input.iter().map(|s| s.points.len()).sum();
@@ -216,7 +322,7 @@ fn aggregate(
         out.retain(|s| !s.points.is_empty());
         return Ok(out);
     }
-    let steps = by_step(input, grid);
+    let steps = crate::eval::by_step(input, grid);
     let mut groups: Vec<Cell> = vec![Cell::default(); out.len()];
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); if op == T_QUANTILE { out.len() } else { 0 }];
     for (i, step) in steps.iter().enumerate() {
@@ -267,14 +373,14 @@ fn select_k(
     ev: &mut Evaluator<'_>,
     op: TokenId,
     input: &[StepSeries],
-    steps: &[Vec<Elem>],
+    steps: &[Vec<AnyElem<'_>>],
     grouping: &Grouping,
     param: &[f64],
     grid: Grid,
 ) -> Result<Vec<StepSeries>> {
     let (group_of, group_labels) = grouping.assign(input);
     let mut out = Collector::default();
-    let mut members: Vec<Vec<Elem>> = vec![Vec::new(); group_labels.len()];
+    let mut members: Vec<Vec<(usize, Value<'_>)>> = vec![Vec::new(); group_labels.len()];
     for (i, step) in steps.iter().enumerate() {
         // The parameter is checked even where there is nothing to select from.
         let p = param[i];
@@ -311,22 +417,36 @@ fn select_k(
             m.clear();
         }
         for e in step {
-            members[group_of[e.series]].push(*e);
+            // topk and bottomk rank floats only; limitk and limit_ratio keep histograms too.
+            if matches!(e.value, Value::Histogram(_)) && matches!(op, T_TOPK | T_BOTTOMK) {
+                continue;
+            }
+            members[group_of[e.series]].push((e.series, e.value));
         }
         let t = grid.ts(i);
+        let float = |v: &Value<'_>| match v {
+            Value::Float(f) => *f,
+            Value::Histogram(_) => f64::NAN,
+        };
         for group in members.iter_mut() {
             if group.is_empty() {
                 continue;
             }
             match op {
-                T_TOPK => group.sort_by(|a, b| order(greater(a.v, b.v), greater(b.v, a.v))),
-                T_BOTTOMK => group.sort_by(|a, b| order(lesser(a.v, b.v), lesser(b.v, a.v))),
-                T_LIMIT_RATIO => group.retain(|e| ratio_sampled(ratio, &input[e.series].labels)),
+                T_TOPK => group.sort_by(|a, b| {
+                    let (a, b) = (float(&a.1), float(&b.1));
+                    order(greater(a, b), greater(b, a))
+                }),
+                T_BOTTOMK => group.sort_by(|a, b| {
+                    let (a, b) = (float(&a.1), float(&b.1));
+                    order(lesser(a, b), lesser(b, a))
+                }),
+                T_LIMIT_RATIO => group.retain(|e| ratio_sampled(ratio, &input[e.0].labels)),
                 _ => {}
             }
-            for e in group.iter().take(k) {
-                let series = &input[e.series];
-                out.push(&series.labels, series.drop_name, t, e.v)?;
+            for &(idx, value) in group.iter().take(k) {
+                let series = &input[idx];
+                out.push_value(&series.labels, series.drop_name, t, value)?;
             }
         }
     }
@@ -367,7 +487,7 @@ fn count_values(input: &[StepSeries], grouping: &Grouping, label: &str, grid: Gr
         names.push(label.to_owned());
     }
     let grouping = Grouping { without: grouping.without, names };
-    let steps = by_step(input, grid);
+    let steps = crate::eval::by_step(input, grid);
     let mut out = Collector::default();
     for (i, step) in steps.iter().enumerate() {
         let mut counts: Vec<(Labels, f64)> = Vec::new();

@@ -8,10 +8,13 @@ use promql_parser::parser::token::{
     T_SUB, TokenId,
 };
 use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
-use series::{LabelRef, Labels, LabelsBuilder, METRIC_NAME, Sample};
+use std::sync::Arc;
 
-use crate::eval::{Collector, Evaluator, Grid, StepSeries, Val, by_step, type_name};
-use crate::{Error, Result, metric_name};
+use series::{FloatHistogram, HistogramError, HistogramSample, LabelRef, Labels, LabelsBuilder, METRIC_NAME, Sample};
+
+use crate::eval::{Collector, Evaluator, Grid, StepSeries, Val, Value, by_step_all, type_name};
+use crate::functions::{mixed_schemas_warning, reconciled_info};
+use crate::{Error, Result, Warning, metric_name};
 
 /// Evaluates a binary expression at every step.
 pub(crate) fn eval(ev: &mut Evaluator<'_>, expr: &BinaryExpr, grid: Grid) -> Result<Val> {
@@ -23,8 +26,8 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, expr: &BinaryExpr, grid: Grid) -> Res
         (Val::Scalar(l), Val::Scalar(r)) => {
             Ok(Val::Scalar(l.into_iter().zip(r).map(|(l, r)| scalar_op(op, l, r)).collect()))
         }
-        (Val::Vector(v), Val::Scalar(s)) => Ok(Val::Vector(vector_scalar(op, v, &s, false, return_bool, grid))),
-        (Val::Scalar(s), Val::Vector(v)) => Ok(Val::Vector(vector_scalar(op, v, &s, true, return_bool, grid))),
+        (Val::Vector(v), Val::Scalar(s)) => Ok(Val::Vector(vector_scalar(ev, op, v, &s, false, return_bool, grid))),
+        (Val::Scalar(s), Val::Vector(v)) => Ok(Val::Vector(vector_scalar(ev, op, v, &s, true, return_bool, grid))),
         (Val::Vector(l), Val::Vector(r)) => {
             let matching = Matching::new(expr);
             match op {
@@ -86,7 +89,138 @@ fn element_op(op: TokenId, l: f64, r: f64) -> (f64, bool) {
     }
 }
 
+/// What an operator makes of two values of which at least one may be a histogram.
+enum Outcome {
+    /// A float, and whether a comparison keeps the element.
+    Float(f64, bool),
+    /// A histogram, and whether a comparison keeps the element.
+    Histogram(Arc<FloatHistogram>, bool),
+    /// No element, with what to tell the user.
+    Dropped(Warning),
+}
+
+/// The operator's name as written in a query.
+fn op_name(op: TokenId) -> &'static str {
+    match op {
+        T_ADD => "+",
+        T_SUB => "-",
+        T_MUL => "*",
+        T_DIV => "/",
+        T_POW => "^",
+        T_MOD => "%",
+        T_ATAN2 => "atan2",
+        T_EQLC => "==",
+        T_NEQ => "!=",
+        T_GTR => ">",
+        T_LSS => "<",
+        T_GTE => ">=",
+        T_LTE => "<=",
+        _ => "?",
+    }
+}
+
+fn incompatible(op: TokenId, l: &str, r: &str) -> Outcome {
+    Outcome::Dropped(Warning::info(format!(
+        "incompatible sample types encountered for binary operator {:?}: {l} {} {r}",
+        op_name(op),
+        op_name(op)
+    )))
+}
+
+/// `l op r` where either side may be a histogram, as Prometheus's
+/// `vectorElemBinop`: histograms can be added and subtracted, scaled by a
+/// float, and compared for (in)equality; anything else drops the element.
+/// The info that comes with a result that stands (reconciled custom bounds)
+/// goes into `info`.
+fn value_op(op: TokenId, l: Value<'_>, r: Value<'_>, metric: &str, info: &mut Option<Warning>) -> Outcome {
+    match (l, r) {
+        (Value::Float(l), Value::Float(r)) => {
+            let (v, keep) = element_op(op, l, r);
+            Outcome::Float(v, keep)
+        }
+        (Value::Float(f), Value::Histogram(h)) => match op {
+            T_MUL => Outcome::Histogram(scaled(h, |h| h.mul(f)), true),
+            _ => incompatible(op, "float", "histogram"),
+        },
+        (Value::Histogram(h), Value::Float(f)) => match op {
+            T_MUL => Outcome::Histogram(scaled(h, |h| h.mul(f)), true),
+            T_DIV => Outcome::Histogram(scaled(h, |h| h.div(f)), true),
+            _ => incompatible(op, "histogram", "float"),
+        },
+        (Value::Histogram(a), Value::Histogram(b)) => match op {
+            T_ADD | T_SUB => {
+                let mut result = (**a).clone();
+                let combined = if op == T_ADD { result.add(b) } else { result.sub(b) };
+                match combined {
+                    Ok(combined) => {
+                        result.compact();
+                        if combined.reconciled_custom_buckets {
+                            let operation = if op == T_ADD { "addition" } else { "subtraction" };
+                            *info = Some(reconciled_info(operation));
+                        }
+                        Outcome::Histogram(Arc::new(result), true)
+                    }
+                    Err(HistogramError::MixedExponentialCustom) => Outcome::Dropped(mixed_schemas_warning(metric)),
+                }
+            }
+            T_EQLC | T_NEQ => {
+                let (mut x, mut y) = ((**a).clone(), (**b).clone());
+                x.compact();
+                y.compact();
+                let equal = x.equals(&y);
+                Outcome::Histogram(Arc::clone(a), if op == T_EQLC { equal } else { !equal })
+            }
+            _ => incompatible(op, "histogram", "histogram"),
+        },
+    }
+}
+
+/// A scaled copy of a histogram, compacted.
+fn scaled(h: &Arc<FloatHistogram>, f: impl FnOnce(&mut FloatHistogram)) -> Arc<FloatHistogram> {
+    let mut h = (**h).clone();
+    f(&mut h);
+    h.compact();
+    Arc::new(h)
+}
+
+/// Applies `op` between a vector's histogram points and a scalar; returns what to tell the user.
+fn histogram_scalar(
+    op: TokenId,
+    s: &mut StepSeries,
+    histograms: Vec<HistogramSample>,
+    scalar: &[f64],
+    scalar_is_lhs: bool,
+    return_bool: bool,
+    grid: Grid,
+) -> Vec<Warning> {
+    let metric = s.labels.get(METRIC_NAME).unwrap_or("").to_owned();
+    let mut warnings = Vec::new();
+    for p in histograms {
+        let sv = Value::Float(scalar[grid.index(p.t)]);
+        let hv = Value::Histogram(&p.h);
+        let (l, r) = if scalar_is_lhs { (sv, hv) } else { (hv, sv) };
+        let mut info = None;
+        match value_op(op, l, r, &metric, &mut info) {
+            Outcome::Histogram(h, keep) if !return_bool => {
+                if keep {
+                    s.histograms.push(HistogramSample { t: p.t, h });
+                }
+            }
+            Outcome::Histogram(_, keep) | Outcome::Float(_, keep) => {
+                s.points.push(Sample { t: p.t, v: bool_to_f64(keep) });
+            }
+            Outcome::Dropped(warning) => warnings.push(warning),
+        }
+        warnings.extend(info);
+    }
+    if return_bool {
+        s.points.sort_by_key(|p| p.t);
+    }
+    warnings
+}
+
 fn vector_scalar(
+    ev: &mut Evaluator<'_>,
     op: TokenId,
     series: Vec<StepSeries>,
     scalar: &[f64],
@@ -98,6 +232,7 @@ fn vector_scalar(
     let mut out = Vec::with_capacity(series.len());
     for mut s in series {
         let points = std::mem::take(&mut s.points);
+        let histograms = std::mem::take(&mut s.histograms);
         s.points = points
             .into_iter()
             .filter_map(|p| {
@@ -114,7 +249,12 @@ fn vector_scalar(
                 keep.then_some(Sample { t: p.t, v })
             })
             .collect();
-        if !s.points.is_empty() {
+        if !histograms.is_empty() {
+            for warning in histogram_scalar(op, &mut s, histograms, scalar, scalar_is_lhs, return_bool, grid) {
+                ev.warn(warning);
+            }
+        }
+        if !s.is_empty() {
             s.drop_name |= drop_name;
             out.push(s);
         }
@@ -187,8 +327,8 @@ fn set_op(
 ) -> Result<Vec<StepSeries>> {
     let lsigs: Vec<Labels> = lhs.iter().map(|s| m.signature(&s.labels)).collect();
     let rsigs: Vec<Labels> = rhs.iter().map(|s| m.signature(&s.labels)).collect();
-    let lsteps = by_step(&lhs, grid);
-    let rsteps = by_step(&rhs, grid);
+    let lsteps = by_step_all(&lhs, grid);
+    let rsteps = by_step_all(&rhs, grid);
     let mut out = Collector::default();
     for (i, (lstep, rstep)) in lsteps.iter().zip(&rsteps).enumerate() {
         let t = grid.ts(i);
@@ -200,18 +340,18 @@ fn set_op(
                 let right: HashSet<&Labels> = rstep.iter().map(|e| &rsigs[e.series]).collect();
                 for e in lstep {
                     if right.contains(&lsigs[e.series]) {
-                        out.push(&lhs[e.series].labels, lhs[e.series].drop_name, t, e.v)?;
+                        out.push_value(&lhs[e.series].labels, lhs[e.series].drop_name, t, e.value)?;
                     }
                 }
             }
             T_LOR => {
                 let left: HashSet<&Labels> = lstep.iter().map(|e| &lsigs[e.series]).collect();
                 for e in lstep {
-                    out.push(&lhs[e.series].labels, lhs[e.series].drop_name, t, e.v)?;
+                    out.push_value(&lhs[e.series].labels, lhs[e.series].drop_name, t, e.value)?;
                 }
                 for e in rstep {
                     if !left.contains(&rsigs[e.series]) {
-                        out.push(&rhs[e.series].labels, rhs[e.series].drop_name, t, e.v)?;
+                        out.push_value(&rhs[e.series].labels, rhs[e.series].drop_name, t, e.value)?;
                     }
                 }
             }
@@ -219,7 +359,7 @@ fn set_op(
                 let right: HashSet<&Labels> = rstep.iter().map(|e| &rsigs[e.series]).collect();
                 for e in lstep {
                     if !right.contains(&lsigs[e.series]) {
-                        out.push(&lhs[e.series].labels, lhs[e.series].drop_name, t, e.v)?;
+                        out.push_value(&lhs[e.series].labels, lhs[e.series].drop_name, t, e.value)?;
                     }
                 }
             }
@@ -242,11 +382,11 @@ fn vector_vector(
     let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
     let many_sigs: Vec<Labels> = many.iter().map(|s| m.signature(&s.labels)).collect();
     let one_sigs: Vec<Labels> = one.iter().map(|s| m.signature(&s.labels)).collect();
-    let many_steps = by_step(&many, grid);
-    let one_steps = by_step(&one, grid);
+    let many_steps = by_step_all(&many, grid);
+    let one_steps = by_step_all(&one, grid);
     let mut result_labels: HashMap<(usize, usize), Labels> = HashMap::new();
     let mut out = Collector::default();
-    let mut right: HashMap<&Labels, (usize, f64)> = HashMap::new();
+    let mut right: HashMap<&Labels, (usize, Value<'_>)> = HashMap::new();
     let mut matched: HashMap<&Labels, HashSet<Labels>> = HashMap::new();
     for (i, (many_step, one_step)) in many_steps.iter().zip(&one_steps).enumerate() {
         let fills_one = m.fill_one.is_some() && !many_step.is_empty();
@@ -272,7 +412,7 @@ fn vector_vector(
                     one[second].labels,
                 )));
             }
-            right.insert(sig, (e.series, e.v));
+            right.insert(sig, (e.series, e.value));
         }
         for e in many_step {
             let sig = &many_sigs[e.series];
@@ -280,11 +420,16 @@ fn vector_vector(
             // `group_x` labels cannot be copied from it.
             let (one_idx, one_v) = match (right.get(sig), m.fill_one) {
                 (Some(&(one_idx, one_v)), _) => (one_idx, one_v),
-                (None, Some(fill)) => (usize::MAX, fill),
+                (None, Some(fill)) => (usize::MAX, Value::Float(fill)),
                 (None, None) => continue,
             };
-            let (l, r) = if swapped { (one_v, e.v) } else { (e.v, one_v) };
-            let (v, keep) = element_op(op, l, r);
+            let (l, r) = if swapped { (one_v, e.value) } else { (e.value, one_v) };
+            let metric = many[e.series].labels.get(METRIC_NAME).unwrap_or("");
+            let mut info = None;
+            let outcome = value_op(op, l, r, metric, &mut info);
+            if let Some(info) = info {
+                ev.warn(info);
+            }
             let labels = result_labels
                 .entry((e.series, one_idx))
                 .or_insert_with(|| {
@@ -309,15 +454,17 @@ fn vector_vector(
                 }
             }
             // Matching errors are found even where a comparison drops the element.
-            let v = if return_bool {
-                bool_to_f64(keep)
-            } else if !keep {
-                continue;
-            } else {
-                v
-            };
-            // The name survives a filtering comparison unless the input was already marked.
-            out.push(&labels, return_bool || many[e.series].drop_name, t, v)?;
+            let drop_name = return_bool || many[e.series].drop_name;
+            match outcome {
+                Outcome::Float(_, keep) | Outcome::Histogram(_, keep) if return_bool => {
+                    out.push(&labels, drop_name, t, bool_to_f64(keep))?;
+                }
+                Outcome::Float(_, false) | Outcome::Histogram(_, false) => {}
+                // The name survives a filtering comparison unless the input was already marked.
+                Outcome::Float(v, true) => out.push(&labels, drop_name, t, v)?,
+                Outcome::Histogram(h, true) => out.push_histogram(&labels, drop_name, t, h)?,
+                Outcome::Dropped(warning) => ev.warn(warning),
+            }
         }
         if let Some(fill) = m.fill_many {
             for e in one_step {
@@ -327,12 +474,22 @@ fn vector_vector(
                 }
                 // A missing "many" side yields one element for the match
                 // group, labelled with the labels the sides match on.
-                let (l, r) = if swapped { (e.v, fill) } else { (fill, e.v) };
-                let (v, keep) = element_op(op, l, r);
-                if return_bool {
-                    out.push(sig, false, t, bool_to_f64(keep))?;
-                } else if keep {
-                    out.push(sig, false, t, v)?;
+                let fill = Value::Float(fill);
+                let (l, r) = if swapped { (e.value, fill) } else { (fill, e.value) };
+                let metric = one[e.series].labels.get(METRIC_NAME).unwrap_or("");
+                let mut info = None;
+                let outcome = value_op(op, l, r, metric, &mut info);
+                if let Some(info) = info {
+                    ev.warn(info);
+                }
+                match outcome {
+                    Outcome::Float(_, keep) | Outcome::Histogram(_, keep) if return_bool => {
+                        out.push(sig, false, t, bool_to_f64(keep))?;
+                    }
+                    Outcome::Float(_, false) | Outcome::Histogram(_, false) => {}
+                    Outcome::Float(v, true) => out.push(sig, false, t, v)?,
+                    Outcome::Histogram(h, true) => out.push_histogram(sig, false, t, h)?,
+                    Outcome::Dropped(warning) => ev.warn(warning),
                 }
             }
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use promql_parser::parser::{self, Expr};
 use series::{Labels, Querier, Sample};
 
-use crate::eval::{Evaluator, Grid, StepSeries, Val};
+use crate::eval::{Evaluator, Grid, StepSeries, Val, sort_and_check};
 use crate::{Error, InstantSample, RangeSeries, Result, Value, Warning, metric_name};
 
 /// Limits and defaults of query evaluation, as Prometheus's engine flags.
@@ -178,6 +178,7 @@ fn cleanup(series: Vec<StepSeries>) -> Result<Vec<StepSeries>> {
         match index.get(&s.labels) {
             Some(&idx) => {
                 out[idx].points.extend_from_slice(&s.points);
+                out[idx].histograms.extend_from_slice(&s.histograms);
                 merged = true;
             }
             None => {
@@ -188,10 +189,7 @@ fn cleanup(series: Vec<StepSeries>) -> Result<Vec<StepSeries>> {
     }
     if merged {
         for s in &mut out {
-            s.points.sort_by_key(|p| p.t);
-            if s.points.windows(2).any(|w| w[0].t == w[1].t) {
-                return Err(Error::execution("vector cannot contain metrics with the same labelset"));
-            }
+            sort_and_check(s)?;
         }
     }
     Ok(out)
@@ -202,14 +200,21 @@ fn to_instant(val: Val, t: i64, expr: &Expr) -> Result<Value> {
         Val::Scalar(values) => Value::Scalar(Sample { t, v: values.first().copied().unwrap_or(f64::NAN) }),
         Val::String(value) => Value::String { t, value },
         Val::Vector(mut series) => {
-            series.retain(|s| !s.points.is_empty());
+            series.retain(|s| !s.is_empty());
             let series = cleanup(series)?;
-            Value::Vector(series.into_iter().map(|s| InstantSample { labels: s.labels, t, v: s.points[0].v }).collect())
+            Value::Vector(
+                series
+                    .into_iter()
+                    .map(|s| match s.histograms.into_iter().next() {
+                        Some(h) => InstantSample { labels: s.labels, t, v: f64::NAN, h: Some(h.h) },
+                        None => InstantSample { labels: s.labels, t, v: s.points[0].v, h: None },
+                    })
+                    .collect(),
+            )
         }
         Val::Matrix(series) => {
             let series = cleanup(series)?;
-            let mut out: Vec<RangeSeries> =
-                series.into_iter().map(|s| RangeSeries { labels: s.labels, samples: s.points }).collect();
+            let mut out: Vec<RangeSeries> = series.into_iter().map(range_series).collect();
             if !matches!(expr, Expr::MatrixSelector(_)) {
                 out.sort_by(|a, b| a.labels.cmp(&b.labels));
             }
@@ -220,20 +225,23 @@ fn to_instant(val: Val, t: i64, expr: &Expr) -> Result<Value> {
 
 fn to_matrix(val: Val, grid: Grid) -> Result<Value> {
     let mut series = match val {
-        Val::Scalar(values) => vec![StepSeries {
-            labels: Labels::empty(),
-            drop_name: false,
-            points: grid.times().zip(values).map(|(t, v)| Sample { t, v }).collect(),
-        }],
+        Val::Scalar(values) => vec![StepSeries::floats(
+            Labels::empty(),
+            false,
+            grid.times().zip(values).map(|(t, v)| Sample { t, v }).collect(),
+        )],
         Val::Vector(series) => series,
         Val::String(_) | Val::Matrix(_) => {
             return Err(Error::bad_data("invalid expression type for range query, must be Scalar or instant Vector"));
         }
     };
-    series.retain(|s| !s.points.is_empty());
+    series.retain(|s| !s.is_empty());
     let series = cleanup(series)?;
-    let mut out: Vec<RangeSeries> =
-        series.into_iter().map(|s| RangeSeries { labels: s.labels, samples: s.points }).collect();
+    let mut out: Vec<RangeSeries> = series.into_iter().map(range_series).collect();
     out.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(Value::Matrix(out))
+}
+
+fn range_series(s: StepSeries) -> RangeSeries {
+    RangeSeries { labels: s.labels, samples: s.points, histograms: s.histograms }
 }

@@ -13,8 +13,10 @@ use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use promql_parser::parser::{AtModifier, Expr, Offset};
-use series::{Labels, Querier, Sample};
+use series::{FloatHistogram, HistogramSample, Labels, Querier, Sample};
 
 use crate::engine::EngineOptions;
 use crate::{Error, Result, Warning, aggregate, binary, functions, selector};
@@ -59,6 +61,66 @@ pub(crate) struct StepSeries {
     pub drop_name: bool,
     /// Points at grid times (or raw sample times, in a range vector), in time order.
     pub points: Vec<Sample>,
+    /// Native-histogram points, at times where `points` has none, in time order.
+    pub histograms: Vec<HistogramSample>,
+}
+
+impl StepSeries {
+    /// A series of float points only.
+    pub fn floats(labels: Labels, drop_name: bool, points: Vec<Sample>) -> StepSeries {
+        StepSeries { labels, drop_name, points, histograms: Vec::new() }
+    }
+
+    /// Whether the series has no point at all.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty() && self.histograms.is_empty()
+    }
+
+    /// The number of points, floats and histograms.
+    pub fn len(&self) -> usize {
+        self.points.len() + self.histograms.len()
+    }
+}
+
+/// One sample's value, borrowed: a float or a native histogram.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Value<'a> {
+    Float(f64),
+    Histogram(&'a Arc<FloatHistogram>),
+}
+
+/// One step's element of an instant vector, of either kind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AnyElem<'a> {
+    /// Index of the series in its input.
+    pub series: usize,
+    pub value: Value<'a>,
+}
+
+/// Transposes the histogram points of series into per-step lists of (series, histogram).
+pub(crate) fn hist_by_step(series: &[StepSeries], grid: Grid) -> Vec<Vec<(usize, &Arc<FloatHistogram>)>> {
+    let mut steps: Vec<Vec<(usize, &Arc<FloatHistogram>)>> = vec![Vec::new(); grid.len()];
+    for (idx, s) in series.iter().enumerate() {
+        for h in &s.histograms {
+            steps[grid.index(h.t)].push((idx, &h.h));
+        }
+    }
+    steps
+}
+
+/// Transposes series into per-step lists of elements, floats and histograms
+/// (a series has at most one of either at a step), in series order.
+pub(crate) fn by_step_all(series: &[StepSeries], grid: Grid) -> Vec<Vec<AnyElem<'_>>> {
+    let mut steps: Vec<Vec<AnyElem<'_>>> = vec![Vec::new(); grid.len()];
+    for (idx, s) in series.iter().enumerate() {
+        for p in &s.points {
+            steps[grid.index(p.t)].push(AnyElem { series: idx, value: Value::Float(p.v) });
+        }
+        for h in &s.histograms {
+            steps[grid.index(h.t)].push(AnyElem { series: idx, value: Value::Histogram(&h.h) });
+        }
+    }
+    steps
 }
 
 /// An evaluated node.
@@ -172,10 +234,13 @@ impl<'a> Evaluator<'a> {
                     .filter_map(|s| {
                         let lo = s.samples.partition_point(|p| p.t <= start);
                         let hi = s.samples.partition_point(|p| p.t <= end);
-                        (lo < hi).then(|| StepSeries {
+                        let h_lo = s.histograms.partition_point(|p| p.t <= start);
+                        let h_hi = s.histograms.partition_point(|p| p.t <= end);
+                        (lo < hi || h_lo < h_hi).then(|| StepSeries {
                             labels: s.labels,
                             drop_name: s.drop_name,
                             points: s.samples[lo..hi].to_vec(),
+                            histograms: s.histograms[h_lo..h_hi].to_vec(),
                         })
                     })
                     .collect();
@@ -187,7 +252,7 @@ impl<'a> Evaluator<'a> {
             Expr::Extension(_) => return Err(Error::bad_data("extension expressions are not supported")),
         };
         if let Val::Vector(series) | Val::Matrix(series) = &val {
-            self.check_samples(series.iter().map(|s| s.points.len()).sum())?;
+            self.check_samples(series.iter().map(StepSeries::len).sum())?;
         }
         Ok(val)
     }
@@ -219,7 +284,8 @@ pub(crate) fn type_name(val: &Val) -> &'static str {
     }
 }
 
-/// Unary minus: negates every value; on vectors the name goes, as for any operator.
+/// Unary minus: negates every value (a histogram's counts too); on vectors
+/// the name goes, as for any operator.
 fn negate(val: Val) -> Val {
     match val {
         Val::Scalar(values) => Val::Scalar(values.into_iter().map(|v| -v).collect()),
@@ -228,6 +294,9 @@ fn negate(val: Val) -> Val {
                 s.drop_name = true;
                 for p in &mut s.points {
                     p.v = -p.v;
+                }
+                for h in &mut s.histograms {
+                    Arc::make_mut(&mut h.h).mul(-1.0);
                 }
             }
             Val::Vector(series)
@@ -271,43 +340,76 @@ pub(crate) fn by_step(series: &[StepSeries], grid: Grid) -> Vec<Vec<Elem>> {
 pub(crate) struct Collector {
     index: HashMap<Labels, usize>,
     series: Vec<StepSeries>,
+    /// The time of each series' latest point, of either kind.
+    last_t: Vec<i64>,
     unsorted: bool,
 }
 
 impl Collector {
-    pub fn push(&mut self, labels: &Labels, drop_name: bool, t: i64, v: f64) -> Result<()> {
+    fn slot(&mut self, labels: &Labels, drop_name: bool, t: i64) -> Result<usize> {
         let idx = match self.index.entry(labels.clone()) {
             Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
                 e.insert(self.series.len());
-                self.series.push(StepSeries { labels: labels.clone(), drop_name, points: Vec::new() });
+                self.series.push(StepSeries::floats(labels.clone(), drop_name, Vec::new()));
+                self.last_t.push(i64::MIN);
                 self.series.len() - 1
             }
         };
-        let series = &mut self.series[idx];
-        match series.points.last() {
-            Some(last) if last.t == t => {
-                return Err(Error::execution("vector cannot contain metrics with the same labelset"));
-            }
-            Some(last) if last.t > t => self.unsorted = true,
-            _ => {}
+        let last = self.last_t[idx];
+        if last == t {
+            return Err(Error::execution("vector cannot contain metrics with the same labelset"));
         }
-        series.points.push(Sample { t, v });
+        if last > t {
+            self.unsorted = true;
+        }
+        self.last_t[idx] = t;
+        Ok(idx)
+    }
+
+    pub fn push(&mut self, labels: &Labels, drop_name: bool, t: i64, v: f64) -> Result<()> {
+        let idx = self.slot(labels, drop_name, t)?;
+        self.series[idx].points.push(Sample { t, v });
         Ok(())
+    }
+
+    pub fn push_histogram(&mut self, labels: &Labels, drop_name: bool, t: i64, h: Arc<FloatHistogram>) -> Result<()> {
+        let idx = self.slot(labels, drop_name, t)?;
+        self.series[idx].histograms.push(HistogramSample { t, h });
+        Ok(())
+    }
+
+    /// Pushes a value of either kind.
+    pub fn push_value(&mut self, labels: &Labels, drop_name: bool, t: i64, value: Value<'_>) -> Result<()> {
+        match value {
+            Value::Float(v) => self.push(labels, drop_name, t, v),
+            Value::Histogram(h) => self.push_histogram(labels, drop_name, t, Arc::clone(h)),
+        }
     }
 
     /// The collected series; fails if two merged series share a time.
     pub fn finish(mut self) -> Result<Vec<StepSeries>> {
         if self.unsorted {
             for s in &mut self.series {
-                s.points.sort_by_key(|p| p.t);
-                if s.points.windows(2).any(|w| w[0].t == w[1].t) {
-                    return Err(Error::execution("vector cannot contain metrics with the same labelset"));
-                }
+                sort_and_check(s)?;
             }
         }
         Ok(self.series)
     }
+}
+
+/// Sorts a series' points by time; fails if two points, of either kind, share a time.
+pub(crate) fn sort_and_check(s: &mut StepSeries) -> Result<()> {
+    s.points.sort_by_key(|p| p.t);
+    s.histograms.sort_by_key(|p| p.t);
+    let duplicate = s.points.windows(2).any(|w| w[0].t == w[1].t)
+        || s.histograms.windows(2).any(|w| w[0].t == w[1].t)
+        || (!s.histograms.is_empty()
+            && s.histograms.iter().any(|h| s.points.binary_search_by_key(&h.t, |p| p.t).is_ok()));
+    if duplicate {
+        return Err(Error::execution("vector cannot contain metrics with the same labelset"));
+    }
+    Ok(())
 }
 
 /// How many series a parallel batch holds between deadline checks.

@@ -9,17 +9,21 @@ mod histogram;
 mod info;
 mod label;
 mod math;
+mod native;
+mod native_range;
 mod over_time;
 mod rate;
 mod time;
 
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{Call, Expr};
-use series::{Labels, METRIC_NAME, Sample};
+use series::{HistogramSample, Labels, METRIC_NAME, Sample};
 
-use crate::eval::{Collector, Evaluator, Grid, PAR_BATCH, StepSeries, Val, by_step, par_map};
+use crate::eval::{Collector, Evaluator, Grid, PAR_BATCH, StepSeries, Val, by_step_all, par_map};
 use crate::selector::{self, RangeInput};
 use crate::{Error, Result, Warning};
+
+pub(crate) use native_range::{mixed_schemas_warning, mixed_warning, reconciled_info, sum_start};
 
 /// One step's window of one series of a range vector.
 #[derive(Debug, Clone, Copy)]
@@ -79,23 +83,29 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, call: &Call, grid: Grid) -> Result<Va
         "vector" => {
             let values = ev.eval_scalar(args[0], grid)?;
             let points = grid.times().zip(values).map(|(t, v)| Sample { t, v }).collect();
-            Ok(Val::Vector(vec![StepSeries { labels: Labels::empty(), drop_name: false, points }]))
+            Ok(Val::Vector(vec![StepSeries::floats(Labels::empty(), false, points)]))
         }
         "scalar" => {
             let input = ev.eval_vector(args[0], grid)?;
-            let steps = by_step(&input, grid);
+            // Histograms are ignored: one float is the answer, whatever else the vector holds.
+            let steps = crate::eval::by_step(&input, grid);
             Ok(Val::Scalar(steps.iter().map(|step| if step.len() == 1 { step[0].v } else { f64::NAN }).collect()))
         }
         "timestamp" => match unparen(args[0]) {
             Expr::VectorSelector(vs) => Ok(Val::Vector(selector::instant_timestamps(ev, vs, grid)?)),
             _ => {
-                let input = ev.eval_vector(args[0], grid)?;
+                let mut input = ev.eval_vector(args[0], grid)?;
+                for s in &mut input {
+                    let times = s.histograms.drain(..).map(|h| Sample { t: h.t, v: h.t as f64 / 1000.0 });
+                    s.points.extend(times);
+                    s.points.sort_by_key(|p| p.t);
+                }
                 Ok(Val::Vector(map_points(input, |p| Some(p.t as f64 / 1000.0))))
             }
         },
         "absent" => {
             let input = ev.eval_vector(args[0], grid)?;
-            let steps = by_step(&input, grid);
+            let steps = by_step_all(&input, grid);
             let points: Vec<Sample> = steps
                 .iter()
                 .enumerate()
@@ -109,7 +119,10 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, call: &Call, grid: Grid) -> Result<Va
             let mut points = Vec::new();
             for (i, ts) in grid.times().enumerate() {
                 let (start, end) = input.window(ts);
-                let present = input.series.iter().any(|s| s.samples.iter().any(|p| p.t > start && p.t <= end));
+                let present = input.series.iter().any(|s| {
+                    s.samples.iter().any(|p| p.t > start && p.t <= end)
+                        || s.histograms.iter().any(|p| p.t > start && p.t <= end)
+                });
                 if !present {
                     points.push(Sample { t: grid.ts(i), v: 1.0 });
                 }
@@ -163,7 +176,9 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, call: &Call, grid: Grid) -> Result<Va
         }
         "info" => info::eval(ev, &args, grid),
         "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev" | "histogram_stdvar" => {
-            Err(Error::Unsupported { what: format!("native histograms ({name}): only float samples are stored") })
+            let f = native::lookup(name).ok_or_else(|| Error::bad_data(format!("unknown function {name}")))?;
+            let input = ev.eval_vector(args[0], grid)?;
+            Ok(Val::Vector(native::map_histograms(input, f)))
         }
         _ => match math::lookup(name) {
             Some(f) => {
@@ -184,15 +199,16 @@ fn unparen(expr: &Expr) -> &Expr {
 
 /// A vector of one series, or of none if it has no points.
 fn single(labels: Labels, points: Vec<Sample>) -> Vec<StepSeries> {
-    if points.is_empty() { Vec::new() } else { vec![StepSeries { labels, drop_name: false, points }] }
+    if points.is_empty() { Vec::new() } else { vec![StepSeries::floats(labels, false, points)] }
 }
 
-/// Applies `f` to every point; the name is dropped, as for any function.
+/// Applies `f` to every float point; histogram points are dropped, and so is the name.
 fn map_points(series: Vec<StepSeries>, f: impl Fn(Sample) -> Option<f64>) -> Vec<StepSeries> {
     series
         .into_iter()
         .filter_map(|mut s| {
             s.points = s.points.iter().filter_map(|&p| f(p).map(|v| Sample { t: p.t, v })).collect();
+            s.histograms = Vec::new();
             s.drop_name = true;
             (!s.points.is_empty()).then_some(s)
         })
@@ -249,14 +265,27 @@ fn range_function(ev: &mut Evaluator<'_>, call: &Call, args: &[&Expr], f: RangeF
     for batch in input.series.chunks(PAR_BATCH) {
         ev.check_deadline()?;
         let results = par_map(batch, |source| {
-            let points = range_points(&input, &source.samples, grid, f, &params, counter);
-            (!points.is_empty()).then(|| StepSeries {
+            let (points, histograms, warnings) = if source.histograms.is_empty() {
+                (range_points(&input, &source.samples, grid, f, &params, counter), Vec::new(), Vec::new())
+            } else {
+                mixed_range_points(&input, source, grid, name, f, &params)
+            };
+            let series = (!points.is_empty() || !histograms.is_empty()).then(|| StepSeries {
                 labels: source.labels.clone(),
                 drop_name: if keeps_name { source.drop_name } else { true },
                 points,
-            })
+                histograms,
+            });
+            (series, warnings)
         });
-        for series in results.into_iter().flatten() {
+        for (series, warnings) in results {
+            for warning in warnings {
+                ev.warn(warning);
+            }
+            let Some(series) = series else {
+                continue;
+            };
+            let counter = counter && !series.points.is_empty();
             if counter
                 && let Some(metric) = series.labels.get(METRIC_NAME)
                 && !["_total", "_sum", "_count", "_bucket"].iter().any(|suffix| metric.ends_with(suffix))
@@ -319,6 +348,69 @@ fn range_points(
         }
     }
     points
+}
+
+/// [`range_points`] for a series with histogram samples: windows with
+/// histograms go through `native_range`, the others through `f`.
+fn mixed_range_points(
+    input: &RangeInput,
+    source: &selector::RangeSource,
+    grid: Grid,
+    name: &str,
+    f: RangeFn,
+    params: &[Vec<f64>],
+) -> (Vec<Sample>, Vec<HistogramSample>, Vec<Warning>) {
+    let (samples, histograms) = (&source.samples, &source.histograms);
+    let metric = source.labels.get(METRIC_NAME).unwrap_or("");
+    let mut step_params = vec![0.0; params.len()];
+    let (mut lo, mut hi, mut h_lo, mut h_hi) = (0, 0, 0, 0);
+    let (mut points, mut hist_points, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, ts) in grid.times().enumerate() {
+        let (start, end) = input.window(ts);
+        while lo < samples.len() && samples[lo].t <= start {
+            lo += 1;
+        }
+        hi = hi.max(lo);
+        while hi < samples.len() && samples[hi].t <= end {
+            hi += 1;
+        }
+        while h_lo < histograms.len() && histograms[h_lo].t <= start {
+            h_lo += 1;
+        }
+        h_hi = h_hi.max(h_lo);
+        while h_hi < histograms.len() && histograms[h_hi].t <= end {
+            h_hi += 1;
+        }
+        for (slot, values) in step_params.iter_mut().zip(params) {
+            *slot = values[i];
+        }
+        let floats = &samples[lo..hi];
+        let float_result = |floats: &[Sample]| {
+            if floats.is_empty() {
+                return None;
+            }
+            f(&Window { samples: floats, start, end, ts, may_reset: true }, &step_params)
+        };
+        let outcome = if h_lo == h_hi {
+            native_range::Outcome::UseFloats
+        } else {
+            let window = native_range::MixedWindow { floats, histograms: &histograms[h_lo..h_hi], start, end, metric };
+            native_range::eval(name, &window, &mut warnings)
+        };
+        match outcome {
+            native_range::Outcome::Float(v) => points.push(Sample { t: ts, v }),
+            native_range::Outcome::Histogram(h) => {
+                hist_points.push(HistogramSample { t: ts, h: std::sync::Arc::new(h) });
+            }
+            native_range::Outcome::Nothing => {}
+            native_range::Outcome::UseFloats => {
+                if let Some(v) = float_result(floats) {
+                    points.push(Sample { t: ts, v });
+                }
+            }
+        }
+    }
+    (points, hist_points, warnings)
 }
 
 fn check_smoothing_factors(params: &[Vec<f64>], grid: Grid) -> Result<()> {

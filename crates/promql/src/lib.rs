@@ -8,9 +8,11 @@
 //! a window of the decoded samples, so a dashboard panel of 11,000 points
 //! costs one read per selector, not one per point.
 //!
-//! Float samples only: native histograms are refused with
-//! [`Error::Unsupported`]. The crate does no I/O except through `Querier`,
-//! and knows nothing about the HTTP API's JSON shapes.
+//! Samples are floats or native histograms (`series::FloatHistogram`,
+//! exponential and custom-bucket): selectors, range functions, aggregations
+//! and operators carry both, as Prometheus does. The crate does no I/O
+//! except through `Querier`, and knows nothing about the HTTP API's JSON
+//! shapes.
 #![warn(missing_docs)]
 
 mod aggregate;

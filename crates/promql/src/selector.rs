@@ -8,7 +8,7 @@
 
 use promql_parser::label::{MatchOp as ParserMatchOp, Matchers};
 use promql_parser::parser::{Expr, MatrixSelector, SubqueryExpr, VectorSelector};
-use series::{Labels, METRIC_NAME, MatchOp, Matcher, Sample, SelectHints, is_stale_nan};
+use series::{HistogramSample, Labels, METRIC_NAME, MatchOp, Matcher, Sample, SelectHints, is_stale_nan};
 
 use crate::eval::{Evaluator, Grid, PAR_BATCH, StepSeries, Val, offset_ms, par_map};
 use crate::{Error, Result};
@@ -29,7 +29,12 @@ pub(crate) struct RangeSource {
     pub labels: Labels,
     pub drop_name: bool,
     pub samples: Vec<Sample>,
+    /// Native-histogram samples, at times where `samples` has none.
+    pub histograms: Vec<HistogramSample>,
 }
+
+/// A series' decoded samples: floats and histograms, each in time order.
+type Decoded = (Vec<Sample>, Vec<HistogramSample>);
 
 impl RangeInput {
     /// The window of the step at `ts`: samples with `start < t <= end`.
@@ -80,7 +85,7 @@ fn load(
     mint: i64,
     maxt: i64,
     hint_mint: i64,
-    keep: impl Fn(Vec<Sample>) -> Vec<Sample> + Sync,
+    keep: impl Fn(Decoded) -> Decoded + Sync,
 ) -> Result<Vec<RangeSource>> {
     let sets = matcher_sets(vs).map_err(|e| Error::bad_data(e.to_string()))?;
     let hints = SelectHints::range(hint_mint, maxt);
@@ -94,12 +99,14 @@ fn load(
         for batch in selected.chunks(PAR_BATCH) {
             let decoded = par_map(batch, |series| {
                 let samples: Vec<Sample> = series.decode(mint, maxt);
-                (samples.len(), keep(samples))
+                let histograms =
+                    if series.has_histograms() { series.decode_histograms(mint, maxt) } else { Vec::new() };
+                (samples.len() + histograms.len(), keep((samples, histograms)))
             });
-            for (series, (n, samples)) in batch.iter().zip(decoded) {
+            for (series, (n, (samples, histograms))) in batch.iter().zip(decoded) {
                 loaded += n;
-                if !samples.is_empty() {
-                    out.push(RangeSource { labels: series.labels.clone(), drop_name: false, samples });
+                if !samples.is_empty() || !histograms.is_empty() {
+                    out.push(RangeSource { labels: series.labels.clone(), drop_name: false, samples, histograms });
                 }
             }
             ev.check_samples(loaded)?;
@@ -127,20 +134,42 @@ fn reference_span(ev: &Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> (i64, 
 pub(crate) fn instant(ev: &mut Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> Result<Vec<StepSeries>> {
     let lookback = ev.options.lookback_delta_ms();
     let (first, last, at, offset) = reference_span(ev, vs, grid);
-    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |samples| {
-        lookback_points(&samples, grid, at, offset, lookback, |_, v| v)
+    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |(samples, histograms)| {
+        if histograms.is_empty() {
+            return (lookback_points(&samples, grid, at, offset, lookback, |_, v| v), histograms);
+        }
+        lookback_mixed(&samples, &histograms, grid, at, offset, lookback, false)
     })?;
-    Ok(sources.into_iter().map(|s| StepSeries { labels: s.labels, drop_name: false, points: s.samples }).collect())
+    Ok(sources
+        .into_iter()
+        .map(|s| StepSeries { labels: s.labels, drop_name: false, points: s.samples, histograms: s.histograms })
+        .collect())
 }
 
 /// `timestamp(selector)`: the time of the sample each step looks back to, in seconds.
 pub(crate) fn instant_timestamps(ev: &mut Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> Result<Vec<StepSeries>> {
+    Ok(instant_timestamps_and_kind(ev, vs, grid)?.0)
+}
+
+/// [`instant_timestamps`], and whether any selected series holds native
+/// histograms in the range (for functions that accept floats only).
+pub(crate) fn instant_timestamps_and_kind(
+    ev: &mut Evaluator<'_>,
+    vs: &VectorSelector,
+    grid: Grid,
+) -> Result<(Vec<StepSeries>, bool)> {
     let lookback = ev.options.lookback_delta_ms();
     let (first, last, at, offset) = reference_span(ev, vs, grid);
-    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |samples| {
-        lookback_points(&samples, grid, at, offset, lookback, |t, _| t as f64 / 1000.0)
+    let saw_histograms = std::sync::atomic::AtomicBool::new(false);
+    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |(samples, histograms)| {
+        if histograms.is_empty() {
+            return (lookback_points(&samples, grid, at, offset, lookback, |t, _| t as f64 / 1000.0), histograms);
+        }
+        saw_histograms.store(true, std::sync::atomic::Ordering::Relaxed);
+        lookback_mixed(&samples, &histograms, grid, at, offset, lookback, true)
     })?;
-    Ok(sources.into_iter().map(|s| StepSeries { labels: s.labels, drop_name: true, points: s.samples }).collect())
+    let series = sources.into_iter().map(|s| StepSeries::floats(s.labels, true, s.samples)).collect();
+    Ok((series, saw_histograms.into_inner()))
 }
 
 /// For each step, the latest sample in `(t - lookback, t]` unless it is a stale marker.
@@ -171,6 +200,53 @@ fn lookback_points(
     points
 }
 
+/// [`lookback_points`] for a series with histogram samples: the latest
+/// sample of either kind wins. With `timestamps`, every point is the
+/// sample's time in seconds, a float.
+fn lookback_mixed(
+    samples: &[Sample],
+    histograms: &[HistogramSample],
+    grid: Grid,
+    at: Option<i64>,
+    offset: i64,
+    lookback: i64,
+    timestamps: bool,
+) -> Decoded {
+    let (mut points, mut hist_points) = (Vec::new(), Vec::new());
+    let (mut cursor, mut h_cursor) = (0, 0);
+    for ts in grid.times() {
+        let reference = at.unwrap_or(ts) - offset;
+        while cursor < samples.len() && samples[cursor].t <= reference {
+            cursor += 1;
+        }
+        while h_cursor < histograms.len() && histograms[h_cursor].t <= reference {
+            h_cursor += 1;
+        }
+        let float = cursor.checked_sub(1).map(|i| samples[i]);
+        let hist = h_cursor.checked_sub(1).map(|i| &histograms[i]);
+        let float_is_latest = float.is_some_and(|f| hist.is_none_or(|h| h.t < f.t));
+        if float_is_latest {
+            if let Some(f) = float
+                && f.t > reference - lookback
+                && !is_stale_nan(f.v)
+            {
+                let v = if timestamps { f.t as f64 / 1000.0 } else { f.v };
+                points.push(Sample { t: ts, v });
+            }
+        } else if let Some(h) = hist
+            && h.t > reference - lookback
+            && !h.h.is_stale()
+        {
+            if timestamps {
+                points.push(Sample { t: ts, v: h.t as f64 / 1000.0 });
+            } else {
+                hist_points.push(HistogramSample { t: ts, h: h.h.clone() });
+            }
+        }
+    }
+    (points, hist_points)
+}
+
 /// The range vector of a matrix selector or subquery (parentheses allowed
 /// around it), with every sample any step of `grid` needs.
 pub(crate) fn range_input(ev: &mut Evaluator<'_>, expr: &Expr, grid: Grid) -> Result<RangeInput> {
@@ -186,11 +262,13 @@ fn matrix(ev: &mut Evaluator<'_>, ms: &MatrixSelector, grid: Grid) -> Result<Ran
     let range = ms.range.as_millis() as i64;
     let (first, last, at, offset) = reference_span(ev, &ms.vs, grid);
     let lookback = ev.options.lookback_delta_ms();
-    let series = load(ev, &ms.vs, first - range + 1, last, first - range - lookback, |mut samples| {
-        // Range vectors never contain stale markers.
-        samples.retain(|p| !is_stale_nan(p.v));
-        samples
-    })?;
+    let series =
+        load(ev, &ms.vs, first - range + 1, last, first - range - lookback, |(mut samples, mut histograms)| {
+            // Range vectors never contain stale markers.
+            samples.retain(|p| !is_stale_nan(p.v));
+            histograms.retain(|p| !p.h.is_stale());
+            (samples, histograms)
+        })?;
     Ok(RangeInput { series, range, offset, at })
 }
 
@@ -221,17 +299,32 @@ fn subquery(ev: &mut Evaluator<'_>, sq: &SubqueryExpr, grid: Grid) -> Result<Ran
     } else {
         match ev.eval(&sq.expr, inner)? {
             Val::Vector(series) => series,
-            Val::Scalar(values) => vec![StepSeries {
-                labels: Labels::empty(),
-                drop_name: false,
-                points: inner.times().zip(values).map(|(t, v)| Sample { t, v }).collect(),
-            }],
+            Val::Scalar(values) => vec![StepSeries::floats(
+                Labels::empty(),
+                false,
+                inner.times().zip(values).map(|(t, v)| Sample { t, v }).collect(),
+            )],
             _ => return Err(Error::bad_data("subquery is only allowed on instant vector")),
         }
     };
     let series = series
         .into_iter()
-        .map(|s| RangeSource { labels: s.labels, drop_name: s.drop_name, samples: s.points })
+        .map(|mut s| {
+            forget_counter_resets(&mut s.histograms);
+            RangeSource { labels: s.labels, drop_name: s.drop_name, samples: s.points, histograms: s.histograms }
+        })
         .collect();
     Ok(RangeInput { series, range, offset, at })
+}
+
+/// A subquery's points may skip samples or repeat one, so a counter-reset
+/// hint copied from a sample does not tell whether the counter was reset
+/// between two points: rate and friends must compare the histograms instead.
+fn forget_counter_resets(histograms: &mut [HistogramSample]) {
+    use series::CounterResetHint;
+    for p in histograms {
+        if matches!(p.h.counter_reset_hint, CounterResetHint::Reset | CounterResetHint::NotReset) {
+            std::sync::Arc::make_mut(&mut p.h).counter_reset_hint = CounterResetHint::Unknown;
+        }
+    }
 }

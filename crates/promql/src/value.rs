@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use series::{Labels, Sample};
+use std::sync::Arc;
+
+use series::{FloatHistogram, HistogramSample, Labels, Sample};
 
 /// The result of a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,8 +32,10 @@ pub struct InstantSample {
     pub labels: Labels,
     /// The evaluation time, in milliseconds.
     pub t: i64,
-    /// The value.
+    /// The value; NaN when the sample is a histogram.
     pub v: f64,
+    /// The native histogram, when the sample is one rather than a float.
+    pub h: Option<Arc<FloatHistogram>>,
 }
 
 /// One series of a matrix.
@@ -39,8 +43,10 @@ pub struct InstantSample {
 pub struct RangeSeries {
     /// The series' labels.
     pub labels: Labels,
-    /// Its samples in time order.
+    /// Its float samples in time order.
     pub samples: Vec<Sample>,
+    /// Its native-histogram samples in time order, at times without a float sample.
+    pub histograms: Vec<HistogramSample>,
 }
 
 /// How serious a [`Warning`] is, as Prometheus's annotations.

@@ -558,8 +558,10 @@ fn alert_samples(alerts: &BTreeMap<Labels, Alert>) -> Vec<(Labels, f64)> {
 fn query_vector(engine: &Engine, querier: &dyn Querier, expr: &str, t_ms: i64) -> Result<Vec<InstantSample>, String> {
     let (value, _warnings) = engine.instant_query(querier, expr, t_ms).map_err(|e| e.to_string())?;
     match value {
-        Value::Vector(vector) => Ok(vector),
-        Value::Scalar(sample) => Ok(vec![InstantSample { labels: Labels::empty(), t: sample.t, v: sample.v }]),
+        // Rules record and alert on floats only: a histogram result is left out
+        // rather than recorded as a NaN.
+        Value::Vector(vector) => Ok(vector.into_iter().filter(|s| s.h.is_none()).collect()),
+        Value::Scalar(sample) => Ok(vec![InstantSample { labels: Labels::empty(), t: sample.t, v: sample.v, h: None }]),
         Value::String { .. } | Value::Matrix(_) => Err("rule result is not a vector or scalar".to_owned()),
     }
 }

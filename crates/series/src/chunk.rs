@@ -9,6 +9,7 @@
 //! store's "last write wins" rule.
 
 mod bstream;
+pub mod histogram;
 pub mod packed;
 mod xor;
 
@@ -16,7 +17,7 @@ use bytes::Bytes;
 
 pub use xor::{MAX_SAMPLES, XorAppender, XorIter};
 
-use crate::Sample;
+use crate::{HistogramSample, Sample};
 
 /// How a chunk's bytes are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub enum ChunkEncoding {
     /// Regular timestamps and scaled-integer values bit-packed (see [`packed`]);
     /// written once, for blocks.
     Packed = 2,
+    /// Native-histogram samples (see [`histogram`]); holds no float samples.
+    Histogram = 3,
 }
 
 impl ChunkEncoding {
@@ -36,6 +39,7 @@ impl ChunkEncoding {
         match byte {
             1 => Some(ChunkEncoding::Xor),
             2 => Some(ChunkEncoding::Packed),
+            3 => Some(ChunkEncoding::Histogram),
             _ => None,
         }
     }
@@ -83,12 +87,32 @@ impl Chunk {
         }
     }
 
-    /// Iterates the samples of this chunk. A corrupt chunk yields what
+    /// A histogram chunk holding `samples` (strictly increasing timestamps, not empty).
+    ///
+    /// # Panics
+    ///
+    /// If `samples` is empty or holds more than `u16::MAX` samples.
+    pub fn from_histograms(samples: &[HistogramSample]) -> Chunk {
+        Chunk {
+            min_t: samples[0].t,
+            max_t: samples[samples.len() - 1].t,
+            encoding: ChunkEncoding::Histogram,
+            data: Bytes::from(histogram::encode(samples).into_boxed_slice()),
+        }
+    }
+
+    /// Whether the chunk holds histogram samples rather than floats.
+    pub fn is_histogram(&self) -> bool {
+        self.encoding == ChunkEncoding::Histogram
+    }
+
+    /// Iterates the float samples of this chunk (none for a histogram chunk). A corrupt chunk yields what
     /// decodes before the damage (packed chunks: nothing).
     pub fn iter(&self) -> ChunkIter<'_> {
         match self.encoding {
             ChunkEncoding::Xor => ChunkIter::Xor(XorIter::new(&self.data)),
             ChunkEncoding::Packed => ChunkIter::Decoded(packed::decode(&self.data).unwrap_or_default().into_iter()),
+            ChunkEncoding::Histogram => ChunkIter::Decoded(Vec::new().into_iter()),
         }
     }
 
@@ -97,6 +121,7 @@ impl Chunk {
         match self.encoding {
             ChunkEncoding::Xor => xor::num_samples(&self.data),
             ChunkEncoding::Packed => packed::num_samples(&self.data),
+            ChunkEncoding::Histogram => histogram::num_samples(&self.data),
         }
     }
 
@@ -126,7 +151,7 @@ impl Iterator for ChunkIter<'_> {
     }
 }
 
-/// Iterates the samples of a series' chunks in timestamp order, within
+/// Iterates the float samples of a series' chunks in timestamp order, within
 /// `[mint, maxt]`, resolving overlaps with "the later chunk wins".
 #[derive(Debug)]
 pub struct SampleIter<'a> {
@@ -148,7 +173,7 @@ impl<'a> SampleIter<'a> {
     /// Samples of `chunks` (listed oldest write first) within `[mint, maxt]`.
     pub fn new(chunks: &'a [Chunk], mint: i64, maxt: i64) -> SampleIter<'a> {
         let mut order: Vec<(usize, &Chunk)> =
-            chunks.iter().enumerate().filter(|(_, c)| c.overlaps(mint, maxt)).collect();
+            chunks.iter().enumerate().filter(|(_, c)| c.overlaps(mint, maxt) && !c.is_histogram()).collect();
         order.sort_by_key(|(precedence, c)| (c.min_t, *precedence));
         SampleIter { chunks: order, next_chunk: 0, current: Current::None, mint, maxt }
     }

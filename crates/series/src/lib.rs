@@ -1,6 +1,6 @@
 //! Time-series vocabulary shared by every crate that writes or reads series.
 //!
-//! This crate owns the words (label, sample, matcher, chunk) and the two
+//! This crate owns the words (label, sample, native histogram, matcher, chunk) and the two
 //! traits that separate storage from everything else: [`Appender`] to write
 //! samples and [`Querier`] to read them. It knows nothing about disks, HTTP
 //! or PromQL: the embedded store implements the traits, and the query engine,
@@ -11,6 +11,7 @@
 pub mod chunk;
 mod duration;
 mod error;
+pub mod histogram;
 mod labels;
 mod matcher;
 mod sample;
@@ -21,6 +22,7 @@ pub mod varint;
 pub use chunk::{Chunk, ChunkEncoding, ChunkIter, SampleIter};
 pub use duration::parse_duration;
 pub use error::{Error, Result};
+pub use histogram::{Bucket, Combined, CounterResetHint, FloatHistogram, HistogramError, HistogramSample};
 pub use labels::{
     LabelRef, Labels, LabelsBuilder, METRIC_NAME, encode_into as encode_labels, is_valid_label_name,
     is_valid_metric_name,

@@ -1,6 +1,8 @@
 //! The storage traits: how samples go in and how series come out.
 
-use crate::{Chunk, ChunkEncoding, LabelRef, Labels, Matcher, Result, Sample, SampleIter};
+use crate::{
+    Chunk, ChunkEncoding, FloatHistogram, HistogramSample, LabelRef, Labels, Matcher, Result, Sample, SampleIter,
+};
 
 /// Writes samples in a batch that becomes visible and durable at [`commit`].
 ///
@@ -14,6 +16,13 @@ pub trait Appender: Send {
     /// sorted by name with unique names and non-empty values. Samples of any
     /// age are accepted; a repeated timestamp keeps the last value written.
     fn append(&mut self, labels: &[LabelRef<'_>], t: i64, v: f64);
+
+    /// Adds a native-histogram sample, with the same rules as [`Appender::append`].
+    /// Returns false when this appender cannot store histograms; the sample is then dropped.
+    fn append_histogram(&mut self, labels: &[LabelRef<'_>], t: i64, h: &FloatHistogram) -> bool {
+        let _ = (labels, t, h);
+        false
+    }
 
     /// Makes the batch durable (written to the write-ahead log) and visible.
     /// Returns the number of samples committed.
@@ -64,6 +73,40 @@ pub struct Series {
 }
 
 impl Series {
+    /// Whether any of the series' chunks holds histogram samples.
+    pub fn has_histograms(&self) -> bool {
+        self.chunks.iter().any(Chunk::is_histogram)
+    }
+
+    /// The histogram samples within `[mint, maxt]`, in time order; where
+    /// chunks overlap, the later chunk wins, as for floats. A corrupt chunk
+    /// yields what decoded before the damage.
+    pub fn decode_histograms(&self, mint: i64, maxt: i64) -> Vec<HistogramSample> {
+        let mut out = Vec::new();
+        let chunks = self.chunks.iter().filter(|c| c.is_histogram() && c.overlaps(mint, maxt));
+        let mut sorted = true;
+        for chunk in chunks {
+            let before = out.len();
+            let _ = crate::chunk::histogram::decode_into(&chunk.data, mint, maxt, &mut out);
+            if before > 0 && out.len() > before && out[before].t <= out[before - 1].t {
+                sorted = false;
+            }
+        }
+        if !sorted {
+            // Stable: among equal timestamps the later chunk's sample comes last and is kept.
+            out.sort_by_key(|s| s.t);
+            let mut deduped: Vec<HistogramSample> = Vec::with_capacity(out.len());
+            for s in out {
+                match deduped.last_mut() {
+                    Some(last) if last.t == s.t => *last = s,
+                    _ => deduped.push(s),
+                }
+            }
+            out = deduped;
+        }
+        out
+    }
+
     /// The samples within `[mint, maxt]`, decoded lazily.
     pub fn samples(&self, mint: i64, maxt: i64) -> SampleIter<'_> {
         SampleIter::new(&self.chunks, mint, maxt)
@@ -74,7 +117,8 @@ impl Series {
     /// usual case), because packed chunks then decode straight into the
     /// result and skip what lies outside the range.
     pub fn decode(&self, mint: i64, maxt: i64) -> Vec<Sample> {
-        let mut chunks: Vec<&Chunk> = self.chunks.iter().filter(|c| c.overlaps(mint, maxt)).collect();
+        let mut chunks: Vec<&Chunk> =
+            self.chunks.iter().filter(|c| c.overlaps(mint, maxt) && !c.is_histogram()).collect();
         chunks.sort_by_key(|c| c.min_t);
         if chunks.windows(2).any(|w| w[1].min_t <= w[0].max_t) {
             return self.samples(mint, maxt).collect();
@@ -87,6 +131,7 @@ impl Series {
                     let _ = crate::chunk::packed::decode_into(&chunk.data, mint, maxt, &mut out);
                 }
                 ChunkEncoding::Xor => out.extend(chunk.iter().filter(|s| s.t >= mint && s.t <= maxt)),
+                ChunkEncoding::Histogram => {}
             }
         }
         out

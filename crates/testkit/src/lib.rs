@@ -2,9 +2,10 @@
 //!
 //! [`MemStorage`] implements [`series::Appendable`] and [`series::Queryable`]
 //! over a map in memory, so the receivers, the API and the query engine can
-//! be tested without the embedded store. It keeps the store's contract: a
-//! batch is visible only after commit, a repeated timestamp keeps the last
-//! value, and samples of any age are accepted.
+//! be tested without the embedded store. It holds floats and native
+//! histograms and keeps the store's contract: a batch is visible only after
+//! commit, a repeated timestamp keeps the last value, and samples of any age
+//! are accepted.
 //!
 //! [`upstream::FakeUpstream`] is an OpenAI-compatible server with
 //! deterministic answers and knobs for pace and failures, for the gateway.
@@ -17,14 +18,24 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use series::{
-    Appendable, Appender, Chunk, Error, LabelRef, Labels, Matcher, Querier, Queryable, Result, Sample, SelectHints,
-    Series,
+    Appendable, Appender, Chunk, Error, FloatHistogram, HistogramSample, LabelRef, Labels, Matcher, Querier, Queryable,
+    Result, Sample, SelectHints, Series,
 };
+
+/// A stored value: a float or a native histogram.
+#[derive(Debug, Clone)]
+enum Stored {
+    Float(f64),
+    Histogram(Arc<FloatHistogram>),
+}
+
+/// The samples of one series, by time.
+type SeriesSamples = BTreeMap<i64, Stored>;
 
 /// An in-memory store for tests.
 #[derive(Debug, Clone, Default)]
 pub struct MemStorage {
-    inner: Arc<Mutex<BTreeMap<Labels, BTreeMap<i64, f64>>>>,
+    inner: Arc<Mutex<BTreeMap<Labels, SeriesSamples>>>,
     /// When set, every commit fails as a full disk would.
     fail_commits: Arc<Mutex<bool>>,
 }
@@ -40,9 +51,14 @@ impl MemStorage {
         *self.fail_commits.lock() = fail;
     }
 
-    /// Every sample of the series with exactly `labels`, in time order.
+    /// Every float sample of the series with exactly `labels`, in time order.
     pub fn samples(&self, labels: &Labels) -> Vec<Sample> {
-        self.inner.lock().get(labels).map_or_else(Vec::new, |m| m.iter().map(|(&t, &v)| Sample { t, v }).collect())
+        self.inner.lock().get(labels).map_or_else(Vec::new, |m| floats(m.iter()))
+    }
+
+    /// Every histogram sample of the series with exactly `labels`, in time order.
+    pub fn histograms(&self, labels: &Labels) -> Vec<HistogramSample> {
+        self.inner.lock().get(labels).map_or_else(Vec::new, |m| histograms(m.iter()))
     }
 
     /// Every series' labels.
@@ -60,33 +76,65 @@ impl MemStorage {
         let mut inner = self.inner.lock();
         let entry = inner.entry(labels).or_default();
         for &(t, v) in samples {
-            entry.insert(t, v);
+            entry.insert(t, Stored::Float(v));
         }
     }
 
-    fn matching(&self, hints: &SelectHints, matchers: &[Matcher]) -> Vec<(Labels, Vec<Sample>)> {
+    /// Adds histogram samples directly, for setting up a query test.
+    pub fn add_histograms(&self, labels: Labels, samples: &[(i64, FloatHistogram)]) {
+        let mut inner = self.inner.lock();
+        let entry = inner.entry(labels).or_default();
+        for (t, h) in samples {
+            entry.insert(*t, Stored::Histogram(Arc::new(h.clone())));
+        }
+    }
+
+    /// The matching series with their float and histogram samples in the hinted range.
+    fn matching(&self, hints: &SelectHints, matchers: &[Matcher]) -> Vec<(Labels, Vec<Sample>, Vec<HistogramSample>)> {
         let inner = self.inner.lock();
         inner
             .iter()
             .filter(|(labels, _)| matchers.iter().all(|m| m.matches(labels.get(&m.name).unwrap_or(""))))
             .map(|(labels, samples)| {
-                let in_range: Vec<Sample> =
-                    samples.range(hints.mint..=hints.maxt).map(|(&t, &v)| Sample { t, v }).collect();
-                (labels.clone(), in_range)
+                let in_range = || samples.range(hints.mint..=hints.maxt);
+                (labels.clone(), floats(in_range()), histograms(in_range()))
             })
-            .filter(|(_, samples)| !samples.is_empty())
+            .filter(|(_, floats, histograms)| !floats.is_empty() || !histograms.is_empty())
             .collect()
     }
 }
 
+fn floats<'a>(samples: impl Iterator<Item = (&'a i64, &'a Stored)>) -> Vec<Sample> {
+    samples
+        .filter_map(|(&t, v)| match v {
+            Stored::Float(v) => Some(Sample { t, v: *v }),
+            Stored::Histogram(_) => None,
+        })
+        .collect()
+}
+
+fn histograms<'a>(samples: impl Iterator<Item = (&'a i64, &'a Stored)>) -> Vec<HistogramSample> {
+    samples
+        .filter_map(|(&t, v)| match v {
+            Stored::Histogram(h) => Some(HistogramSample { t, h: Arc::clone(h) }),
+            Stored::Float(_) => None,
+        })
+        .collect()
+}
+
 struct MemAppender {
     storage: MemStorage,
-    pending: Vec<(Labels, i64, f64)>,
+    pending: Vec<(Labels, i64, Stored)>,
 }
 
 impl Appender for MemAppender {
     fn append(&mut self, labels: &[LabelRef<'_>], t: i64, v: f64) {
-        self.pending.push((Labels::from_sorted(labels), t, v));
+        self.pending.push((Labels::from_sorted(labels), t, Stored::Float(v)));
+    }
+
+    fn append_histogram(&mut self, labels: &[LabelRef<'_>], t: i64, h: &FloatHistogram) -> bool {
+        self.pending.push((Labels::from_sorted(labels), t, Stored::Histogram(Arc::new(h.clone()))));
+        true
     }
 
     fn commit(&mut self) -> Result<usize> {
@@ -121,9 +169,17 @@ impl Querier for MemStorage {
         Ok(self
             .matching(hints, matchers)
             .into_iter()
-            .map(|(labels, samples)| Series {
-                labels,
-                chunks: if hints.labels_only { Vec::new() } else { vec![Chunk::from_samples(&samples)] },
+            .map(|(labels, floats, histograms)| {
+                let mut chunks = Vec::new();
+                if !hints.labels_only {
+                    if !floats.is_empty() {
+                        chunks.push(Chunk::from_samples(&floats));
+                    }
+                    if !histograms.is_empty() {
+                        chunks.push(Chunk::from_histograms(&histograms));
+                    }
+                }
+                Series { labels, chunks }
             })
             .collect())
     }
@@ -132,7 +188,7 @@ impl Querier for MemStorage {
         let mut names: Vec<String> = self
             .matching(hints, matchers)
             .iter()
-            .flat_map(|(labels, _)| labels.iter().map(|l| l.name.to_owned()).collect::<Vec<_>>())
+            .flat_map(|(labels, ..)| labels.iter().map(|l| l.name.to_owned()).collect::<Vec<_>>())
             .collect();
         names.sort();
         names.dedup();
@@ -143,7 +199,7 @@ impl Querier for MemStorage {
         let mut values: Vec<String> = self
             .matching(hints, matchers)
             .iter()
-            .filter_map(|(labels, _)| labels.get(name).map(str::to_owned))
+            .filter_map(|(labels, ..)| labels.get(name).map(str::to_owned))
             .collect();
         values.sort();
         values.dedup();

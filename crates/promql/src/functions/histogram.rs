@@ -1,13 +1,14 @@
-//! `histogram_quantile` and `histogram_fraction` over classic histograms:
-//! series of cumulative bucket counts told apart by their `le` label.
+//! `histogram_quantile`, `histogram_quantiles` and `histogram_fraction`:
+//! over classic histograms (series of cumulative bucket counts told apart
+//! by their `le` label) here, over native histograms in `native`.
 
 use std::collections::HashMap;
 
 use promql_parser::parser::Expr;
 use series::{Labels, METRIC_NAME};
 
-use super::{collect, go_format_float};
-use crate::eval::{Evaluator, Grid, StepSeries, Val, by_step};
+use super::{collect, go_format_float, native};
+use crate::eval::{Evaluator, Grid, StepSeries, Val, by_step, hist_by_step};
 use crate::{Result, Warning};
 
 /// The bucket label.
@@ -73,12 +74,20 @@ pub(super) fn quantile_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) ->
     let q = ev.eval_scalar(args[0], grid)?;
     let input = ev.eval_vector(args[1], grid)?;
     let steps = by_step(&input, grid);
+    let hist_steps = hist_by_step(&input, grid);
     let mut out = Vec::with_capacity(steps.len());
     for (i, step) in steps.iter().enumerate() {
         let q = q[i];
         let mut results = Vec::new();
         if !(0.0..=1.0).contains(&q) {
             ev.warn(Warning::warn(format!("quantile value should be between 0 and 1, got {}", go_format_float(q))));
+        }
+        for &(idx, h) in &hist_steps[i] {
+            let value = native::quantile(q, h);
+            if native::has_nan_observations(h) {
+                ev.warn(nan_observations_info("histogram_quantile", value, &input[idx].labels));
+            }
+            results.push((input[idx].labels.clone(), true, value));
         }
         if step.is_empty() {
             out.push(results);
@@ -94,6 +103,15 @@ pub(super) fn quantile_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) ->
         out.push(results);
     }
     Ok(Val::Vector(collect(out, grid)?))
+}
+
+/// The info that a native histogram's NaN observations made the quantile NaN or skewed it.
+fn nan_observations_info(function: &str, value: f64, labels: &Labels) -> Warning {
+    let effect = if value.is_nan() { "result is NaN" } else { "result is skewed higher" };
+    Warning::info(format!(
+        "input to {function} has NaN observations, {effect} for metric name {:?}",
+        labels.get(METRIC_NAME).unwrap_or("")
+    ))
 }
 
 /// The info that bucket counts had to be made monotonic.
@@ -117,12 +135,22 @@ pub(super) fn quantiles_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) -
         qs.push(ev.eval_scalar(arg, grid)?);
     }
     let steps = by_step(&input, grid);
+    let hist_steps = hist_by_step(&input, grid);
     let mut out = Vec::with_capacity(steps.len());
     for (i, step) in steps.iter().enumerate() {
         let mut results = Vec::new();
         for q in qs.iter().map(|q| q[i]) {
             if !(0.0..=1.0).contains(&q) {
                 ev.warn(Warning::warn(format!("quantile value should be between 0 and 1, got {}", go_format_float(q))));
+            }
+            for &(idx, h) in &hist_steps[i] {
+                let value = native::quantile(q, h);
+                if native::has_nan_observations(h) {
+                    ev.warn(nan_observations_info("histogram_quantile", value, &input[idx].labels));
+                }
+                let mut builder = input[idx].labels.to_builder();
+                builder.set(&label, &open_metrics_float(q));
+                results.push((builder.build(), true, value));
             }
             for mut h in histograms(ev, &input, step) {
                 let (value, forced) = bucket_quantile(q, &mut h.buckets);
@@ -151,15 +179,25 @@ pub(super) fn fraction_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) ->
     let upper = ev.eval_scalar(args[1], grid)?;
     let input = ev.eval_vector(args[2], grid)?;
     let steps = by_step(&input, grid);
+    let hist_steps = hist_by_step(&input, grid);
     let mut out = Vec::with_capacity(steps.len());
     for (i, step) in steps.iter().enumerate() {
-        let results = histograms(ev, &input, step)
+        let mut results: Vec<(Labels, bool, f64)> = histograms(ev, &input, step)
             .into_iter()
             .map(|mut h| {
                 let v = bucket_fraction(lower[i], upper[i], &mut h.buckets);
                 (h.labels, true, v)
             })
             .collect();
+        for &(idx, h) in &hist_steps[i] {
+            if native::has_nan_observations(h) {
+                ev.warn(Warning::info(format!(
+                    "input to histogram_fraction has NaN observations, which are excluded from all fractions for metric name {:?}",
+                    input[idx].labels.get(METRIC_NAME).unwrap_or("")
+                )));
+            }
+            results.push((input[idx].labels.clone(), true, native::fraction(lower[i], upper[i], h)));
+        }
         out.push(results);
     }
     Ok(Val::Vector(collect(out, grid)?))

@@ -127,7 +127,10 @@ fn select_info(
     }
     let matchers = selector.names.iter().chain(&selector.data).cloned().collect();
     let (at, offset) = reference_time(ev, arg, None, 0);
-    let mut info = selector::instant_timestamps(ev, &info_selector(matchers, at, offset), grid)?;
+    let (mut info, histograms) = selector::instant_timestamps_and_kind(ev, &info_selector(matchers, at, offset), grid)?;
+    if histograms {
+        return Err(Error::execution("info(): info metrics must hold float samples, not native histograms"));
+    }
     info.retain(|s| {
         wanted.iter().all(|(name, values)| values.is_empty() || values.contains(s.labels.get(name).unwrap_or("")))
     });

@@ -6,7 +6,7 @@ use promql_parser::parser::Expr;
 use regex::Regex;
 use series::{Labels, METRIC_NAME};
 
-use crate::eval::{Collector, Evaluator, Grid, StepSeries, Val, by_step};
+use crate::eval::{Collector, Evaluator, Grid, StepSeries, Val, Value, by_step_all};
 use crate::{Error, Result, Warning};
 
 fn string_arg(expr: &Expr) -> Result<&str> {
@@ -89,6 +89,9 @@ fn relabel(input: Vec<StepSeries>, f: impl Fn(&Labels) -> Option<Labels>, dst: &
         for p in &series.points {
             out.push(&labels, drop_name, p.t, p.v)?;
         }
+        for p in &series.histograms {
+            out.push_histogram(&labels, drop_name, p.t, p.h.clone())?;
+        }
     }
     Ok(Val::Vector(out.finish()?))
 }
@@ -101,12 +104,20 @@ pub(super) fn sort(ev: &mut Evaluator<'_>, name: &str, args: &[&Expr], grid: Gri
     }
     let input = ev.eval_vector(args[0], grid)?;
     let label_names: Vec<&str> = args[1..].iter().map(|a| string_arg(a)).collect::<Result<_>>()?;
-    let steps = by_step(&input, grid);
+    let steps = by_step_all(&input, grid);
     let mut out = Collector::default();
+    let float = |v: &Value<'_>| match v {
+        Value::Float(f) => *f,
+        Value::Histogram(_) => f64::NAN,
+    };
     for (i, mut step) in steps.into_iter().enumerate() {
         match name {
-            "sort" => step.sort_by(|a, b| ascending_nan_last(a.v, b.v)),
-            "sort_desc" => step.sort_by(|a, b| ascending_nan_last(-a.v, -b.v)),
+            "sort" | "sort_desc" => {
+                // Sorting by value ignores histograms, as Prometheus does.
+                step.retain(|e| matches!(e.value, Value::Float(_)));
+                let sign = if name == "sort" { 1.0 } else { -1.0 };
+                step.sort_by(|a, b| ascending_nan_last(sign * float(&a.value), sign * float(&b.value)));
+            }
             "sort_by_label" => {
                 step.sort_by(|a, b| by_labels(&input[a.series].labels, &input[b.series].labels, &label_names))
             }
@@ -115,7 +126,7 @@ pub(super) fn sort(ev: &mut Evaluator<'_>, name: &str, args: &[&Expr], grid: Gri
         for e in step {
             let series = &input[e.series];
             // sort and sort_desc keep the metric name; so do the label sorts.
-            out.push(&series.labels, series.drop_name, grid.ts(i), e.v)?;
+            out.push_value(&series.labels, series.drop_name, grid.ts(i), e.value)?;
         }
     }
     Ok(Val::Vector(out.finish()?))

@@ -7,6 +7,8 @@
 //! out. `UPDATE_KNOWN_FAILURES=1` rewrites the list from this run, and
 //! `CONFORMANCE_VERBOSE=1` prints why every failing case fails.
 
+mod histogram;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,6 +16,8 @@ use std::path::{Path, PathBuf};
 use promql::{Engine, EngineOptions, Value, WarningLevel};
 use series::{Labels, STALE_NAN, is_stale_nan};
 use testkit::MemStorage;
+
+use self::histogram::Point;
 
 fn conformance_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/conformance")
@@ -177,24 +181,50 @@ fn run_script(name: &str, text: &str) -> Vec<(usize, Result<(), String>)> {
 fn load(storage: &MemStorage, header: &str, body: &[&str]) -> Result<(), String> {
     let interval = header.split_whitespace().nth(1).ok_or("load needs an interval")?;
     let interval = parse_duration(interval)?;
-    let mut block: Vec<(Labels, Vec<(i64, f64)>)> = Vec::new();
+    let mut block: Vec<(Labels, Vec<(i64, Point)>)> = Vec::new();
     for line in body {
         let (labels, rest) = parse_series(line)?;
-        // Start timestamps and native histograms cannot be stored: leave such
-        // series out, and the evals that need them fail.
+        // Start timestamps cannot be stored: leave such series out, and the evals that need them fail.
         let start_timestamps = labels.get("__name__").is_some_and(|n| n.ends_with("@st"));
-        if start_timestamps || rest.starts_with("@st") || rest.contains("{{") {
+        if start_timestamps || rest.starts_with("@st") {
             continue;
         }
         let values = parse_values(rest)?;
-        let samples: Vec<(i64, f64)> =
+        let samples: Vec<(i64, Point)> =
             values.into_iter().enumerate().filter_map(|(k, v)| v.map(|v| (k as i64 * interval, v))).collect();
         block.retain(|(l, _)| *l != labels);
         block.push((labels, samples));
     }
+    let floats_of = |samples: &[(i64, Point)]| -> Vec<(i64, f64)> {
+        samples
+            .iter()
+            .filter_map(|(t, p)| match p {
+                Point::Float(v) => Some((*t, *v)),
+                Point::Histogram(..) => None,
+            })
+            .collect()
+    };
+    if header.starts_with("load_with_nhcb") {
+        let floats: Vec<(Labels, Vec<(i64, f64)>)> =
+            block.iter().map(|(labels, samples)| (labels.clone(), floats_of(samples))).collect();
+        for (labels, histograms) in histogram::classic_to_nhcb(&floats) {
+            storage.add_histograms(labels, &histograms);
+        }
+    }
     for (labels, samples) in block {
-        if !samples.is_empty() {
-            storage.add(labels, &samples);
+        let floats = floats_of(&samples);
+        let histograms: Vec<(i64, series::FloatHistogram)> = samples
+            .into_iter()
+            .filter_map(|(t, p)| match p {
+                Point::Histogram(h, _) => Some((t, *h)),
+                Point::Float(_) => None,
+            })
+            .collect();
+        if !floats.is_empty() {
+            storage.add(labels.clone(), &floats);
+        }
+        if !histograms.is_empty() {
+            storage.add_histograms(labels, &histogram::with_stored_hints(histograms));
         }
     }
     Ok(())
@@ -213,7 +243,7 @@ struct Expectation {
     scalar: Option<f64>,
     /// For `expect range vector from A to B step S`.
     range_vector: Option<(i64, i64, i64)>,
-    series: Vec<(Labels, Vec<Option<f64>>)>,
+    series: Vec<(Labels, Vec<Option<Point>>)>,
 }
 
 fn eval(engine: &Engine, storage: &MemStorage, header: &str, body: &[&str]) -> Result<(), String> {
@@ -288,9 +318,6 @@ fn eval(engine: &Engine, storage: &MemStorage, header: &str, body: &[&str]) -> R
             expect.scalar = Some(v);
         } else {
             let (labels, values) = parse_series(line)?;
-            if values.contains("{{") {
-                return Err("native histogram expected".to_owned());
-            }
             expect.series.push((labels, parse_values(values)?));
         }
     }
@@ -346,22 +373,30 @@ fn eval(engine: &Engine, storage: &MemStorage, header: &str, body: &[&str]) -> R
             if expect.scalar.is_some() {
                 return Err("expected a scalar, got a vector".to_owned());
             }
-            let got: Vec<(Labels, Vec<Option<f64>>)> =
-                vector.into_iter().map(|s| (s.labels, vec![Some(s.v)])).collect();
+            let got: Vec<(Labels, Vec<Option<Point>>)> = vector
+                .into_iter()
+                .map(|s| {
+                    let point = match s.h {
+                        Some(h) => Point::Histogram(Box::new((*h).clone()), false),
+                        None => Point::Float(s.v),
+                    };
+                    (s.labels, vec![Some(point)])
+                })
+                .collect();
             compare_series(&expect.series, &got, expect.ordered)
         }
         (Kind::Instant(_), Value::Matrix(matrix)) => {
             let (start, end, step) = expect.range_vector.ok_or("got a range vector, expected none")?;
             let got = matrix
                 .into_iter()
-                .map(|s| on_grid(&s.samples, start, end, step).map(|values| (s.labels, values)))
+                .map(|s| on_grid(&s, start, end, step).map(|values| (s.labels, values)))
                 .collect::<Result<Vec<_>, String>>()?;
             compare_series(&expect.series, &got, false)
         }
         (Kind::Range(start, end, step), Value::Matrix(matrix)) => {
             let got = matrix
                 .into_iter()
-                .map(|s| on_grid(&s.samples, start, end, step).map(|values| (s.labels, values)))
+                .map(|s| on_grid(&s, start, end, step).map(|values| (s.labels, values)))
                 .collect::<Result<Vec<_>, String>>()?;
             compare_series(&expect.series, &got, false)
         }
@@ -370,33 +405,44 @@ fn eval(engine: &Engine, storage: &MemStorage, header: &str, body: &[&str]) -> R
 }
 
 /// A series' samples as one optional value per grid position.
-fn on_grid(samples: &[series::Sample], start: i64, end: i64, step: i64) -> Result<Vec<Option<f64>>, String> {
+fn on_grid(series: &promql::RangeSeries, start: i64, end: i64, step: i64) -> Result<Vec<Option<Point>>, String> {
     let n = ((end - start) / step + 1) as usize;
     let mut values = vec![None; n];
-    for s in samples {
-        if s.t < start || s.t > end || (s.t - start) % step != 0 {
-            return Err(format!("sample at {} is off the grid", s.t));
+    let floats = series.samples.iter().map(|s| (s.t, Point::Float(s.v)));
+    let histograms = series.histograms.iter().map(|s| (s.t, Point::Histogram(Box::new((*s.h).clone()), false)));
+    for (t, point) in floats.chain(histograms) {
+        if t < start || t > end || (t - start) % step != 0 {
+            return Err(format!("sample at {t} is off the grid"));
         }
-        values[((s.t - start) / step) as usize] = Some(s.v);
+        values[((t - start) / step) as usize] = Some(point);
     }
     Ok(values)
 }
 
+/// Whether a returned point matches an expected one.
+fn point_matches(expected: &Point, got: &Point) -> bool {
+    match (expected, got) {
+        (Point::Float(e), Point::Float(g)) => almost_equal(*e, *g),
+        (Point::Histogram(e, hint_stated), Point::Histogram(g, _)) => histogram::matches(e, *hint_stated, g),
+        _ => false,
+    }
+}
+
 fn compare_series(
-    expected: &[(Labels, Vec<Option<f64>>)],
-    got: &[(Labels, Vec<Option<f64>>)],
+    expected: &[(Labels, Vec<Option<Point>>)],
+    got: &[(Labels, Vec<Option<Point>>)],
     ordered: bool,
 ) -> Result<(), String> {
-    let trim = |values: &[Option<f64>]| {
+    let trim = |values: &[Option<Point>]| {
         let mut v = values.to_vec();
         while v.last().is_some_and(Option::is_none) {
             v.pop();
         }
         v
     };
-    let expected: Vec<(&Labels, Vec<Option<f64>>)> =
+    let expected: Vec<(&Labels, Vec<Option<Point>>)> =
         expected.iter().map(|(l, v)| (l, trim(v))).filter(|(_, v)| !v.is_empty()).collect();
-    let got: Vec<(&Labels, Vec<Option<f64>>)> =
+    let got: Vec<(&Labels, Vec<Option<Point>>)> =
         got.iter().map(|(l, v)| (l, trim(v))).filter(|(_, v)| !v.is_empty()).collect();
     if expected.len() != got.len() {
         return Err(format!("got {} series, expected {}: {:?}", got.len(), expected.len(), summary(&got)));
@@ -409,7 +455,7 @@ fn compare_series(
         };
         let equal = values.len() == got_values.len()
             && values.iter().zip(got_values).all(|(e, g)| match (e, g) {
-                (Some(e), Some(g)) => almost_equal(*e, *g),
+                (Some(e), Some(g)) => point_matches(e, g),
                 (None, None) => true,
                 _ => false,
             });
@@ -420,7 +466,7 @@ fn compare_series(
     Ok(())
 }
 
-fn summary(series: &[(&Labels, Vec<Option<f64>>)]) -> Vec<String> {
+fn summary(series: &[(&Labels, Vec<Option<Point>>)]) -> Vec<String> {
     series.iter().take(5).map(|(l, v)| format!("{l} {v:?}")).collect()
 }
 
@@ -495,24 +541,25 @@ fn parse_number(s: &str) -> Option<f64> {
 }
 
 /// Expands a series' value items; `None` is a position without a sample.
-fn parse_values(s: &str) -> Result<Vec<Option<f64>>, String> {
+fn parse_values(s: &str) -> Result<Vec<Option<Point>>, String> {
     let mut out = Vec::new();
-    for item in s.split_whitespace() {
+    for item in histogram::items(s) {
         if item == "_" {
             out.push(None);
             continue;
         }
         if item == "stale" {
-            out.push(Some(STALE_NAN));
+            out.push(Some(Point::Float(STALE_NAN)));
             continue;
         }
         if item.starts_with("{{") {
-            return Err("native histogram samples are not supported".to_owned());
+            out.extend(histogram::expand(item)?.into_iter().map(Some));
+            continue;
         }
         // `0x59` is 0 repeated, not hex: repetition wins.
         let repetition = item.rsplit_once('x').and_then(|(head, times)| Some((head, times.parse::<usize>().ok()?)));
         let Some((head, times)) = repetition else {
-            out.push(Some(parse_number(item).ok_or_else(|| format!("bad value {item:?}"))?));
+            out.push(Some(Point::Float(parse_number(item).ok_or_else(|| format!("bad value {item:?}"))?)));
             continue;
         };
         if head == "_" {
@@ -520,7 +567,7 @@ fn parse_values(s: &str) -> Result<Vec<Option<f64>>, String> {
             continue;
         }
         if let Some(v) = parse_number(head) {
-            out.extend(std::iter::repeat_n(Some(v), times + 1));
+            out.extend(std::iter::repeat_n(Some(Point::Float(v)), times + 1));
             continue;
         }
         let mut parsed = None;
@@ -535,7 +582,7 @@ fn parse_values(s: &str) -> Result<Vec<Option<f64>>, String> {
         }
         let (mut v, step) = parsed.ok_or_else(|| format!("bad value {item:?}"))?;
         for _ in 0..=times {
-            out.push(Some(v));
+            out.push(Some(Point::Float(v)));
             v += step;
         }
     }

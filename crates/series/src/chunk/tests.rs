@@ -174,3 +174,31 @@ proptest! {
         prop_assert_eq!(bits(&series.decode(mint, maxt)), bits(&expect));
     }
 }
+
+#[test]
+fn histogram_chunks_round_trip_and_hold_no_floats() {
+    use std::sync::Arc;
+
+    use crate::{Bucket, CounterResetHint, FloatHistogram, HistogramSample, Series};
+    let h = |count: f64| FloatHistogram {
+        schema: 1,
+        zero_threshold: 0.001,
+        zero_count: 1.0,
+        count,
+        sum: 2.5,
+        positive: vec![Bucket { index: -3, count: 1.0 }, Bucket { index: 4, count: count - 2.0 }],
+        negative: vec![Bucket { index: 0, count: 0.0 }],
+        counter_reset_hint: CounterResetHint::Gauge,
+        ..FloatHistogram::default()
+    };
+    let samples: Vec<HistogramSample> =
+        [(10, 3.0), (20, 5.0), (35, 9.0)].iter().map(|&(t, c)| HistogramSample { t, h: Arc::new(h(c)) }).collect();
+    let chunk = Chunk::from_histograms(&samples);
+    assert_eq!(chunk.num_samples(), 3);
+    assert_eq!(chunk.iter().count(), 0);
+    let series = Series { labels: crate::Labels::empty(), chunks: vec![chunk] };
+    assert!(series.has_histograms());
+    assert_eq!(series.decode_histograms(0, 100), samples);
+    assert_eq!(series.decode_histograms(15, 20), samples[1..2].to_vec());
+    assert!(series.decode(0, 100).is_empty());
+}
