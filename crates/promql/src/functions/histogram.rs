@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use promql_parser::parser::Expr;
-use series::{Labels, METRIC_NAME};
+use std::sync::Arc;
+
+use series::{FloatHistogram, Labels, METRIC_NAME};
 
 use super::{collect, go_format_float, native};
 use crate::eval::{Evaluator, Grid, StepSeries, Val, by_step, hist_by_step};
@@ -52,6 +54,33 @@ fn histograms(ev: &mut Evaluator<'_>, input: &[StepSeries], step: &[crate::eval:
     out
 }
 
+/// The native histograms of one step that have no classic histogram with
+/// the same labels. Where both kinds share labels, Prometheus evaluates
+/// neither: the classic histogram is taken out of `classic` and a warning
+/// says why.
+fn without_mixed<'a>(
+    ev: &mut Evaluator<'_>,
+    input: &[StepSeries],
+    natives: &[(usize, &'a Arc<FloatHistogram>)],
+    classic: &mut Vec<Histogram>,
+) -> Vec<(usize, &'a Arc<FloatHistogram>)> {
+    let mut kept = Vec::with_capacity(natives.len());
+    for &(idx, h) in natives {
+        let labels = &input[idx].labels;
+        match classic.iter().position(|c| c.labels == *labels) {
+            Some(pos) => {
+                classic.remove(pos);
+                ev.warn(Warning::warn(format!(
+                    "vector contains a mix of classic and native histograms for metric name {:?}",
+                    labels.get(METRIC_NAME).unwrap_or("")
+                )));
+            }
+            None => kept.push((idx, h)),
+        }
+    }
+    kept
+}
+
 /// Go's `strconv.ParseFloat` for bucket bounds: decimal, exponent, `Inf`, `NaN`.
 fn parse_go_float(s: &str) -> Option<f64> {
     let lower = s.to_ascii_lowercase();
@@ -82,18 +111,15 @@ pub(super) fn quantile_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) ->
         if !(0.0..=1.0).contains(&q) {
             ev.warn(Warning::warn(format!("quantile value should be between 0 and 1, got {}", go_format_float(q))));
         }
-        for &(idx, h) in &hist_steps[i] {
+        let mut classic = histograms(ev, &input, step);
+        for (idx, h) in without_mixed(ev, &input, &hist_steps[i], &mut classic) {
             let value = native::quantile(q, h);
             if native::has_nan_observations(h) {
                 ev.warn(nan_observations_info("histogram_quantile", value, &input[idx].labels));
             }
             results.push((input[idx].labels.clone(), true, value));
         }
-        if step.is_empty() {
-            out.push(results);
-            continue;
-        }
-        for mut h in histograms(ev, &input, step) {
+        for mut h in classic {
             let (value, forced) = bucket_quantile(q, &mut h.buckets);
             if forced {
                 ev.warn(monotonicity_info(&h.labels));
@@ -139,11 +165,13 @@ pub(super) fn quantiles_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) -
     let mut out = Vec::with_capacity(steps.len());
     for (i, step) in steps.iter().enumerate() {
         let mut results = Vec::new();
+        let mut classic = histograms(ev, &input, step);
+        let natives = without_mixed(ev, &input, &hist_steps[i], &mut classic);
         for q in qs.iter().map(|q| q[i]) {
             if !(0.0..=1.0).contains(&q) {
                 ev.warn(Warning::warn(format!("quantile value should be between 0 and 1, got {}", go_format_float(q))));
             }
-            for &(idx, h) in &hist_steps[i] {
+            for &(idx, h) in &natives {
                 let value = native::quantile(q, h);
                 if native::has_nan_observations(h) {
                     ev.warn(nan_observations_info("histogram_quantile", value, &input[idx].labels));
@@ -152,8 +180,9 @@ pub(super) fn quantiles_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) -
                 builder.set(&label, &open_metrics_float(q));
                 results.push((builder.build(), true, value));
             }
-            for mut h in histograms(ev, &input, step) {
-                let (value, forced) = bucket_quantile(q, &mut h.buckets);
+            for h in &classic {
+                let mut buckets = h.buckets.clone();
+                let (value, forced) = bucket_quantile(q, &mut buckets);
                 if forced {
                     ev.warn(monotonicity_info(&h.labels));
                 }
@@ -182,14 +211,16 @@ pub(super) fn fraction_fn(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) ->
     let hist_steps = hist_by_step(&input, grid);
     let mut out = Vec::with_capacity(steps.len());
     for (i, step) in steps.iter().enumerate() {
-        let mut results: Vec<(Labels, bool, f64)> = histograms(ev, &input, step)
+        let mut classic = histograms(ev, &input, step);
+        let natives = without_mixed(ev, &input, &hist_steps[i], &mut classic);
+        let mut results: Vec<(Labels, bool, f64)> = classic
             .into_iter()
             .map(|mut h| {
                 let v = bucket_fraction(lower[i], upper[i], &mut h.buckets);
                 (h.labels, true, v)
             })
             .collect();
-        for &(idx, h) in &hist_steps[i] {
+        for (idx, h) in natives {
             if native::has_nan_observations(h) {
                 ev.warn(Warning::info(format!(
                     "input to histogram_fraction has NaN observations, which are excluded from all fractions for metric name {:?}",

@@ -83,8 +83,7 @@ impl FloatHistogram {
         let mut other = Cow::Borrowed(other);
         if self.uses_custom_buckets() {
             if self.custom_values != other.custom_values {
-                let common: Arc<[f64]> =
-                    self.custom_values.iter().copied().filter(|b| other.custom_values.contains(b)).collect();
+                let common = common_bounds(&self.custom_values, &other.custom_values);
                 self.reconcile_custom_bounds(&common);
                 other.to_mut().reconcile_custom_bounds(&common);
                 combined.reconciled_custom_buckets = true;
@@ -230,8 +229,17 @@ impl FloatHistogram {
         if self.count < previous.count || self.uses_custom_buckets() != previous.uses_custom_buckets() {
             return true;
         }
-        if self.uses_custom_buckets() && self.custom_values != previous.custom_values {
-            return true;
+        if self.uses_custom_buckets() {
+            if self.custom_values == previous.custom_values {
+                return went_down(&self.positive, &previous.positive);
+            }
+            // Different bounds are compared on the bounds both share, as
+            // arithmetic on the two would be.
+            let common = common_bounds(&self.custom_values, &previous.custom_values);
+            let (mut current, mut previous) = (self.clone(), previous.clone());
+            current.reconcile_custom_bounds(&common);
+            previous.reconcile_custom_bounds(&common);
+            return went_down(&current.positive, &previous.positive);
         }
         if self.schema > previous.schema || self.zero_threshold < previous.zero_threshold {
             return true;
@@ -257,6 +265,11 @@ impl FloatHistogram {
             && self.positive == other.positive
             && self.negative == other.negative
     }
+}
+
+/// The custom bounds two histograms share, in increasing order.
+fn common_bounds(a: &[f64], b: &[f64]) -> Arc<[f64]> {
+    a.iter().copied().filter(|bound| b.contains(bound)).collect()
 }
 
 /// Bounds by absolute value, the lower one first.

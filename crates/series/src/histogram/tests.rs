@@ -105,3 +105,14 @@ fn a_missing_populated_bucket_is_a_reset() {
     let current = exp(0, 0, &[5.0]);
     assert!(current.detect_reset(&previous));
 }
+
+#[test]
+fn new_custom_bounds_are_compared_on_the_bounds_both_share() {
+    let previous = custom(&[5.0], &[1.0]);
+    // Splitting (5, +Inf] at 10 keeps the bucket up to 5: no reset.
+    assert!(!custom(&[5.0, 10.0], &[1.0]).detect_reset(&previous));
+    // The bucket up to 5 lost an observation: a reset.
+    let mut current = custom(&[5.0, 10.0], &[0.0, 1.0]);
+    current.count = 2.0;
+    assert!(current.detect_reset(&previous));
+}
