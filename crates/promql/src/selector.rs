@@ -8,7 +8,9 @@
 
 use promql_parser::label::{MatchOp as ParserMatchOp, Matchers};
 use promql_parser::parser::{Expr, MatrixSelector, SubqueryExpr, VectorSelector};
-use series::{HistogramSample, Labels, METRIC_NAME, MatchOp, Matcher, Sample, SelectHints, is_stale_nan};
+use series::{
+    HistogramSample, Labels, METRIC_NAME, MatchOp, Matcher, Sample, SelectHints, StartTimestamp, is_stale_nan,
+};
 
 use crate::eval::{Evaluator, Grid, PAR_BATCH, StepSeries, Val, offset_ms, par_map};
 use crate::{Error, Result};
@@ -31,10 +33,72 @@ pub(crate) struct RangeSource {
     pub samples: Vec<Sample>,
     /// Native-histogram samples, at times where `samples` has none.
     pub histograms: Vec<HistogramSample>,
+    /// The samples' start timestamps (selectors only: a subquery has none).
+    pub starts: StartTimes,
 }
 
-/// A series' decoded samples: floats and histograms, each in time order.
-type Decoded = (Vec<Sample>, Vec<HistogramSample>);
+/// The start ("created") timestamps of a series' samples, aligned with
+/// them: entry `i` belongs to sample `i`, and 0 means the sample has none,
+/// as in Prometheus. Both lists are empty for a series without any, which
+/// is almost every series, so their samples cost nothing more.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StartTimes {
+    pub floats: Vec<i64>,
+    pub histograms: Vec<i64>,
+}
+
+impl StartTimes {
+    /// Aligns `starts` (sorted by sample time) with the samples they belong to.
+    fn align(starts: &[StartTimestamp], samples: &[Sample], histograms: &[HistogramSample]) -> StartTimes {
+        let aligned = |times: &mut dyn Iterator<Item = i64>| -> Vec<i64> {
+            let mut cursor = 0;
+            times
+                .map(|t| {
+                    while cursor < starts.len() && starts[cursor].t < t {
+                        cursor += 1;
+                    }
+                    starts.get(cursor).filter(|s| s.t == t).map_or(0, |s| s.start)
+                })
+                .collect()
+        };
+        StartTimes {
+            floats: aligned(&mut samples.iter().map(|s| s.t)),
+            histograms: aligned(&mut histograms.iter().map(|h| h.t)),
+        }
+    }
+
+    /// Whether no sample has a start timestamp.
+    pub fn is_empty(&self) -> bool {
+        self.floats.is_empty() && self.histograms.is_empty()
+    }
+}
+
+/// A series' decoded samples: floats and histograms, each in time order,
+/// and their start timestamps.
+#[derive(Debug, Default)]
+struct Decoded {
+    samples: Vec<Sample>,
+    histograms: Vec<HistogramSample>,
+    starts: StartTimes,
+}
+
+impl Decoded {
+    /// Leaves out stale markers (with their start timestamps): range vectors never contain them.
+    fn without_stale_markers(mut self) -> Decoded {
+        if !self.starts.floats.is_empty() {
+            let kept = self.samples.iter().map(|p| !is_stale_nan(p.v));
+            self.starts.floats = self.starts.floats.iter().zip(kept).filter(|(_, k)| *k).map(|(s, _)| *s).collect();
+        }
+        if !self.starts.histograms.is_empty() {
+            let kept = self.histograms.iter().map(|p| !p.h.is_stale());
+            self.starts.histograms =
+                self.starts.histograms.iter().zip(kept).filter(|(_, k)| *k).map(|(s, _)| *s).collect();
+        }
+        self.samples.retain(|p| !is_stale_nan(p.v));
+        self.histograms.retain(|p| !p.h.is_stale());
+        self
+    }
+}
 
 impl RangeInput {
     /// The window of the step at `ts`: samples with `start < t <= end`.
@@ -101,12 +165,24 @@ fn load(
                 let samples: Vec<Sample> = series.decode(mint, maxt);
                 let histograms =
                     if series.has_histograms() { series.decode_histograms(mint, maxt) } else { Vec::new() };
-                (samples.len() + histograms.len(), keep((samples, histograms)))
+                let starts = if series.has_start_timestamps() {
+                    StartTimes::align(&series.decode_start_timestamps(mint, maxt), &samples, &histograms)
+                } else {
+                    StartTimes::default()
+                };
+                (samples.len() + histograms.len(), keep(Decoded { samples, histograms, starts }))
             });
-            for (series, (n, (samples, histograms))) in batch.iter().zip(decoded) {
+            for (series, (n, decoded)) in batch.iter().zip(decoded) {
                 loaded += n;
+                let Decoded { samples, histograms, starts } = decoded;
                 if !samples.is_empty() || !histograms.is_empty() {
-                    out.push(RangeSource { labels: series.labels.clone(), drop_name: false, samples, histograms });
+                    out.push(RangeSource {
+                        labels: series.labels.clone(),
+                        drop_name: false,
+                        samples,
+                        histograms,
+                        starts,
+                    });
                 }
             }
             ev.check_samples(loaded)?;
@@ -134,11 +210,8 @@ fn reference_span(ev: &Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> (i64, 
 pub(crate) fn instant(ev: &mut Evaluator<'_>, vs: &VectorSelector, grid: Grid) -> Result<Vec<StepSeries>> {
     let lookback = ev.options.lookback_delta_ms();
     let (first, last, at, offset) = reference_span(ev, vs, grid);
-    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |(samples, histograms)| {
-        if histograms.is_empty() {
-            return (lookback_points(&samples, grid, at, offset, lookback, |_, v| v), histograms);
-        }
-        lookback_mixed(&samples, &histograms, grid, at, offset, lookback, false)
+    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |decoded| {
+        lookback_mixed(&decoded, grid, at, offset, lookback, Pick::Value)
     })?;
     Ok(sources
         .into_iter()
@@ -161,26 +234,92 @@ pub(crate) fn instant_timestamps_and_kind(
     let lookback = ev.options.lookback_delta_ms();
     let (first, last, at, offset) = reference_span(ev, vs, grid);
     let saw_histograms = std::sync::atomic::AtomicBool::new(false);
-    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |(samples, histograms)| {
-        if histograms.is_empty() {
-            return (lookback_points(&samples, grid, at, offset, lookback, |t, _| t as f64 / 1000.0), histograms);
+    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |decoded| {
+        if !decoded.histograms.is_empty() {
+            saw_histograms.store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        saw_histograms.store(true, std::sync::atomic::Ordering::Relaxed);
-        lookback_mixed(&samples, &histograms, grid, at, offset, lookback, true)
+        lookback_mixed(&decoded, grid, at, offset, lookback, Pick::Timestamp)
     })?;
     let series = sources.into_iter().map(|s| StepSeries::floats(s.labels, true, s.samples)).collect();
     Ok((series, saw_histograms.into_inner()))
 }
 
-/// For each step, the latest sample in `(t - lookback, t]` unless it is a stale marker.
-fn lookback_points(
-    samples: &[Sample],
+/// `start_timestamp(selector)`: the start timestamp, in seconds, of the
+/// sample each step looks back to (0 for a sample without one).
+pub(crate) fn instant_start_timestamps(
+    ev: &mut Evaluator<'_>,
+    vs: &VectorSelector,
     grid: Grid,
-    at: Option<i64>,
-    offset: i64,
-    lookback: i64,
-    value: impl Fn(i64, f64) -> f64,
-) -> Vec<Sample> {
+) -> Result<Vec<StepSeries>> {
+    let lookback = ev.options.lookback_delta_ms();
+    let (first, last, at, offset) = reference_span(ev, vs, grid);
+    let sources = load(ev, vs, first - lookback + 1, last, first - lookback, |decoded| {
+        lookback_mixed(&decoded, grid, at, offset, lookback, Pick::StartTimestamp)
+    })?;
+    Ok(sources.into_iter().map(|s| StepSeries::floats(s.labels, true, s.samples)).collect())
+}
+
+/// What a step of an instant selector yields for the sample it looks back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pick {
+    /// The sample itself, float or histogram.
+    Value,
+    /// Its time in seconds, a float.
+    Timestamp,
+    /// Its start timestamp in seconds (0 if it has none), a float.
+    StartTimestamp,
+}
+
+/// For each step, the latest sample in `(t - lookback, t]` unless it is a
+/// stale marker, as `pick` says.
+fn lookback_mixed(decoded: &Decoded, grid: Grid, at: Option<i64>, offset: i64, lookback: i64, pick: Pick) -> Decoded {
+    let Decoded { samples, histograms, starts } = decoded;
+    if histograms.is_empty() && pick == Pick::Value {
+        let points = lookback_floats(samples, grid, at, offset, lookback);
+        return Decoded { samples: points, ..Decoded::default() };
+    }
+    let start_of = |starts: &[i64], i: usize| starts.get(i).map_or(0.0, |&st| st as f64 / 1000.0);
+    let (mut points, mut hist_points) = (Vec::new(), Vec::new());
+    let (mut cursor, mut h_cursor) = (0, 0);
+    for ts in grid.times() {
+        let reference = at.unwrap_or(ts) - offset;
+        while cursor < samples.len() && samples[cursor].t <= reference {
+            cursor += 1;
+        }
+        while h_cursor < histograms.len() && histograms[h_cursor].t <= reference {
+            h_cursor += 1;
+        }
+        let float = cursor.checked_sub(1).map(|i| (i, samples[i]));
+        let hist = h_cursor.checked_sub(1).map(|i| (i, &histograms[i]));
+        let float_is_latest = float.is_some_and(|(_, f)| hist.is_none_or(|(_, h)| h.t < f.t));
+        if float_is_latest {
+            if let Some((i, f)) = float
+                && f.t > reference - lookback
+                && !is_stale_nan(f.v)
+            {
+                let v = match pick {
+                    Pick::Value => f.v,
+                    Pick::Timestamp => f.t as f64 / 1000.0,
+                    Pick::StartTimestamp => start_of(&starts.floats, i),
+                };
+                points.push(Sample { t: ts, v });
+            }
+        } else if let Some((i, h)) = hist
+            && h.t > reference - lookback
+            && !h.h.is_stale()
+        {
+            match pick {
+                Pick::Value => hist_points.push(HistogramSample { t: ts, h: h.h.clone() }),
+                Pick::Timestamp => points.push(Sample { t: ts, v: h.t as f64 / 1000.0 }),
+                Pick::StartTimestamp => points.push(Sample { t: ts, v: start_of(&starts.histograms, i) }),
+            }
+        }
+    }
+    Decoded { samples: points, histograms: hist_points, starts: StartTimes::default() }
+}
+
+/// [`lookback_mixed`] for the values of a series of floats only, the hot path.
+fn lookback_floats(samples: &[Sample], grid: Grid, at: Option<i64>, offset: i64, lookback: i64) -> Vec<Sample> {
     let mut points = Vec::new();
     let mut cursor = 0;
     for ts in grid.times() {
@@ -194,57 +333,10 @@ fn lookback_points(
         }
         let s = samples[cursor - 1];
         if s.t > reference - lookback && !is_stale_nan(s.v) {
-            points.push(Sample { t: ts, v: value(s.t, s.v) });
+            points.push(Sample { t: ts, v: s.v });
         }
     }
     points
-}
-
-/// [`lookback_points`] for a series with histogram samples: the latest
-/// sample of either kind wins. With `timestamps`, every point is the
-/// sample's time in seconds, a float.
-fn lookback_mixed(
-    samples: &[Sample],
-    histograms: &[HistogramSample],
-    grid: Grid,
-    at: Option<i64>,
-    offset: i64,
-    lookback: i64,
-    timestamps: bool,
-) -> Decoded {
-    let (mut points, mut hist_points) = (Vec::new(), Vec::new());
-    let (mut cursor, mut h_cursor) = (0, 0);
-    for ts in grid.times() {
-        let reference = at.unwrap_or(ts) - offset;
-        while cursor < samples.len() && samples[cursor].t <= reference {
-            cursor += 1;
-        }
-        while h_cursor < histograms.len() && histograms[h_cursor].t <= reference {
-            h_cursor += 1;
-        }
-        let float = cursor.checked_sub(1).map(|i| samples[i]);
-        let hist = h_cursor.checked_sub(1).map(|i| &histograms[i]);
-        let float_is_latest = float.is_some_and(|f| hist.is_none_or(|h| h.t < f.t));
-        if float_is_latest {
-            if let Some(f) = float
-                && f.t > reference - lookback
-                && !is_stale_nan(f.v)
-            {
-                let v = if timestamps { f.t as f64 / 1000.0 } else { f.v };
-                points.push(Sample { t: ts, v });
-            }
-        } else if let Some(h) = hist
-            && h.t > reference - lookback
-            && !h.h.is_stale()
-        {
-            if timestamps {
-                points.push(Sample { t: ts, v: h.t as f64 / 1000.0 });
-            } else {
-                hist_points.push(HistogramSample { t: ts, h: h.h.clone() });
-            }
-        }
-    }
-    (points, hist_points)
 }
 
 /// The range vector of a matrix selector or subquery (parentheses allowed
@@ -262,13 +354,7 @@ fn matrix(ev: &mut Evaluator<'_>, ms: &MatrixSelector, grid: Grid) -> Result<Ran
     let range = ms.range.as_millis() as i64;
     let (first, last, at, offset) = reference_span(ev, &ms.vs, grid);
     let lookback = ev.options.lookback_delta_ms();
-    let series =
-        load(ev, &ms.vs, first - range + 1, last, first - range - lookback, |(mut samples, mut histograms)| {
-            // Range vectors never contain stale markers.
-            samples.retain(|p| !is_stale_nan(p.v));
-            histograms.retain(|p| !p.h.is_stale());
-            (samples, histograms)
-        })?;
+    let series = load(ev, &ms.vs, first - range + 1, last, first - range - lookback, Decoded::without_stale_markers)?;
     Ok(RangeInput { series, range, offset, at })
 }
 
@@ -311,7 +397,14 @@ fn subquery(ev: &mut Evaluator<'_>, sq: &SubqueryExpr, grid: Grid) -> Result<Ran
         .into_iter()
         .map(|mut s| {
             forget_counter_resets(&mut s.histograms);
-            RangeSource { labels: s.labels, drop_name: s.drop_name, samples: s.points, histograms: s.histograms }
+            // A subquery's points are computed, so they have no start timestamps.
+            RangeSource {
+                labels: s.labels,
+                drop_name: s.drop_name,
+                samples: s.points,
+                histograms: s.histograms,
+                starts: StartTimes::default(),
+            }
         })
         .collect();
     Ok(RangeInput { series, range, offset, at })

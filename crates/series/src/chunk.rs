@@ -11,6 +11,7 @@
 mod bstream;
 pub mod histogram;
 pub mod packed;
+pub mod start;
 mod xor;
 
 use bytes::Bytes;
@@ -31,6 +32,8 @@ pub enum ChunkEncoding {
     Packed = 2,
     /// Native-histogram samples (see [`histogram`]); holds no float samples.
     Histogram = 3,
+    /// The start timestamps of a series' samples (see [`start`]); holds no samples.
+    StartTimestamps = 4,
 }
 
 impl ChunkEncoding {
@@ -40,6 +43,7 @@ impl ChunkEncoding {
             1 => Some(ChunkEncoding::Xor),
             2 => Some(ChunkEncoding::Packed),
             3 => Some(ChunkEncoding::Histogram),
+            4 => Some(ChunkEncoding::StartTimestamps),
             _ => None,
         }
     }
@@ -101,18 +105,38 @@ impl Chunk {
         }
     }
 
+    /// A chunk holding the start timestamps of some samples (strictly
+    /// increasing sample times, not empty).
+    ///
+    /// # Panics
+    ///
+    /// If `samples` is empty or holds more than `u16::MAX` samples.
+    pub fn from_start_timestamps(samples: &[start::StartTimestamp]) -> Chunk {
+        Chunk {
+            min_t: samples[0].t,
+            max_t: samples[samples.len() - 1].t,
+            encoding: ChunkEncoding::StartTimestamps,
+            data: Bytes::from(start::encode(samples).into_boxed_slice()),
+        }
+    }
+
     /// Whether the chunk holds histogram samples rather than floats.
     pub fn is_histogram(&self) -> bool {
         self.encoding == ChunkEncoding::Histogram
     }
 
-    /// Iterates the float samples of this chunk (none for a histogram chunk). A corrupt chunk yields what
+    /// Whether the chunk holds float samples (XOR or packed).
+    pub fn holds_floats(&self) -> bool {
+        matches!(self.encoding, ChunkEncoding::Xor | ChunkEncoding::Packed)
+    }
+
+    /// Iterates the float samples of this chunk (none for other chunks). A corrupt chunk yields what
     /// decodes before the damage (packed chunks: nothing).
     pub fn iter(&self) -> ChunkIter<'_> {
         match self.encoding {
             ChunkEncoding::Xor => ChunkIter::Xor(XorIter::new(&self.data)),
             ChunkEncoding::Packed => ChunkIter::Decoded(packed::decode(&self.data).unwrap_or_default().into_iter()),
-            ChunkEncoding::Histogram => ChunkIter::Decoded(Vec::new().into_iter()),
+            ChunkEncoding::Histogram | ChunkEncoding::StartTimestamps => ChunkIter::Decoded(Vec::new().into_iter()),
         }
     }
 
@@ -122,6 +146,7 @@ impl Chunk {
             ChunkEncoding::Xor => xor::num_samples(&self.data),
             ChunkEncoding::Packed => packed::num_samples(&self.data),
             ChunkEncoding::Histogram => histogram::num_samples(&self.data),
+            ChunkEncoding::StartTimestamps => start::num_samples(&self.data),
         }
     }
 
@@ -173,7 +198,7 @@ impl<'a> SampleIter<'a> {
     /// Samples of `chunks` (listed oldest write first) within `[mint, maxt]`.
     pub fn new(chunks: &'a [Chunk], mint: i64, maxt: i64) -> SampleIter<'a> {
         let mut order: Vec<(usize, &Chunk)> =
-            chunks.iter().enumerate().filter(|(_, c)| c.overlaps(mint, maxt) && !c.is_histogram()).collect();
+            chunks.iter().enumerate().filter(|(_, c)| c.overlaps(mint, maxt) && c.holds_floats()).collect();
         order.sort_by_key(|(precedence, c)| (c.min_t, *precedence));
         SampleIter { chunks: order, next_chunk: 0, current: Current::None, mint, maxt }
     }

@@ -19,6 +19,7 @@ mod size;
 mod storage;
 pub mod varint;
 
+pub use chunk::start::StartTimestamp;
 pub use chunk::{Chunk, ChunkEncoding, ChunkIter, SampleIter};
 pub use duration::parse_duration;
 pub use error::{Error, Result};

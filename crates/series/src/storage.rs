@@ -1,5 +1,6 @@
 //! The storage traits: how samples go in and how series come out.
 
+use crate::chunk::start::StartTimestamp;
 use crate::{
     Chunk, ChunkEncoding, FloatHistogram, HistogramSample, LabelRef, Labels, Matcher, Result, Sample, SampleIter,
 };
@@ -107,6 +108,36 @@ impl Series {
         out
     }
 
+    /// Whether any of the series' chunks holds start timestamps.
+    pub fn has_start_timestamps(&self) -> bool {
+        self.chunks.iter().any(|c| c.encoding == ChunkEncoding::StartTimestamps)
+    }
+
+    /// The start timestamps of samples within `[mint, maxt]`, in time order;
+    /// a sample without one is not listed. Where chunks overlap, the later
+    /// chunk wins, as for samples. A corrupt chunk yields what decoded before the damage.
+    pub fn decode_start_timestamps(&self, mint: i64, maxt: i64) -> Vec<StartTimestamp> {
+        let mut out: Vec<StartTimestamp> = Vec::new();
+        let chunks =
+            self.chunks.iter().filter(|c| c.encoding == ChunkEncoding::StartTimestamps && c.overlaps(mint, maxt));
+        for chunk in chunks {
+            let _ = crate::chunk::start::decode_into(&chunk.data, mint, maxt, &mut out);
+        }
+        if out.windows(2).any(|w| w[1].t <= w[0].t) {
+            // Stable: among equal times the later chunk's entry comes last and is kept.
+            out.sort_by_key(|s| s.t);
+            let mut deduped: Vec<StartTimestamp> = Vec::with_capacity(out.len());
+            for s in out {
+                match deduped.last_mut() {
+                    Some(last) if last.t == s.t => *last = s,
+                    _ => deduped.push(s),
+                }
+            }
+            out = deduped;
+        }
+        out
+    }
+
     /// The samples within `[mint, maxt]`, decoded lazily.
     pub fn samples(&self, mint: i64, maxt: i64) -> SampleIter<'_> {
         SampleIter::new(&self.chunks, mint, maxt)
@@ -118,7 +149,7 @@ impl Series {
     /// result and skip what lies outside the range.
     pub fn decode(&self, mint: i64, maxt: i64) -> Vec<Sample> {
         let mut chunks: Vec<&Chunk> =
-            self.chunks.iter().filter(|c| c.overlaps(mint, maxt) && !c.is_histogram()).collect();
+            self.chunks.iter().filter(|c| c.overlaps(mint, maxt) && c.holds_floats()).collect();
         chunks.sort_by_key(|c| c.min_t);
         if chunks.windows(2).any(|w| w[1].min_t <= w[0].max_t) {
             return self.samples(mint, maxt).collect();
@@ -131,7 +162,7 @@ impl Series {
                     let _ = crate::chunk::packed::decode_into(&chunk.data, mint, maxt, &mut out);
                 }
                 ChunkEncoding::Xor => out.extend(chunk.iter().filter(|s| s.t >= mint && s.t <= maxt)),
-                ChunkEncoding::Histogram => {}
+                ChunkEncoding::Histogram | ChunkEncoding::StartTimestamps => {}
             }
         }
         out

@@ -3,7 +3,7 @@
 //! [`MemStorage`] implements [`series::Appendable`] and [`series::Queryable`]
 //! over a map in memory, so the receivers, the API and the query engine can
 //! be tested without the embedded store. It holds floats and native
-//! histograms and keeps the store's contract: a batch is visible only after
+//! histograms (and samples' start timestamps) and keeps the store's contract: a batch is visible only after
 //! commit, a repeated timestamp keeps the last value, and samples of any age
 //! are accepted.
 //!
@@ -19,7 +19,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use series::{
     Appendable, Appender, Chunk, Error, FloatHistogram, HistogramSample, LabelRef, Labels, Matcher, Querier, Queryable,
-    Result, Sample, SelectHints, Series,
+    Result, Sample, SelectHints, Series, StartTimestamp,
 };
 
 /// A stored value: a float or a native histogram.
@@ -29,8 +29,21 @@ enum Stored {
     Histogram(Arc<FloatHistogram>),
 }
 
+/// One stored sample: its value, and its start timestamp if it has one.
+#[derive(Debug, Clone)]
+struct Entry {
+    value: Stored,
+    start: Option<i64>,
+}
+
+impl From<Stored> for Entry {
+    fn from(value: Stored) -> Entry {
+        Entry { value, start: None }
+    }
+}
+
 /// The samples of one series, by time.
-type SeriesSamples = BTreeMap<i64, Stored>;
+type SeriesSamples = BTreeMap<i64, Entry>;
 
 /// An in-memory store for tests.
 #[derive(Debug, Clone, Default)]
@@ -76,7 +89,7 @@ impl MemStorage {
         let mut inner = self.inner.lock();
         let entry = inner.entry(labels).or_default();
         for &(t, v) in samples {
-            entry.insert(t, Stored::Float(v));
+            entry.insert(t, Stored::Float(v).into());
         }
     }
 
@@ -85,37 +98,63 @@ impl MemStorage {
         let mut inner = self.inner.lock();
         let entry = inner.entry(labels).or_default();
         for (t, h) in samples {
-            entry.insert(*t, Stored::Histogram(Arc::new(h.clone())));
+            entry.insert(*t, Stored::Histogram(Arc::new(h.clone())).into());
         }
     }
 
-    /// The matching series with their float and histogram samples in the hinted range.
-    fn matching(&self, hints: &SelectHints, matchers: &[Matcher]) -> Vec<(Labels, Vec<Sample>, Vec<HistogramSample>)> {
+    /// Gives stored samples of the series with exactly `labels` their start
+    /// ("created") timestamps, as `(t, start)`; times without a sample are ignored.
+    pub fn set_start_timestamps(&self, labels: &Labels, starts: &[(i64, i64)]) {
+        let mut inner = self.inner.lock();
+        let Some(samples) = inner.get_mut(labels) else {
+            return;
+        };
+        for &(t, start) in starts {
+            if let Some(entry) = samples.get_mut(&t) {
+                entry.start = Some(start);
+            }
+        }
+    }
+
+    /// The matching series with their samples in the hinted range.
+    fn matching(&self, hints: &SelectHints, matchers: &[Matcher]) -> Vec<(Labels, Selected)> {
         let inner = self.inner.lock();
         inner
             .iter()
             .filter(|(labels, _)| matchers.iter().all(|m| m.matches(labels.get(&m.name).unwrap_or(""))))
             .map(|(labels, samples)| {
                 let in_range = || samples.range(hints.mint..=hints.maxt);
-                (labels.clone(), floats(in_range()), histograms(in_range()))
+                let selected = Selected {
+                    floats: floats(in_range()),
+                    histograms: histograms(in_range()),
+                    starts: in_range().filter_map(|(&t, e)| e.start.map(|start| StartTimestamp { t, start })).collect(),
+                };
+                (labels.clone(), selected)
             })
-            .filter(|(_, floats, histograms)| !floats.is_empty() || !histograms.is_empty())
+            .filter(|(_, selected)| !selected.floats.is_empty() || !selected.histograms.is_empty())
             .collect()
     }
 }
 
-fn floats<'a>(samples: impl Iterator<Item = (&'a i64, &'a Stored)>) -> Vec<Sample> {
+/// One series' samples in a selected range.
+struct Selected {
+    floats: Vec<Sample>,
+    histograms: Vec<HistogramSample>,
+    starts: Vec<StartTimestamp>,
+}
+
+fn floats<'a>(samples: impl Iterator<Item = (&'a i64, &'a Entry)>) -> Vec<Sample> {
     samples
-        .filter_map(|(&t, v)| match v {
+        .filter_map(|(&t, e)| match &e.value {
             Stored::Float(v) => Some(Sample { t, v: *v }),
             Stored::Histogram(_) => None,
         })
         .collect()
 }
 
-fn histograms<'a>(samples: impl Iterator<Item = (&'a i64, &'a Stored)>) -> Vec<HistogramSample> {
+fn histograms<'a>(samples: impl Iterator<Item = (&'a i64, &'a Entry)>) -> Vec<HistogramSample> {
     samples
-        .filter_map(|(&t, v)| match v {
+        .filter_map(|(&t, e)| match &e.value {
             Stored::Histogram(h) => Some(HistogramSample { t, h: Arc::clone(h) }),
             Stored::Float(_) => None,
         })
@@ -148,7 +187,7 @@ impl Appender for MemAppender {
         let n = self.pending.len();
         let mut inner = self.storage.inner.lock();
         for (labels, t, v) in self.pending.drain(..) {
-            inner.entry(labels).or_default().insert(t, v);
+            inner.entry(labels).or_default().insert(t, v.into());
         }
         Ok(n)
     }
@@ -169,14 +208,17 @@ impl Querier for MemStorage {
         Ok(self
             .matching(hints, matchers)
             .into_iter()
-            .map(|(labels, floats, histograms)| {
+            .map(|(labels, selected)| {
                 let mut chunks = Vec::new();
                 if !hints.labels_only {
-                    if !floats.is_empty() {
-                        chunks.push(Chunk::from_samples(&floats));
+                    if !selected.floats.is_empty() {
+                        chunks.push(Chunk::from_samples(&selected.floats));
                     }
-                    if !histograms.is_empty() {
-                        chunks.push(Chunk::from_histograms(&histograms));
+                    if !selected.histograms.is_empty() {
+                        chunks.push(Chunk::from_histograms(&selected.histograms));
+                    }
+                    if !selected.starts.is_empty() {
+                        chunks.push(Chunk::from_start_timestamps(&selected.starts));
                     }
                 }
                 Series { labels, chunks }
@@ -188,7 +230,7 @@ impl Querier for MemStorage {
         let mut names: Vec<String> = self
             .matching(hints, matchers)
             .iter()
-            .flat_map(|(labels, ..)| labels.iter().map(|l| l.name.to_owned()).collect::<Vec<_>>())
+            .flat_map(|(labels, _)| labels.iter().map(|l| l.name.to_owned()).collect::<Vec<_>>())
             .collect();
         names.sort();
         names.dedup();
@@ -199,7 +241,7 @@ impl Querier for MemStorage {
         let mut values: Vec<String> = self
             .matching(hints, matchers)
             .iter()
-            .filter_map(|(labels, ..)| labels.get(name).map(str::to_owned))
+            .filter_map(|(labels, _)| labels.get(name).map(str::to_owned))
             .collect();
         values.sort();
         values.dedup();

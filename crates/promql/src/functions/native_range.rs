@@ -3,8 +3,10 @@
 //! `sum_over_time` and `avg_over_time` of histograms, and the functions that
 //! count, pick or compare samples of either kind.
 
-use series::{FloatHistogram, HistogramError, HistogramSample, Sample};
+use series::{CounterResetHint, FloatHistogram, HistogramError, HistogramSample, Sample};
 
+use super::rate::Extrapolation;
+use super::start;
 use crate::Warning;
 
 /// What a range function makes of a window with histograms in it.
@@ -25,6 +27,9 @@ pub(super) enum Outcome {
 pub(super) struct MixedWindow<'a> {
     pub floats: &'a [Sample],
     pub histograms: &'a [HistogramSample],
+    /// Start timestamps of the floats and of the histograms (0: none), or empty.
+    pub float_starts: &'a [i64],
+    pub hist_starts: &'a [i64],
     /// The exclusive start and inclusive end, in milliseconds.
     pub start: i64,
     pub end: i64,
@@ -54,7 +59,15 @@ pub(super) fn eval(name: &str, w: &MixedWindow<'_>, warnings: &mut Vec<Warning>)
                 Some([(_, false), (_, false)]) => Outcome::UseFloats,
                 Some([(_, true), (_, true)]) => {
                     let n = w.histograms.len();
-                    instant(&w.histograms[n - 2], &w.histograms[n - 1], name == "irate", warnings, w.metric)
+                    let restarted = !w.hist_starts.is_empty()
+                        && start::is_reset(
+                            w.hist_starts[n - 2],
+                            w.histograms[n - 2].t,
+                            w.hist_starts[n - 1],
+                            w.histograms[n - 1].t,
+                        );
+                    let pair = (&w.histograms[n - 2], &w.histograms[n - 1]);
+                    instant(pair, restarted, name == "irate", warnings, w.metric)
                         .map_or(Outcome::Nothing, Outcome::Histogram)
                 }
                 Some(_) => {
@@ -129,12 +142,18 @@ fn transitions(w: &MixedWindow<'_>, resets: bool) -> f64 {
         F(f64),
         H(&'a FloatHistogram),
     }
-    let mut all: Vec<(i64, Any<'_>)> = w.floats.iter().map(|s| (s.t, Any::F(s.v))).collect();
-    all.extend(w.histograms.iter().map(|s| (s.t, Any::H(&s.h))));
-    all.sort_by_key(|(t, _)| *t);
+    let mut all: Vec<(i64, i64, Any<'_>)> =
+        w.floats.iter().enumerate().map(|(i, s)| (s.t, start::of(w.float_starts, i), Any::F(s.v))).collect();
+    all.extend(w.histograms.iter().enumerate().map(|(i, s)| (s.t, start::of(w.hist_starts, i), Any::H(&s.h))));
+    all.sort_by_key(|(t, ..)| *t);
     let mut n = 0;
     for pair in all.windows(2) {
-        let counted = match (&pair[0].1, &pair[1].1) {
+        let ((previous_t, previous_start, previous), (t, start, current)) = (&pair[0], &pair[1]);
+        if resets && start::is_reset(*previous_start, *previous_t, *start, *t) {
+            n += 1;
+            continue;
+        }
+        let counted = match (previous, current) {
             (Any::F(a), Any::F(b)) if resets => b < a,
             (Any::F(a), Any::F(b)) => a != b && !(a.is_nan() && b.is_nan()),
             (Any::H(a), Any::H(b)) if resets => b.detect_reset(a),
@@ -167,8 +186,8 @@ pub(crate) fn reconciled_info(operation: &str) -> Warning {
 /// sum, so it becomes unknown (Prometheus issue 15346).
 pub(crate) fn sum_start(h: &FloatHistogram) -> FloatHistogram {
     let mut sum = h.clone();
-    if sum.counter_reset_hint == series::CounterResetHint::Reset {
-        sum.counter_reset_hint = series::CounterResetHint::Unknown;
+    if sum.counter_reset_hint == CounterResetHint::Reset {
+        sum.counter_reset_hint = CounterResetHint::Unknown;
     }
     sum
 }
@@ -196,91 +215,109 @@ fn sum(
 
 /// `rate`, `increase` and `delta` of histograms: the last minus the first,
 /// plus every value lost to a counter reset, extrapolated as for floats.
+///
+/// A counter that starts from zero inside the window (its first sample's
+/// start timestamp says so) or is reset before the second sample is
+/// measured from an empty histogram, so the first sample's layout does not
+/// matter; only its count still limits the extrapolation.
 fn rate(w: &MixedWindow<'_>, is_counter: bool, is_rate: bool, warnings: &mut Vec<Warning>) -> Option<FloatHistogram> {
     let samples = w.histograms;
-    if samples.len() < 2 {
+    let first = samples.first()?;
+    let last = &samples[samples.len() - 1];
+    let starts = w.hist_starts;
+    let origin = if is_counter { start::counter_origin(start::of(starts, 0), first.t, w.start) } else { None };
+    if samples.len() < 2 && origin.is_none() {
         return None;
     }
-    let first = &samples[0];
-    let last = &samples[samples.len() - 1];
-    let mut min_schema = first.h.schema.min(last.h.schema);
-    for s in samples {
-        if s.h.uses_custom_buckets() != first.h.uses_custom_buckets() {
-            warnings.push(mixed_schemas_warning(w.metric));
-            return None;
-        }
-        min_schema = min_schema.min(s.h.schema);
+    let is_reset = |i: usize| {
+        start::is_reset(start::of(starts, i - 1), samples[i - 1].t, start::of(starts, i), samples[i].t)
+            || samples[i].h.detect_reset(&samples[i - 1].h)
+    };
+    if is_counter
+        && (first.h.counter_reset_hint == CounterResetHint::Gauge
+            || last.h.counter_reset_hint == CounterResetHint::Gauge)
+    {
+        warnings.push(not_counter_warning(w.metric));
     }
-    if is_counter && samples.iter().any(|s| s.h.counter_reset_hint == series::CounterResetHint::Gauge) {
-        warnings.push(Warning::warn(format!("this native histogram metric is not a counter: {:?}", w.metric)));
+    let reset_before_second = is_counter && origin.is_none() && samples.len() > 1 && is_reset(1);
+    let base = match (origin, reset_before_second) {
+        (Some(_), _) => empty_like(&first.h),
+        (None, true) => empty_like(&samples[1].h),
+        (None, false) => (*first.h).clone(),
+    };
+    if last.h.uses_custom_buckets() != base.uses_custom_buckets() {
+        warnings.push(mixed_schemas_warning(w.metric));
+        return None;
+    }
+    let mut min_schema = last.h.schema.min(base.schema);
+    if is_counter && samples.len() > 2 {
+        for s in &samples[1..samples.len() - 1] {
+            if s.h.counter_reset_hint == CounterResetHint::Gauge {
+                warnings.push(not_counter_warning(w.metric));
+            }
+            if s.h.uses_custom_buckets() != base.uses_custom_buckets() {
+                warnings.push(mixed_schemas_warning(w.metric));
+                return None;
+            }
+            min_schema = min_schema.min(s.h.schema);
+        }
     }
     let mut result = (*last.h).clone();
     result.reduce_resolution(min_schema);
-    let mut reconciled = result.sub(&first.h).ok()?.reconciled_custom_buckets;
+    let mut reconciled = match result.sub(&base) {
+        Ok(combined) => combined.reconciled_custom_buckets,
+        Err(HistogramError::MixedExponentialCustom) => {
+            warnings.push(mixed_schemas_warning(w.metric));
+            return None;
+        }
+    };
     if is_counter {
-        for pair in samples.windows(2) {
-            if pair[1].h.detect_reset(&pair[0].h) {
-                reconciled |= result.add(&pair[0].h).ok()?.reconciled_custom_buckets;
+        // A reset before the second sample is already accounted for by the empty base.
+        let first_pair = if reset_before_second { 2 } else { 1 };
+        for i in first_pair..samples.len() {
+            if !is_reset(i) {
+                continue;
+            }
+            match result.add(&samples[i - 1].h) {
+                Ok(combined) => reconciled |= combined.reconciled_custom_buckets,
+                Err(HistogramError::MixedExponentialCustom) => {
+                    warnings.push(mixed_schemas_warning(w.metric));
+                    return None;
+                }
             }
         }
-    } else if first.h.counter_reset_hint != series::CounterResetHint::Gauge
-        || last.h.counter_reset_hint != series::CounterResetHint::Gauge
+    } else if first.h.counter_reset_hint != CounterResetHint::Gauge
+        || last.h.counter_reset_hint != CounterResetHint::Gauge
     {
         warnings.push(Warning::warn(format!("this native histogram metric is not a gauge: {:?}", w.metric)));
     }
     if reconciled {
         warnings.push(reconciled_info("subtraction"));
     }
-    result.counter_reset_hint = series::CounterResetHint::Gauge;
+    result.counter_reset_hint = CounterResetHint::Gauge;
     result.compact();
     let counter_start = is_counter.then_some((first.h.count, result.count));
-    let factor = extrapolation_factor(w.start, w.end, first.t, last.t, samples.len(), counter_start, is_rate);
-    result.mul(factor);
+    let extrapolation =
+        Extrapolation { start: w.start, end: w.end, first_t: first.t, last_t: last.t, n: samples.len() };
+    result.mul(extrapolation.factor(counter_start, origin, is_rate));
     Some(result)
 }
 
-/// Prometheus's extrapolation of a change between the first and last
-/// sample to the window's edges: all the way if the samples reach within
-/// 110% of the average interval of an edge, else by half an interval; a
-/// counter (first value, change) is not extrapolated to below zero.
-fn extrapolation_factor(
-    start: i64,
-    end: i64,
-    first_t: i64,
-    last_t: i64,
-    n: usize,
-    counter_start: Option<(f64, f64)>,
-    is_rate: bool,
-) -> f64 {
-    let mut duration_to_start = (first_t - start) as f64 / 1000.0;
-    let mut duration_to_end = (end - last_t) as f64 / 1000.0;
-    let sampled_interval = (last_t - first_t) as f64 / 1000.0;
-    let average_interval = sampled_interval / (n - 1) as f64;
-    let threshold = average_interval * 1.1;
-    if duration_to_start >= threshold {
-        duration_to_start = average_interval / 2.0;
-    }
-    if let Some((first, change)) = counter_start {
-        let mut duration_to_zero = duration_to_start;
-        if change > 0.0 && first >= 0.0 {
-            duration_to_zero = sampled_interval * (first / change);
-        }
-        duration_to_start = duration_to_start.min(duration_to_zero);
-    }
-    if duration_to_end >= threshold {
-        duration_to_end = average_interval / 2.0;
-    }
-    let mut factor = (sampled_interval + duration_to_start + duration_to_end) / sampled_interval;
-    if is_rate {
-        factor /= (end - start) as f64 / 1000.0;
-    }
-    factor
+/// An empty histogram with the layout of `h` (its schema, or custom bounds).
+fn empty_like(h: &FloatHistogram) -> FloatHistogram {
+    FloatHistogram { schema: h.schema, custom_values: h.custom_values.clone(), ..FloatHistogram::default() }
+}
+
+/// The warning that a counter function got a gauge histogram.
+fn not_counter_warning(metric: &str) -> Warning {
+    Warning::warn(format!("this native histogram metric is not a counter: {metric:?}"))
 }
 
 /// `irate` and `idelta` of the last two histograms.
+/// `restarted` says whether the last one's start timestamp shows a reset.
 fn instant(
-    previous: &HistogramSample,
-    last: &HistogramSample,
+    (previous, last): (&HistogramSample, &HistogramSample),
+    restarted: bool,
     is_rate: bool,
     warnings: &mut Vec<Warning>,
     metric: &str,
@@ -290,7 +327,7 @@ fn instant(
         return None;
     }
     let mut result = (*last.h).clone();
-    if !is_rate || !last.h.detect_reset(&previous.h) {
+    if !is_rate || !(restarted || last.h.detect_reset(&previous.h)) {
         match result.sub(&previous.h) {
             Ok(combined) if combined.reconciled_custom_buckets => warnings.push(reconciled_info("subtraction")),
             Ok(_) => {}
@@ -300,7 +337,7 @@ fn instant(
             }
         }
     }
-    result.counter_reset_hint = series::CounterResetHint::Gauge;
+    result.counter_reset_hint = CounterResetHint::Gauge;
     result.compact();
     if is_rate {
         result.div(interval as f64 / 1000.0);

@@ -3,7 +3,7 @@
 
 use series::Sample;
 
-use super::{RangeFn, kahan_inc, quantile};
+use super::{RangeFn, Window, kahan_inc, quantile, start};
 
 /// The function called `name`, if it is one of this module's.
 pub(super) fn lookup(name: &str) -> Option<RangeFn> {
@@ -25,7 +25,7 @@ pub(super) fn lookup(name: &str) -> Option<RangeFn> {
         "stdvar_over_time" => |w, _| Some(variance(w.samples)),
         "mad_over_time" => |w, _| Some(mad(w.samples)),
         "changes" => |w, _| Some(changes(w.samples)),
-        "resets" => |w, _| Some(resets(w.samples)),
+        "resets" => |w, _| Some(resets(w)),
         "double_exponential_smoothing" => |w, params| smoothing(w.samples, params[0], params[1]),
         _ => return None,
     })
@@ -109,8 +109,12 @@ fn changes(samples: &[Sample]) -> f64 {
     samples.windows(2).filter(|p| p[1].v != p[0].v && !(p[1].v.is_nan() && p[0].v.is_nan())).count() as f64
 }
 
-fn resets(samples: &[Sample]) -> f64 {
-    samples.windows(2).filter(|p| p[1].v < p[0].v).count() as f64
+/// Counter resets: values that go down, or start timestamps after the previous sample.
+fn resets(w: &Window<'_>) -> f64 {
+    let restarted = |i: usize, pair: &[Sample]| {
+        !w.starts.is_empty() && start::is_reset(w.starts[i], pair[0].t, w.starts[i + 1], pair[1].t)
+    };
+    w.samples.windows(2).enumerate().filter(|(i, p)| p[1].v < p[0].v || restarted(*i, p)).count() as f64
 }
 
 /// Holt's double exponential smoothing with smoothing factor `sf` and trend factor `tf`.

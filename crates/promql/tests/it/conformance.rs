@@ -8,6 +8,7 @@
 //! `CONFORMANCE_VERBOSE=1` prints why every failing case fails.
 
 mod histogram;
+mod start_timestamps;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -182,14 +183,27 @@ fn load(storage: &MemStorage, header: &str, body: &[&str]) -> Result<(), String>
     let interval = header.split_whitespace().nth(1).ok_or("load needs an interval")?;
     let interval = parse_duration(interval)?;
     let mut block: Vec<(Labels, Vec<(i64, Point)>)> = Vec::new();
+    let mut start_offsets: HashMap<Labels, Vec<Option<i64>>> = HashMap::new();
+    let mut starts: Vec<(Labels, Vec<(i64, i64)>)> = Vec::new();
     for line in body {
-        let (labels, rest) = parse_series(line)?;
-        // Start timestamps cannot be stored: leave such series out, and the evals that need them fail.
-        let start_timestamps = labels.get("__name__").is_some_and(|n| n.ends_with("@st"));
-        if start_timestamps || rest.starts_with("@st") {
+        if let Some((labels, offsets)) = start_timestamps::parse_line(line)? {
+            start_offsets.insert(labels, offsets);
             continue;
         }
+        let (labels, rest) = parse_series(line)?;
         let values = parse_values(rest)?;
+        if let Some(offsets) = start_offsets.remove(&labels) {
+            let series_starts = values
+                .iter()
+                .zip(&offsets)
+                .enumerate()
+                .filter_map(|(k, (v, offset))| {
+                    let t = k as i64 * interval;
+                    v.as_ref().and(offset.map(|offset| (t, t + offset)))
+                })
+                .collect();
+            starts.push((labels.clone(), series_starts));
+        }
         let samples: Vec<(i64, Point)> =
             values.into_iter().enumerate().filter_map(|(k, v)| v.map(|v| (k as i64 * interval, v))).collect();
         block.retain(|(l, _)| *l != labels);
@@ -226,6 +240,9 @@ fn load(storage: &MemStorage, header: &str, body: &[&str]) -> Result<(), String>
         if !histograms.is_empty() {
             storage.add_histograms(labels, &histogram::with_stored_hints(histograms));
         }
+    }
+    for (labels, series_starts) in starts {
+        storage.set_start_timestamps(&labels, &series_starts);
     }
     Ok(())
 }

@@ -1,9 +1,10 @@
-//! XOR and packed chunks: round trips, sizes, overlap merging.
+//! XOR and packed chunks: round trips, sizes, overlap merging; start-timestamp chunks.
 
 use proptest::prelude::*;
 
 use super::*;
 use crate::STALE_NAN;
+use start::StartTimestamp;
 
 fn samples(points: &[(i64, f64)]) -> Vec<Sample> {
     points.iter().map(|&(t, v)| Sample { t, v }).collect()
@@ -201,4 +202,24 @@ fn histogram_chunks_round_trip_and_hold_no_floats() {
     assert_eq!(series.decode_histograms(0, 100), samples);
     assert_eq!(series.decode_histograms(15, 20), samples[1..2].to_vec());
     assert!(series.decode(0, 100).is_empty());
+}
+
+#[test]
+fn start_timestamps_round_trip_and_stay_out_of_the_float_samples() {
+    let starts = [
+        StartTimestamp { t: 60_000, start: 30_000 },
+        StartTimestamp { t: 120_000, start: 120_001 },
+        StartTimestamp { t: 180_000, start: -5 },
+    ];
+    let chunk = Chunk::from_start_timestamps(&starts);
+    assert_eq!(chunk.num_samples(), 3);
+    assert!(!chunk.holds_floats());
+    assert_eq!(chunk.iter().count(), 0);
+    let series = crate::Series {
+        labels: crate::Labels::empty(),
+        chunks: vec![Chunk::from_samples(&samples(&[(60_000, 1.0)])), chunk],
+    };
+    assert!(series.has_start_timestamps());
+    assert_eq!(series.decode(0, i64::MAX), samples(&[(60_000, 1.0)]));
+    assert_eq!(series.decode_start_timestamps(100_000, 200_000), starts[1..]);
 }
