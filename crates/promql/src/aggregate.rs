@@ -487,14 +487,19 @@ fn count_values(input: &[StepSeries], grouping: &Grouping, label: &str, grid: Gr
         names.push(label.to_owned());
     }
     let grouping = Grouping { without: grouping.without, names };
-    let steps = crate::eval::by_step(input, grid);
+    let steps = by_step_all(input, grid);
     let mut out = Collector::default();
     for (i, step) in steps.iter().enumerate() {
         let mut counts: Vec<(Labels, f64)> = Vec::new();
         let mut index: HashMap<Labels, usize> = HashMap::new();
         for e in step {
+            // A histogram's value is its text form, as Prometheus writes it.
+            let value = match e.value {
+                Value::Float(v) => go_format_float(v),
+                Value::Histogram(h) => h.to_string(),
+            };
             let mut builder = input[e.series].labels.to_builder();
-            builder.set(label, &go_format_float(e.v));
+            builder.set(label, &value);
             let group = grouping.labels(&builder.build());
             match index.get(&group) {
                 Some(&idx) => counts[idx].1 += 1.0,

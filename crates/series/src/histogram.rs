@@ -10,6 +10,7 @@
 //! in `arith`.
 
 mod arith;
+mod display;
 
 use std::sync::Arc;
 
