@@ -12,11 +12,12 @@ use series::{LabelRef, Labels, METRIC_NAME};
 
 use std::sync::Arc;
 
-use series::{FloatHistogram, HistogramError, Sample};
+use series::{Combined, FloatHistogram, HistogramError, KahanSum, Sample};
 
 use crate::eval::{AnyElem, Collector, Evaluator, Grid, StepSeries, Val, Value, by_step_all};
 use crate::functions::{
-    go_format_float, kahan_inc, mixed_schemas_warning, mixed_warning, quantile, reconciled_info, sum_start,
+    HistogramMean, go_format_float, kahan_inc, mixed_schemas_warning, mixed_warning, quantile, reconciled_info,
+    start_sum,
 };
 use crate::{Error, Result, Warning};
 
@@ -71,11 +72,33 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, agg: &AggregateExpr, grid: Grid) -> R
     }
 }
 
-/// One group's running sum of histograms at one step.
+/// One group's running sum (or mean) of histograms at one step.
 struct HistogramCell {
-    sum: FloatHistogram,
-    n: usize,
+    sum: Accumulator,
     failed: bool,
+}
+
+/// A compensated sum, or a mean.
+enum Accumulator {
+    Sum(KahanSum),
+    /// Boxed: a mean holds a second running sum once the first overflows.
+    Mean(Box<HistogramMean>),
+}
+
+impl Accumulator {
+    fn add(&mut self, h: &FloatHistogram) -> Result<Combined, HistogramError> {
+        match self {
+            Accumulator::Sum(sum) => sum.add(h),
+            Accumulator::Mean(mean) => mean.add(h),
+        }
+    }
+
+    fn result(self) -> FloatHistogram {
+        match self {
+            Accumulator::Sum(sum) => sum.total(),
+            Accumulator::Mean(mean) => (*mean).mean(),
+        }
+    }
 }
 
 /// `sum` and `avg` over input with histograms: floats and histograms are
@@ -98,14 +121,18 @@ fn aggregate_histograms(
             match cells.entry((g, p.t)) {
                 std::collections::hash_map::Entry::Vacant(e) => {
                     order.push((g, p.t));
-                    e.insert(HistogramCell { sum: sum_start(&p.h), n: 1, failed: false });
+                    let sum = if op == T_AVG {
+                        Accumulator::Mean(Box::new(HistogramMean::new(&p.h)))
+                    } else {
+                        Accumulator::Sum(start_sum(&p.h))
+                    };
+                    e.insert(HistogramCell { sum, failed: false });
                 }
                 std::collections::hash_map::Entry::Occupied(mut e) => {
                     let cell = e.get_mut();
                     if cell.failed {
                         continue;
                     }
-                    cell.n += 1;
                     match cell.sum.add(&p.h) {
                         Ok(combined) if combined.reconciled_custom_buckets => ev.warn(reconciled_info("aggregation")),
                         Ok(_) => {}
@@ -125,7 +152,7 @@ fn aggregate_histograms(
     }
     let mut out = Collector::default();
     for key in order {
-        let Some(mut cell) = cells.remove(&key) else {
+        let Some(cell) = cells.remove(&key) else {
             continue;
         };
         let (g, t) = key;
@@ -139,11 +166,9 @@ fn aggregate_histograms(
         if cell.failed {
             continue;
         }
-        if op == T_AVG {
-            cell.sum.div(cell.n as f64);
-        }
-        cell.sum.compact();
-        out.push_histogram(&group_labels[g], drop_name[g], t, Arc::new(cell.sum))?;
+        let mut result = cell.sum.result();
+        result.compact();
+        out.push_histogram(&group_labels[g], drop_name[g], t, Arc::new(result))?;
     }
     let mut result = out.finish()?;
     for s in &mut result {

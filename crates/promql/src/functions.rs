@@ -6,6 +6,7 @@
 //! depends on one input only.
 
 mod histogram;
+mod histogram_sum;
 mod info;
 mod label;
 mod math;
@@ -24,9 +25,11 @@ use crate::eval::{Collector, Evaluator, Grid, StepSeries, Val, by_step_all};
 use crate::selector;
 use crate::{Error, Result};
 
-pub(crate) use native_range::{mixed_schemas_warning, mixed_warning, reconciled_info, sum_start};
+pub(crate) use histogram_sum::{HistogramMean, start_sum};
+pub(crate) use native_range::{mixed_schemas_warning, mixed_warning, reconciled_info};
 use range::range_function;
 pub(crate) use range::{RangeFn, Window};
+pub(crate) use series::kahan_inc;
 
 /// Evaluates a function call at every step.
 pub(crate) fn eval(ev: &mut Evaluator<'_>, call: &Call, grid: Grid) -> Result<Val> {
@@ -222,19 +225,6 @@ fn absent_labels(expr: &Expr) -> Labels {
         }
     }
     builder.build()
-}
-
-/// One step of Kahan-Neumaier summation, as Prometheus's `kahansum.Inc`.
-pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
 }
 
 /// The `q`-quantile of `values` by linear interpolation between closest ranks,

@@ -11,10 +11,12 @@
 
 mod arith;
 mod display;
+mod kahan;
 
 use std::sync::Arc;
 
 pub use arith::{Combined, HistogramError};
+pub use kahan::KahanSum;
 
 /// The schema of histograms with custom bucket bounds (NHCB).
 pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;

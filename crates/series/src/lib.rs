@@ -12,6 +12,7 @@ pub mod chunk;
 mod duration;
 mod error;
 pub mod histogram;
+mod kahan;
 mod labels;
 mod matcher;
 mod sample;
@@ -23,7 +24,8 @@ pub use chunk::start::StartTimestamp;
 pub use chunk::{Chunk, ChunkEncoding, ChunkIter, SampleIter};
 pub use duration::parse_duration;
 pub use error::{Error, Result};
-pub use histogram::{Bucket, Combined, CounterResetHint, FloatHistogram, HistogramError, HistogramSample};
+pub use histogram::{Bucket, Combined, CounterResetHint, FloatHistogram, HistogramError, HistogramSample, KahanSum};
+pub use kahan::kahan_inc;
 pub use labels::{
     LabelRef, Labels, LabelsBuilder, METRIC_NAME, encode_into as encode_labels, is_valid_label_name,
     is_valid_metric_name,

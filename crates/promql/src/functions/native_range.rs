@@ -3,8 +3,9 @@
 //! `sum_over_time` and `avg_over_time` of histograms, and the functions that
 //! count, pick or compare samples of either kind.
 
-use series::{CounterResetHint, FloatHistogram, HistogramError, HistogramSample, Sample};
+use series::{Combined, CounterResetHint, FloatHistogram, HistogramError, HistogramSample, Sample};
 
+use super::histogram_sum::{HistogramMean, start_sum};
 use super::rate::Extrapolation;
 use super::start;
 use crate::Warning;
@@ -82,12 +83,9 @@ pub(super) fn eval(name: &str, w: &MixedWindow<'_>, warnings: &mut Vec<Warning>)
                 warnings.push(mixed_warning(w.metric));
                 return Outcome::Nothing;
             }
-            let Some(mut sum) = sum(w.histograms, warnings, w.metric, "aggregation") else {
+            let Some(mut sum) = sum(w.histograms, name == "avg_over_time", warnings, w.metric) else {
                 return Outcome::Nothing;
             };
-            if name == "avg_over_time" {
-                sum.div(w.histograms.len() as f64);
-            }
             sum.compact();
             Outcome::Histogram(sum)
         }
@@ -182,27 +180,37 @@ pub(crate) fn reconciled_info(operation: &str) -> Warning {
     Warning::info(format!("mismatched custom buckets were reconciled during {operation}"))
 }
 
-/// A copy of `h` to sum others into. A reset hint does not describe the
-/// sum, so it becomes unknown (Prometheus issue 15346).
-pub(crate) fn sum_start(h: &FloatHistogram) -> FloatHistogram {
-    let mut sum = h.clone();
-    if sum.counter_reset_hint == CounterResetHint::Reset {
-        sum.counter_reset_hint = CounterResetHint::Unknown;
-    }
-    sum
-}
-
-/// The sum of the window's histograms.
+/// The sum (or with `mean`, the mean) of the window's histograms.
 fn sum(
     histograms: &[HistogramSample],
+    mean: bool,
     warnings: &mut Vec<Warning>,
     metric: &str,
-    operation: &str,
 ) -> Option<FloatHistogram> {
-    let mut sum = sum_start(&histograms.first()?.h);
-    for s in &histograms[1..] {
-        match sum.add(&s.h) {
-            Ok(combined) if combined.reconciled_custom_buckets => warnings.push(reconciled_info(operation)),
+    let first = &histograms.first()?.h;
+    let rest = histograms[1..].iter().map(|s| &*s.h);
+    if mean {
+        let mut average = HistogramMean::new(first);
+        accumulate(rest, |h| average.add(h), warnings, metric)?;
+        Some(average.mean())
+    } else {
+        let mut total = start_sum(first);
+        accumulate(rest, |h| total.add(h), warnings, metric)?;
+        Some(total.total())
+    }
+}
+
+/// Feeds histograms to `add`, noting reconciled bounds; `None` (with a
+/// warning) at the first histogram that cannot be added.
+fn accumulate<'a>(
+    histograms: impl Iterator<Item = &'a FloatHistogram>,
+    mut add: impl FnMut(&FloatHistogram) -> Result<Combined, HistogramError>,
+    warnings: &mut Vec<Warning>,
+    metric: &str,
+) -> Option<()> {
+    for h in histograms {
+        match add(h) {
+            Ok(combined) if combined.reconciled_custom_buckets => warnings.push(reconciled_info("aggregation")),
             Ok(_) => {}
             Err(HistogramError::MixedExponentialCustom) => {
                 warnings.push(mixed_schemas_warning(metric));
@@ -210,7 +218,7 @@ fn sum(
             }
         }
     }
-    Some(sum)
+    Some(())
 }
 
 /// `rate`, `increase` and `delta` of histograms: the last minus the first,

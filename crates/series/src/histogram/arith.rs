@@ -268,7 +268,7 @@ impl FloatHistogram {
 }
 
 /// The custom bounds two histograms share, in increasing order.
-fn common_bounds(a: &[f64], b: &[f64]) -> Arc<[f64]> {
+pub(super) fn common_bounds(a: &[f64], b: &[f64]) -> Arc<[f64]> {
     a.iter().copied().filter(|bound| b.contains(bound)).collect()
 }
 
@@ -327,7 +327,7 @@ fn merge_buckets(into: &mut Vec<Bucket>, other: &[Bucket], sign: f64) {
 }
 
 /// The hint of a sum: like with like keeps it, a gauge makes a gauge, else unknown.
-fn combined_hint(a: CounterResetHint, b: CounterResetHint) -> CounterResetHint {
+pub(super) fn combined_hint(a: CounterResetHint, b: CounterResetHint) -> CounterResetHint {
     match (a, b) {
         _ if a == b => a,
         (CounterResetHint::Gauge, _) | (_, CounterResetHint::Gauge) => CounterResetHint::Gauge,

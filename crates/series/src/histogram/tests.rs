@@ -116,3 +116,14 @@ fn new_custom_bounds_are_compared_on_the_bounds_both_share() {
     current.count = 2.0;
     assert!(current.detect_reset(&previous));
 }
+
+#[test]
+fn a_kahan_sum_keeps_small_counts_that_huge_ones_cancel() {
+    let mut sum = KahanSum::new(exp(0, 0, &[1.0, 1e100]));
+    sum.add(&exp(1, 0, &[1.0, 1.0])).expect("both exponential");
+    sum.add(&exp(0, 1, &[-1e100])).expect("both exponential");
+    let total = sum.total();
+    // Schema 1 buckets 0 and 1 fall into schema 0 buckets 0 and 1.
+    assert_eq!(total.schema, 0);
+    assert_eq!(indexes(&total), vec![(0, 2.0), (1, 1.0)]);
+}
