@@ -93,6 +93,7 @@ impl BackfillSink {
     /// Evaluates `manager`'s rules on simulated time from `from_ms` on: at
     /// each scrape round, every group evaluation due since the last round,
     /// over the data stored up to that round (what a live server sees).
+    #[cfg(test)]
     pub(crate) fn with_rules(mut self, manager: rules::Manager, from_ms: i64) -> BackfillSink {
         self.rules = Some((manager, from_ms));
         self

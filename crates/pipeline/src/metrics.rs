@@ -19,6 +19,7 @@ const SCORE_BUCKETS: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1
 pub struct Metrics {
     scores: Family<ScoreLabels, Histogram, fn() -> Histogram>,
     flagged: Family<ScoreLabels, Counter>,
+    findings: Family<FindingLabels, Counter>,
     scored: Family<ModelLabel, Counter>,
     unscored: Family<ModelLabel, Counter>,
     kept: Family<KeptLabels, Counter>,
@@ -34,6 +35,7 @@ impl Metrics {
         let metrics = Metrics {
             scores: Family::new_with_constructor(|| Histogram::new(SCORE_BUCKETS)),
             flagged: Family::default(),
+            findings: Family::default(),
             scored: Family::default(),
             unscored: Family::default(),
             kept: Family::default(),
@@ -52,6 +54,11 @@ impl Metrics {
             "infersight_quality_flagged",
             "Exchanges a scorer flagged, by model and scorer",
             metrics.flagged.clone(),
+        );
+        registry.register(
+            "infersight_quality_findings",
+            "Exchanges in which a scorer found evidence of a kind (PII type, ...), by model, scorer and kind",
+            metrics.findings.clone(),
         );
         registry.register("infersight_exchanges_scored", "Exchanges scored, by model", metrics.scored.clone());
         registry.register(
@@ -95,6 +102,21 @@ impl Metrics {
         }
     }
 
+    /// Counts the exchange once for each kind of evidence `score` holds.
+    pub(crate) fn observe_findings(&self, model: &str, score: &quality::Score) {
+        let mut kinds: Vec<&str> = score.spans.iter().map(|span| span.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in kinds {
+            let labels = FindingLabels {
+                gen_ai_request_model: model.to_owned(),
+                gen_ai_evaluation_name: score.scorer.to_owned(),
+                kind: kind.to_owned(),
+            };
+            self.findings.get_or_create(&labels).inc();
+        }
+    }
+
     pub(crate) fn count_scored(&self, model: &str) {
         self.scored.get_or_create(&ModelLabel { gen_ai_request_model: model.to_owned() }).inc();
     }
@@ -126,6 +148,14 @@ impl Metrics {
 struct ScoreLabels {
     gen_ai_request_model: String,
     gen_ai_evaluation_name: String,
+}
+
+/// A kind of evidence: a scorer's own bounded set of names (`EMAIL_ADDRESS`, `SECRET`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct FindingLabels {
+    gen_ai_request_model: String,
+    gen_ai_evaluation_name: String,
+    kind: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]

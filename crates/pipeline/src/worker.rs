@@ -105,6 +105,7 @@ impl Pipeline {
         metrics.count_scored(model);
         for score in &scores {
             metrics.observe_score(model, score.scorer, score.value, score.label);
+            metrics.observe_findings(model, score);
         }
         let flagged = scores.iter().any(|s| s.label);
         let decision = self.sampler.lock().decide(model, exchange.time_ms, exchange.is_error(), flagged);

@@ -125,6 +125,23 @@ impl Engine {
         canceled: &AtomicBool,
     ) -> Result<(Value, Vec<Warning>)> {
         let expr = crate::parse(query)?;
+        self.query_expr(querier, &expr, time, canceled)
+    }
+
+    /// Evaluates an already parsed query (from [`crate::parse`]): what a
+    /// caller that runs one query again and again, such as a rule, uses to
+    /// parse it once.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::query`], except parse errors.
+    pub fn query_expr(
+        &self,
+        querier: &dyn Querier,
+        expr: &parser::Expr,
+        time: QueryTime,
+        canceled: &AtomicBool,
+    ) -> Result<(Value, Vec<Warning>)> {
         let (grid, is_range) = match time {
             QueryTime::Instant(t) => (Grid { start: t, end: t, step: 1 }, false),
             QueryTime::Range { start, end, step } => {
@@ -156,8 +173,8 @@ impl Engine {
         let mut evaluator = Evaluator::new(querier, &self.options, grid.start, grid.end, canceled);
         evaluator.is_range = is_range;
         evaluator.query_step = if is_range { grid.step } else { 0 };
-        let val = evaluator.eval(&expr, grid)?;
-        let value = if is_range { to_matrix(val, grid)? } else { to_instant(val, grid.start, &expr)? };
+        let val = evaluator.eval(expr, grid)?;
+        let value = if is_range { to_matrix(val, grid)? } else { to_instant(val, grid.start, expr)? };
         Ok((value, evaluator.warnings))
     }
 }

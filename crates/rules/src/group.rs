@@ -3,6 +3,7 @@
 //! and restoring alert state after a restart.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -120,6 +121,9 @@ impl Default for RuleState {
 #[derive(Debug)]
 pub(crate) struct Rule {
     pub(crate) spec: RuleSpec,
+    /// The expression, parsed once (rule files are checked when loaded, so
+    /// this fails only for groups set up without checking).
+    parsed: Result<promql_parser::parser::Expr, String>,
     label_templates: Vec<(String, Template)>,
     annotation_templates: Vec<(String, Template)>,
     /// Whether the rule reads a series an earlier rule of the group records,
@@ -190,6 +194,7 @@ impl Group {
             };
             rules.push(Rule {
                 spec: rule.clone(),
+                parsed: promql::parse(&rule.expr).map_err(|e| e.to_string()),
                 label_templates: if rule.is_alert() { parse(&rule.labels) } else { Vec::new() },
                 annotation_templates,
                 commit_before,
@@ -335,7 +340,8 @@ impl Rule {
         limit: usize,
         restore: Option<Restore>,
     ) -> Result<Vec<(Labels, f64)>, String> {
-        let vector = query_vector(env.engine, querier, &self.spec.expr, query_t)?;
+        let expr = self.parsed.as_ref().map_err(Clone::clone)?;
+        let vector = query_vector(env.engine, querier, expr, query_t)?;
         match &self.spec.kind {
             RuleKind::Recording => self.record(vector, limit),
             RuleKind::Alerting { hold, keep_firing_for, .. } => {
@@ -555,8 +561,15 @@ fn alert_samples(alerts: &BTreeMap<Labels, Alert>) -> Vec<(Labels, f64)> {
     out
 }
 
-fn query_vector(engine: &Engine, querier: &dyn Querier, expr: &str, t_ms: i64) -> Result<Vec<InstantSample>, String> {
-    let (value, _warnings) = engine.instant_query(querier, expr, t_ms).map_err(|e| e.to_string())?;
+fn query_vector(
+    engine: &Engine,
+    querier: &dyn Querier,
+    expr: &promql_parser::parser::Expr,
+    t_ms: i64,
+) -> Result<Vec<InstantSample>, String> {
+    let time = promql::QueryTime::Instant(t_ms);
+    let (value, _warnings) =
+        engine.query_expr(querier, expr, time, &AtomicBool::new(false)).map_err(|e| e.to_string())?;
     match value {
         // Rules record and alert on floats only: a histogram result is left out
         // rather than recorded as a NaN.

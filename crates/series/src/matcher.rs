@@ -37,17 +37,13 @@ impl Matcher {
     ///
     /// [`Error::InvalidRegex`] if a regex pattern does not compile.
     pub fn new(op: MatchOp, name: &str, value: &str) -> Result<Matcher> {
-        let regex = match op {
-            MatchOp::Regex | MatchOp::NotRegex => {
-                let anchored = format!("^(?s:{value})$");
-                Some(Regex::new(&anchored).map_err(|source| Error::InvalidRegex {
-                    label: name.to_owned(),
-                    pattern: value.to_owned(),
-                    source,
-                })?)
-            }
-            MatchOp::Equal | MatchOp::NotEqual => None,
-        };
+        let regex =
+            match op {
+                MatchOp::Regex | MatchOp::NotRegex => Some(crate::regex_cache::anchored(value).map_err(|source| {
+                    Error::InvalidRegex { label: name.to_owned(), pattern: value.to_owned(), source }
+                })?),
+                MatchOp::Equal | MatchOp::NotEqual => None,
+            };
         Ok(Matcher { name: name.to_owned(), op, value: value.to_owned(), regex })
     }
 

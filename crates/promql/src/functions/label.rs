@@ -3,7 +3,6 @@
 use std::cmp::Ordering;
 
 use promql_parser::parser::Expr;
-use regex::Regex;
 use series::{Labels, METRIC_NAME};
 
 use crate::eval::{Collector, Evaluator, Grid, StepSeries, Val, Value, by_step_all};
@@ -28,7 +27,7 @@ pub(super) fn replace(ev: &mut Evaluator<'_>, args: &[&Expr], grid: Grid) -> Res
     let replacement = string_arg(args[2])?;
     let src = string_arg(args[3])?;
     let pattern = string_arg(args[4])?;
-    let regex = Regex::new(&format!("^(?s:{pattern})$"))
+    let regex = series::regex_cache::anchored(pattern)
         .map_err(|_| Error::execution(format!("invalid regular expression in label_replace(): {pattern}")))?;
     if !is_valid_label_name(dst) {
         return Err(Error::bad_data(format!("invalid destination label name in label_replace(): {dst}")));
