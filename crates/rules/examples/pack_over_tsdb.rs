@@ -66,7 +66,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (wall, cpu) = (Instant::now(), cpu_time());
         let evaluations = manager.evaluate_between(t, t + INTERVAL_MS);
         let (wall, cpu) = (wall.elapsed(), cpu_time().saturating_sub(cpu));
-        println!("interval ending {}: {evaluations} group evaluations, wall {:.3} s, CPU {:.3} s", t + INTERVAL_MS, wall.as_secs_f64(), cpu.as_secs_f64());
+        println!(
+            "interval ending {}: {evaluations} group evaluations, wall {:.3} s, CPU {:.3} s",
+            t + INTERVAL_MS,
+            wall.as_secs_f64(),
+            cpu.as_secs_f64()
+        );
         walls.push(wall.as_secs_f64());
         cpus.push(cpu.as_secs_f64());
         t += INTERVAL_MS;
@@ -79,6 +84,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|r| r.health != "ok")
         .map(|r| format!("{}: {}", r.name, r.last_error.clone().unwrap_or_default()))
         .collect();
+    let querier = series::Queryable::querier(&*db)?;
+    let engine = promql::Engine::new(promql::EngineOptions::default());
+    let (recorded, _) =
+        engine.instant_query(querier.as_ref(), r#"count by (__name__) ({__name__=~"infersight:.+"})"#, at)?;
+    if let promql::Value::Vector(counts) = recorded {
+        let total: f64 = counts.iter().map(|s| s.v).sum();
+        println!("recorded at the end: {total} series of {} recording-rule names", counts.len());
+    }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
