@@ -78,7 +78,7 @@ impl Metrics {
         );
         registry.register(
             "infersight_quality_failures",
-            "Failures of the quality pipeline by stage (store); the exchange's metrics were still recorded",
+            "Failures of the quality pipeline by stage (store: a kept exchange not written; score: a scoring thread panicked)",
             metrics.failures.clone(),
         );
         registry.register(

@@ -126,6 +126,9 @@ impl Pipeline {
 
     /// [`Pipeline::process`] for each of `exchanges`, on `threads` threads
     /// at once (scoring is the costly part and each exchange stands alone).
+    /// The outcomes are in the order of `exchanges`; a thread that panics
+    /// loses the outcomes of its share, which is logged and counted (stage
+    /// `score`), and the others are still returned.
     pub fn process_all(&self, exchanges: &[Exchange], threads: usize) -> Vec<Outcome> {
         let threads = threads.clamp(1, exchanges.len().max(1));
         if threads == 1 {
@@ -137,7 +140,17 @@ impl Pipeline {
                 .chunks(chunk)
                 .map(|part| scope.spawn(move || part.iter().map(|e| self.process(e)).collect::<Vec<_>>()))
                 .collect();
-            workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+            let mut outcomes = Vec::with_capacity(exchanges.len());
+            for worker in workers {
+                match worker.join() {
+                    Ok(part) => outcomes.extend(part),
+                    Err(_) => {
+                        self.shared.metrics.count_failure("score");
+                        warn!("A scoring thread panicked; the outcomes of its exchanges are lost");
+                    }
+                }
+            }
+            outcomes
         })
     }
 

@@ -94,16 +94,7 @@ impl Series {
             }
         }
         if !sorted {
-            // Stable: among equal timestamps the later chunk's sample comes last and is kept.
-            out.sort_by_key(|s| s.t);
-            let mut deduped: Vec<HistogramSample> = Vec::with_capacity(out.len());
-            for s in out {
-                match deduped.last_mut() {
-                    Some(last) if last.t == s.t => *last = s,
-                    _ => deduped.push(s),
-                }
-            }
-            out = deduped;
+            sort_later_wins(&mut out, |s| s.t);
         }
         out
     }
@@ -124,16 +115,7 @@ impl Series {
             let _ = crate::chunk::start::decode_into(&chunk.data, mint, maxt, &mut out);
         }
         if out.windows(2).any(|w| w[1].t <= w[0].t) {
-            // Stable: among equal times the later chunk's entry comes last and is kept.
-            out.sort_by_key(|s| s.t);
-            let mut deduped: Vec<StartTimestamp> = Vec::with_capacity(out.len());
-            for s in out {
-                match deduped.last_mut() {
-                    Some(last) if last.t == s.t => *last = s,
-                    _ => deduped.push(s),
-                }
-            }
-            out = deduped;
+            sort_later_wins(&mut out, |s| s.t);
         }
         out
     }
@@ -167,6 +149,21 @@ impl Series {
         }
         out
     }
+}
+
+/// Sorts what overlapping chunks decoded by time and keeps, of entries
+/// with the same time, the last one: chunks are decoded oldest write first,
+/// so the later write wins, as in [`SampleIter`]. The sort is stable.
+fn sort_later_wins<T>(items: &mut Vec<T>, time: impl Fn(&T) -> i64) {
+    items.sort_by_key(&time);
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        match kept.last_mut() {
+            Some(last) if time(last) == time(&item) => *last = item,
+            _ => kept.push(item),
+        }
+    }
+    *items = kept;
 }
 
 /// Reads series from a fixed view of the store.

@@ -159,13 +159,7 @@ fn range_points(
     let mut points = Vec::new();
     for (i, ts) in grid.times().enumerate() {
         let (start, end) = input.window(ts);
-        while lo < samples.len() && samples[lo].t <= start {
-            lo += 1;
-        }
-        hi = hi.max(lo);
-        while hi < samples.len() && samples[hi].t <= end {
-            hi += 1;
-        }
+        (lo, hi) = slide(lo, hi, samples.len(), |k| samples[k].t, start, end);
         if lo >= hi {
             continue;
         }
@@ -200,20 +194,8 @@ fn mixed_range_points(
     let (mut points, mut hist_points, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
     for (i, ts) in grid.times().enumerate() {
         let (start, end) = input.window(ts);
-        while lo < samples.len() && samples[lo].t <= start {
-            lo += 1;
-        }
-        hi = hi.max(lo);
-        while hi < samples.len() && samples[hi].t <= end {
-            hi += 1;
-        }
-        while h_lo < histograms.len() && histograms[h_lo].t <= start {
-            h_lo += 1;
-        }
-        h_hi = h_hi.max(h_lo);
-        while h_hi < histograms.len() && histograms[h_hi].t <= end {
-            h_hi += 1;
-        }
+        (lo, hi) = slide(lo, hi, samples.len(), |k| samples[k].t, start, end);
+        (h_lo, h_hi) = slide(h_lo, h_hi, histograms.len(), |k| histograms[k].t, start, end);
         for (slot, values) in step_params.iter_mut().zip(params) {
             *slot = values[i];
         }
@@ -273,4 +255,18 @@ fn check_smoothing_factors(params: &[Vec<f64>], grid: Grid) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Moves the window `[lo, hi)` over points in time order (`time(k)` is the
+/// time of point `k` of `len`) to the points in `(start, end]`. Windows only
+/// move forward along the grid, so each point is passed over once.
+fn slide(mut lo: usize, hi: usize, len: usize, time: impl Fn(usize) -> i64, start: i64, end: i64) -> (usize, usize) {
+    while lo < len && time(lo) <= start {
+        lo += 1;
+    }
+    let mut hi = hi.max(lo);
+    while hi < len && time(hi) <= end {
+        hi += 1;
+    }
+    (lo, hi)
 }
