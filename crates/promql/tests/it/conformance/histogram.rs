@@ -8,7 +8,8 @@ use std::sync::Arc;
 use series::histogram::CUSTOM_BUCKETS_SCHEMA;
 use series::{Bucket, CounterResetHint, FloatHistogram, Labels};
 
-use super::{almost_equal, parse_number};
+use super::compare::almost_equal;
+use super::syntax::parse_number;
 
 /// One value of a series line: a float or a histogram (with whether its
 /// counter-reset hint was written, so that only a written hint is compared).

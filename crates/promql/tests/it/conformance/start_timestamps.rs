@@ -4,7 +4,7 @@
 
 use series::{Labels, LabelsBuilder, METRIC_NAME};
 
-use super::{parse_duration, parse_series};
+use super::syntax::{parse_duration, parse_series};
 
 /// The suffix that marks a line of start-timestamp offsets.
 const MARKER: &str = "@st";
