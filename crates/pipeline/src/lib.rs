@@ -7,14 +7,13 @@
 //! `infersight_quality_flagged_total` observations. The [`sampler`] then
 //! decides whether the exchange is kept: every error and every flagged
 //! exchange, plus a share of the rest, within a per-model budget per minute.
-//! A kept exchange is [`redact`]ed and written with its scores to the
+//! A kept exchange is [`quality::redact`]ed and written with its scores to the
 //! records store. On a schedule, [`drift`] compares each model's current
 //! window of stored exchanges with its baseline window.
 #![warn(missing_docs)]
 
 pub mod drift;
 mod metrics;
-pub mod redact;
 pub mod sampler;
 mod worker;
 

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use inference::{Exchange, LabelCap};
 use parking_lot::Mutex;
+use quality::redact::{Redaction, Replace, pattern_parts};
 use records::{Evidence, ExchangeId, ScoreRecord, ScoreTarget};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use crate::redact::{Redaction, Replace, pattern_parts};
 use crate::sampler::{Decision, Sampler, Share};
 use crate::{Config, Metrics, Shared, TextPolicy};
 
@@ -163,7 +163,7 @@ impl Pipeline {
             .iter()
             .map(|record| {
                 let text = if record.target == ScoreTarget::Prompt { &prompt } else { &response };
-                let evidence = if kept_text { text.map_evidence(&record.evidence) } else { Vec::new() };
+                let evidence = if kept_text { map_evidence(text, &record.evidence) } else { Vec::new() };
                 ScoreRecord { evidence, ..record.clone() }
             })
             .collect();
@@ -191,9 +191,7 @@ impl Pipeline {
         let TextPolicy::Redacted { patterns } = &self.shared.config.text else {
             return (Redaction::none(), Redaction::none());
         };
-        let pii_parts = |spans: &[quality::Span]| -> Vec<Replace> {
-            spans.iter().map(|s| Replace { start: s.start, end: s.end, kind: s.kind.as_str().to_owned() }).collect()
-        };
+        let pii_parts = |spans: &[quality::Span]| -> Vec<Replace> { spans.iter().map(Into::into).collect() };
         let mut response_parts =
             scores.iter().find(|s| s.scorer == "pii").map_or_else(Vec::new, |s| pii_parts(&s.spans));
         response_parts.extend(pattern_parts(&exchange.response, patterns));
@@ -273,6 +271,18 @@ fn score_record(score: &quality::Score) -> ScoreRecord {
             .map(|s| Evidence { start: s.start, end: s.end, kind: s.kind.as_str().to_owned() })
             .collect(),
     }
+}
+
+/// `evidence` of the original text, moved onto the redacted text.
+fn map_evidence(redaction: &Redaction, evidence: &[Evidence]) -> Vec<Evidence> {
+    evidence
+        .iter()
+        .map(|e| Evidence {
+            start: redaction.map(e.start, false),
+            end: redaction.map(e.end, true),
+            kind: e.kind.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod jailbreak;
 pub mod json;
 pub mod jsonl;
 pub mod pii;
+pub mod redact;
 pub mod reference;
 pub mod refusal;
 mod registry;

@@ -229,17 +229,8 @@ impl Pii {
     /// `text` with each span replaced by its type in brackets
     /// (`[EMAIL_ADDRESS]`).
     pub fn redact(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut last = 0;
-        for found in self.find_bytes(text) {
-            out.push_str(&text[last..found.start]);
-            out.push('[');
-            out.push_str(found.kind.as_str());
-            out.push(']');
-            last = found.end;
-        }
-        out.push_str(&text[last..]);
-        out
+        let parts: Vec<crate::redact::Replace> = self.find(text).iter().map(Into::into).collect();
+        crate::redact::Redaction::apply(text, &parts).text
     }
 
     fn find_secrets(&self, text: &str, spans: &mut Vec<ByteSpan>) {

@@ -1,11 +1,11 @@
-//! Redaction before storage: PII, secrets and configured patterns replaced by their type.
+//! Redaction: parts of a text (PII, secrets, configured patterns) replaced by their type in brackets.
 //!
 //! Offsets are in Unicode code points, as the scorers report them. A
 //! [`Redaction`] also maps positions of the original text onto the redacted
-//! one, so the evidence of a score still points at the right words (or at
+//! one, so the evidence of a score can still point at the right words (or at
 //! the `[EMAIL_ADDRESS]` that replaced them) in the stored text.
 
-use records::Evidence;
+use crate::Span;
 
 /// A part of the original text to replace, in code points, end exclusive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,13 @@ pub struct Replace {
     pub end: usize,
     /// What replaces it, without brackets (`EMAIL_ADDRESS`, `REDACTED`).
     pub kind: String,
+}
+
+impl From<&Span> for Replace {
+    /// A scorer's span, replaced by its type (`EMAIL_ADDRESS`).
+    fn from(span: &Span) -> Replace {
+        Replace { start: span.start, end: span.end, kind: span.kind.as_str().to_owned() }
+    }
 }
 
 /// The redacted text and where its replacements are.
@@ -90,14 +97,6 @@ impl Redaction {
         }
         (pos as isize + shift).max(0) as usize
     }
-
-    /// `evidence` of the original text, moved onto the redacted text.
-    pub fn map_evidence(&self, evidence: &[Evidence]) -> Vec<Evidence> {
-        evidence
-            .iter()
-            .map(|e| Evidence { start: self.map(e.start, false), end: self.map(e.end, true), kind: e.kind.clone() })
-            .collect()
-    }
 }
 
 /// The parts of `text` that match `patterns`, in code points, named `REDACTED`.
@@ -148,20 +147,15 @@ mod tests {
     }
 
     #[test]
-    fn evidence_moves_with_the_text_around_replacements() {
+    fn positions_move_with_the_text_around_replacements() {
         let text = "mail bob@example.com now, sorry";
         let r = Redaction::apply(text, &[part(5, 20, "EMAIL_ADDRESS")]);
-        // "sorry" is at 26..31 in the original.
-        let moved = r.map_evidence(&[
-            Evidence { start: 26, end: 31, kind: "refusal".into() },
-            Evidence { start: 5, end: 20, kind: "EMAIL_ADDRESS".into() },
-            Evidence { start: 0, end: 4, kind: "x".into() },
-        ]);
         let chars: Vec<char> = r.text.chars().collect();
-        let slice = |e: &Evidence| chars[e.start..e.end].iter().collect::<String>();
-        assert_eq!(slice(&moved[0]), "sorry");
-        assert_eq!(slice(&moved[1]), "[EMAIL_ADDRESS]");
-        assert_eq!(slice(&moved[2]), "mail");
+        let slice = |start: usize, end: usize| chars[r.map(start, false)..r.map(end, true)].iter().collect::<String>();
+        // "sorry" is at 26..31 in the original.
+        assert_eq!(slice(26, 31), "sorry");
+        assert_eq!(slice(5, 20), "[EMAIL_ADDRESS]", "a replaced part maps onto its replacement");
+        assert_eq!(slice(0, 4), "mail");
     }
 
     #[test]
