@@ -142,18 +142,19 @@ impl Chunk {
 
     /// The number of samples, read from the header.
     pub fn num_samples(&self) -> usize {
-        match self.encoding {
-            ChunkEncoding::Xor => xor::num_samples(&self.data),
-            ChunkEncoding::Packed => packed::num_samples(&self.data),
-            ChunkEncoding::Histogram => histogram::num_samples(&self.data),
-            ChunkEncoding::StartTimestamps => start::num_samples(&self.data),
-        }
+        header_count(&self.data)
     }
 
     /// Whether the chunk has samples in `[mint, maxt]`.
     pub fn overlaps(&self, mint: i64, maxt: i64) -> bool {
         self.min_t <= maxt && self.max_t >= mint
     }
+}
+
+/// The number of samples a chunk holds, from the header every encoding
+/// starts with: two bytes, big-endian (0 for data too short to have one).
+pub(crate) fn header_count(data: &[u8]) -> usize {
+    data.get(..2).map_or(0, |h| usize::from(u16::from_be_bytes([h[0], h[1]])))
 }
 
 /// Iterates the samples of one chunk.

@@ -135,10 +135,55 @@ impl FloatHistogram {
         if positive { (lower, upper) } else { (-upper, -lower) }
     }
 
+    /// The populated buckets with their bounds, from the lowest values to
+    /// the highest: negative buckets (largest magnitude first), the zero
+    /// bucket, positive buckets. How Prometheus lists them, in text and JSON.
+    pub fn populated_buckets(&self) -> impl Iterator<Item = BucketBounds> + '_ {
+        let negative = self.negative.iter().rev().filter(|b| b.count != 0.0).map(|b| {
+            let (lower, upper) = self.bucket_bounds(b.index, false);
+            BucketBounds { ends: BucketEnds::OpenRight, lower, upper, count: b.count }
+        });
+        let zero = (self.zero_count != 0.0).then(|| BucketBounds {
+            ends: BucketEnds::Closed,
+            lower: -self.zero_threshold,
+            upper: self.zero_threshold,
+            count: self.zero_count,
+        });
+        let positive = self.positive.iter().filter(|b| b.count != 0.0).map(|b| {
+            let (lower, upper) = self.bucket_bounds(b.index, true);
+            BucketBounds { ends: BucketEnds::OpenLeft, lower, upper, count: b.count }
+        });
+        negative.chain(zero).chain(positive)
+    }
+
     /// Whether every count is zero and there are no buckets.
     pub fn is_empty(&self) -> bool {
         self.count == 0.0 && self.zero_count == 0.0 && self.positive.is_empty() && self.negative.is_empty()
     }
+}
+
+/// Which ends of a bucket's range belong to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketEnds {
+    /// `(lower, upper]`: positive buckets.
+    OpenLeft,
+    /// `[lower, upper)`: negative buckets.
+    OpenRight,
+    /// `[lower, upper]`: the zero bucket.
+    Closed,
+}
+
+/// One populated bucket: its range and count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketBounds {
+    /// Which ends belong to the bucket.
+    pub ends: BucketEnds,
+    /// The lower bound.
+    pub lower: f64,
+    /// The upper bound.
+    pub upper: f64,
+    /// The count.
+    pub count: f64,
 }
 
 /// The upper bound of exponential bucket `index` in `schema`: `2^(index · 2^-schema)`.

@@ -25,7 +25,10 @@ pub use chunk::start::StartTimestamp;
 pub use chunk::{Chunk, ChunkEncoding, ChunkIter, SampleIter};
 pub use duration::parse_duration;
 pub use error::{Error, Result};
-pub use histogram::{Bucket, Combined, CounterResetHint, FloatHistogram, HistogramError, HistogramSample, KahanSum};
+pub use histogram::{
+    Bucket, BucketBounds, BucketEnds, Combined, CounterResetHint, FloatHistogram, HistogramError, HistogramSample,
+    KahanSum,
+};
 pub use kahan::kahan_inc;
 pub use labels::{
     LabelRef, Labels, LabelsBuilder, METRIC_NAME, encode_into as encode_labels, is_valid_label_name,

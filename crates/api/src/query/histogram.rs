@@ -2,14 +2,9 @@
 //! `[<time>, {"count": "…", "sum": "…", "buckets": [[<boundary rule>, "<lower>", "<upper>", "<count>"], …]}]`.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use series::{FloatHistogram, HistogramSample};
+use series::{BucketEnds, FloatHistogram, HistogramSample};
 
 use super::Time;
-
-/// Which ends of a bucket belong to it, as Prometheus numbers them.
-const OPEN_LEFT: u8 = 0;
-const OPEN_RIGHT: u8 = 1;
-const CLOSED_BOTH: u8 = 3;
 
 /// `[<time>, <histogram>]`.
 pub(super) struct HistogramPoint<'a>(pub &'a HistogramSample);
@@ -49,20 +44,18 @@ impl Serialize for HistogramJson<'_> {
     }
 }
 
-/// The populated buckets from the lowest values to the highest.
+/// The populated buckets from the lowest values to the highest, each with
+/// Prometheus's boundary rule: 0 open left, 1 open right, 3 closed.
 fn buckets(h: &FloatHistogram) -> Vec<(u8, String, String, String)> {
     let f = promql::format_value;
-    let mut out = Vec::new();
-    for b in h.negative.iter().rev().filter(|b| b.count != 0.0) {
-        let (lower, upper) = h.bucket_bounds(b.index, false);
-        out.push((OPEN_RIGHT, f(lower), f(upper), f(b.count)));
-    }
-    if h.zero_count != 0.0 {
-        out.push((CLOSED_BOTH, f(-h.zero_threshold), f(h.zero_threshold), f(h.zero_count)));
-    }
-    for b in h.positive.iter().filter(|b| b.count != 0.0) {
-        let (lower, upper) = h.bucket_bounds(b.index, true);
-        out.push((OPEN_LEFT, f(lower), f(upper), f(b.count)));
-    }
-    out
+    h.populated_buckets()
+        .map(|b| {
+            let rule = match b.ends {
+                BucketEnds::OpenLeft => 0,
+                BucketEnds::OpenRight => 1,
+                BucketEnds::Closed => 3,
+            };
+            (rule, f(b.lower), f(b.upper), f(b.count))
+        })
+        .collect()
 }

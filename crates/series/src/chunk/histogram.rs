@@ -61,18 +61,13 @@ pub fn encode(samples: &[HistogramSample]) -> Vec<u8> {
     buf
 }
 
-/// The number of samples, from the header (0 for a chunk too short to have one).
-pub fn num_samples(data: &[u8]) -> usize {
-    data.get(..2).map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-}
-
 /// Decodes the samples within `[mint, maxt]` into `out`.
 ///
 /// # Errors
 ///
 /// When the chunk is corrupt; `out` then holds what decoded before the damage.
 pub fn decode_into(data: &[u8], mint: i64, maxt: i64, out: &mut Vec<HistogramSample>) -> Result<(), &'static str> {
-    let n = num_samples(data);
+    let n = super::header_count(data);
     let mut p = data.get(2..).ok_or("histogram chunk without header")?;
     let mut t = 0;
     let mut custom_values: Arc<[f64]> = Arc::from(Vec::new());

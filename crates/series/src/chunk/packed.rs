@@ -107,7 +107,7 @@ pub fn encode(samples: &[Sample]) -> Vec<u8> {
 
 /// Decodes a packed chunk, or `None` if it is corrupt.
 pub fn decode(data: &[u8]) -> Option<Vec<Sample>> {
-    let mut out = Vec::with_capacity(num_samples(data));
+    let mut out = Vec::with_capacity(super::header_count(data));
     decode_into(data, i64::MIN, i64::MAX, &mut out)?;
     Some(out)
 }
@@ -257,11 +257,6 @@ impl<'a> Frames<'a> {
         self.pos += 1;
         Some(v)
     }
-}
-
-/// The number of samples in a packed chunk's header.
-pub(crate) fn num_samples(data: &[u8]) -> usize {
-    data.get(..2).map_or(0, |h| usize::from(u16::from_be_bytes([h[0], h[1]])))
 }
 
 fn from_scaled(m: i64, scale: f64) -> f64 {

@@ -44,18 +44,13 @@ pub fn encode(samples: &[StartTimestamp]) -> Vec<u8> {
     buf
 }
 
-/// The number of samples, from the header (0 for a chunk too short to have one).
-pub fn num_samples(data: &[u8]) -> usize {
-    data.get(..2).map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-}
-
 /// Decodes the start timestamps of samples within `[mint, maxt]` into `out`.
 ///
 /// # Errors
 ///
 /// When the chunk is corrupt; `out` then holds what decoded before the damage.
 pub fn decode_into(data: &[u8], mint: i64, maxt: i64, out: &mut Vec<StartTimestamp>) -> Result<(), &'static str> {
-    let n = num_samples(data);
+    let n = super::header_count(data);
     let mut p = data.get(2..).ok_or("start-timestamp chunk without header")?;
     let mut t = 0i64;
     for i in 0..n {

@@ -219,11 +219,6 @@ fn put_varint(s: &mut BitWriter, v: i64) {
     put_uvarint(s, ((v << 1) ^ (v >> 63)) as u64);
 }
 
-/// The sample count in a chunk's header (0 if the header is missing).
-pub(crate) fn num_samples(data: &[u8]) -> usize {
-    data.get(..2).map_or(0, |h| usize::from(u16::from_be_bytes([h[0], h[1]])))
-}
-
 /// Decodes an XOR chunk. A truncated or corrupt chunk ends the iteration
 /// early; [`XorIter::is_corrupt`] tells whether that happened.
 #[derive(Debug, Clone)]
@@ -243,7 +238,7 @@ impl<'a> XorIter<'a> {
     pub fn new(data: &'a [u8]) -> XorIter<'a> {
         XorIter {
             reader: BitReader::new(data.get(2..).unwrap_or_default()),
-            remaining: num_samples(data),
+            remaining: super::header_count(data),
             read: 0,
             t: 0,
             t_delta: 0,

@@ -6,23 +6,18 @@
 
 use std::fmt;
 
-use super::FloatHistogram;
+use super::{BucketEnds, FloatHistogram};
 
 impl fmt::Display for FloatHistogram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{{count:{}, sum:{}", GoFloat(self.count), GoFloat(self.sum))?;
-        // Negative buckets hold values by absolute size: the largest come first.
-        for b in self.negative.iter().rev().filter(|b| b.count != 0.0) {
-            let (lower, upper) = self.bucket_bounds(b.index, false);
-            write!(f, ", [{},{}):{}", GoFloat(lower), GoFloat(upper), GoFloat(b.count))?;
-        }
-        if self.zero_count != 0.0 {
-            let (lower, upper) = (-self.zero_threshold, self.zero_threshold);
-            write!(f, ", [{},{}]:{}", GoFloat(lower), GoFloat(upper), GoFloat(self.zero_count))?;
-        }
-        for b in self.positive.iter().filter(|b| b.count != 0.0) {
-            let (lower, upper) = self.bucket_bounds(b.index, true);
-            write!(f, ", ({},{}]:{}", GoFloat(lower), GoFloat(upper), GoFloat(b.count))?;
+        for b in self.populated_buckets() {
+            let (open, close) = match b.ends {
+                BucketEnds::OpenLeft => ('(', ']'),
+                BucketEnds::OpenRight => ('[', ')'),
+                BucketEnds::Closed => ('[', ']'),
+            };
+            write!(f, ", {open}{},{}{close}:{}", GoFloat(b.lower), GoFloat(b.upper), GoFloat(b.count))?;
         }
         f.write_str("}")
     }

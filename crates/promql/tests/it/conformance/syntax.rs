@@ -6,34 +6,9 @@ use super::histogram::{self, Point};
 
 /// A Prometheus duration (`1h30m`, `0`, `-5m`) in milliseconds.
 pub(super) fn parse_duration(s: &str) -> Result<i64, String> {
-    let (negative, s) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    if s == "0" {
-        return Ok(0);
-    }
-    let mut total = 0i64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| format!("bad duration {s:?}"))?;
-        let n: i64 = rest[..digits].parse().map_err(|_| format!("bad duration {s:?}"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 7 * 86_400_000,
-            "y" => 365 * 86_400_000,
-            other => return Err(format!("bad duration unit {other:?} in {s:?}")),
-        };
-        total += n * unit;
-        rest = &rest[unit_len..];
-    }
-    Ok(if negative { -total } else { total })
+    let (negative, unsigned) = s.strip_prefix('-').map_or((false, s), |rest| (true, rest));
+    let ms = i64::try_from(series::parse_duration(unsigned)?.as_millis()).map_err(|_| format!("{s:?} is too long"))?;
+    Ok(if negative { -ms } else { ms })
 }
 
 /// A sample value: decimal, hex, `Inf`, `NaN`, with sign.
