@@ -5,9 +5,8 @@
 //! each scrape page and each exchange to [`BackfillSink`]: pages go through
 //! the scrape jobs' labelling, exchanges through the gateway's metrics and
 //! the quality pipeline, and those metrics are stored as the self-scrape
-//! would have read them. With a rule manager attached, rules are evaluated
-//! on the same simulated time, each group on its own interval, so alerts
-//! fire (and are sent) as they would have live.
+//! would have read them. Its test also evaluates the rules on the same
+//! simulated time, so alerts fire (and are sent) as they would have live.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -40,8 +39,6 @@ pub(crate) struct BackfillSink {
     /// Exchanges waiting to be scored, a scrape interval's worth at most.
     pending: Vec<inference::Exchange>,
     threads: usize,
-    /// Rules evaluated on simulated time, and the time evaluated up to.
-    rules: Option<(rules::Manager, i64)>,
 }
 
 impl BackfillSink {
@@ -86,26 +83,6 @@ impl BackfillSink {
             drift_interval_ms,
             pending: Vec::new(),
             threads: std::thread::available_parallelism().map_or(1, usize::from),
-            rules: None,
-        }
-    }
-
-    /// Evaluates `manager`'s rules on simulated time from `from_ms` on: at
-    /// each scrape round, every group evaluation due since the last round,
-    /// over the data stored up to that round (what a live server sees).
-    #[cfg(test)]
-    pub(crate) fn with_rules(mut self, manager: rules::Manager, from_ms: i64) -> BackfillSink {
-        self.rules = Some((manager, from_ms));
-        self
-    }
-
-    /// Evaluates the rules due up to (not including) the round at `t_ms`.
-    fn evaluate_rules_before(&mut self, t_ms: i64) {
-        if let Some((manager, done)) = &mut self.rules
-            && *done < t_ms - 1
-        {
-            manager.evaluate_between(*done, t_ms - 1);
-            *done = t_ms - 1;
         }
     }
 
@@ -156,7 +133,6 @@ impl sim::Sink for BackfillSink {
         }
         if self.last_self_scrape < t {
             self.scrape_self(t);
-            self.evaluate_rules_before(t);
         }
     }
 

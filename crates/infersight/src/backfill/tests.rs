@@ -120,6 +120,31 @@ fn fleet_config() -> SimConfig {
     }
 }
 
+/// The backfill, with the rules evaluated on its simulated time: at each
+/// scrape round, every group evaluation due since the last round, over the
+/// data stored up to that round (what a live server sees).
+struct WithRules {
+    backfill: BackfillSink,
+    manager: rules::Manager,
+    /// The time evaluated up to.
+    done_ms: i64,
+}
+
+impl sim::Sink for WithRules {
+    fn scrape(&mut self, scrape: sim::Scrape<'_>) {
+        let t = scrape.t_ms;
+        if self.done_ms < t - 1 {
+            self.manager.evaluate_between(self.done_ms, t - 1);
+            self.done_ms = t - 1;
+        }
+        self.backfill.scrape(scrape);
+    }
+
+    fn exchange(&mut self, exchange: inference::Exchange) {
+        self.backfill.exchange(exchange);
+    }
+}
+
 /// A webhook receiver that keeps every JSON body posted to it.
 async fn webhook_receiver() -> (SocketAddr, Arc<Mutex<Vec<serde_json::Value>>>) {
     let bodies: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
@@ -191,9 +216,10 @@ async fn each_incident_fires_exactly_its_alerts_and_the_webhook_gets_alertmanage
     let (jobs, quality) = (config.scrape.clone(), config.quality.clone());
     let run_fleet = fleet.clone();
     tokio::task::spawn_blocking(move || {
-        let mut sink = BackfillSink::new(&run_fleet, &jobs, listen, stores, quality).with_rules(manager, T0);
+        let backfill = BackfillSink::new(&run_fleet, &jobs, listen, stores, quality);
+        let mut sink = WithRules { backfill, manager, done_ms: T0 };
         run_fleet.run_backfill(T0, T0 + END_MINUTES * MINUTE, 15_000, &mut sink);
-        sink.finish();
+        sink.backfill.finish();
     })
     .await
     .expect("backfill");
