@@ -386,6 +386,9 @@ pub(crate) async fn scrape_once(target: &Target, context: &Context, cache: &mut 
         cache.ingest(page, format, scrape_ms, target)
     });
     let duration = started.elapsed();
+    // The status is held while the samples are committed, so whoever sees
+    // this scrape's `up` sees its health and error too.
+    let mut status = target.status.lock();
     let result = match ingested {
         Ok(ingested) => store(target, &*context.storage, &context.metrics, cache, ingested, scrape_ms, duration),
         Err(error) => Err(error),
@@ -394,7 +397,6 @@ pub(crate) async fn scrape_once(target: &Target, context: &Context, cache: &mut 
         context.metrics.count_failure(job_name, error.reason());
         store_failure(target, &*context.storage, &context.metrics, cache, scrape_ms, duration);
     }
-    let mut status = target.status.lock();
     let before = status.health;
     status.last_scrape = Some(started_at);
     status.last_duration = duration;
