@@ -111,7 +111,7 @@ impl RelabelConfig {
         let mut problems = Vec::new();
         // The pattern alone first, so an error quotes what the user wrote.
         let regex = Regex::new(&self.regex)
-            .and_then(|_| Regex::new(&format!("^(?:{})$", self.regex)))
+            .and_then(|_| series::regex_cache::anchored(&self.regex))
             .map_err(|e| problems.push(("regex", format!("invalid regular expression {:?}: {e}", self.regex))))
             .ok();
         let needs_target = matches!(

@@ -46,6 +46,18 @@ fn replace_expands_capture_groups_into_the_target() {
 }
 
 #[test]
+fn patterns_match_whole_values_and_dot_matches_newlines_as_in_prometheus() {
+    let keep = r#"
+        [[rule]]
+        action = "keep"
+        source_labels = ["a"]
+        regex = "x.*"
+    "#;
+    check(keep, &[("a", "x\ny")], Some("a=x\ny"));
+    check(keep, &[("a", "yx")], None);
+}
+
+#[test]
 fn replace_with_an_empty_result_removes_the_target() {
     check(
         r#"
