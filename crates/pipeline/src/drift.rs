@@ -1,5 +1,10 @@
 //! Drift on a schedule: each model's current window of stored exchanges against its baseline window.
+//!
+//! A window found drifted is remembered. When it later becomes a baseline,
+//! the model gets no verdict: comparing healthy traffic against an incident
+//! would report the incident a second time, one baseline offset after it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,14 +48,52 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// What the drift test said of one model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Both windows were compared.
+    Tested(DriftReport),
+    /// The baseline window overlaps a window found drifted earlier, so no
+    /// comparison was made.
+    BaselineDrifted,
+}
+
+/// The current windows found drifted, per model, kept while a later
+/// baseline can still overlap them.
+#[derive(Debug, Default)]
+pub(crate) struct Drifted {
+    windows: HashMap<String, Vec<(i64, i64)>>,
+}
+
+impl Drifted {
+    fn flag(&mut self, model: &str, start: i64, end: i64) {
+        self.windows.entry(model.to_owned()).or_default().push((start, end));
+    }
+
+    fn overlaps(&self, model: &str, start: i64, end: i64) -> bool {
+        self.windows.get(model).is_some_and(|windows| windows.iter().any(|&(s, e)| s < end && start < e))
+    }
+
+    /// Forgets windows that end at or before `t`.
+    fn forget_until(&mut self, t: i64) {
+        self.windows.retain(|_, windows| {
+            windows.retain(|&(_, end)| end > t);
+            !windows.is_empty()
+        });
+    }
+}
+
 /// The drift test of every model seen in the current window.
 pub(crate) fn run(
     store: &records::Store,
     schedule: &Schedule,
+    drifted: &mut Drifted,
     now_ms: i64,
-) -> records::Result<Vec<(String, DriftReport)>> {
+) -> records::Result<Vec<(String, Verdict)>> {
     let window = ms(schedule.window);
     let offset = ms(schedule.baseline_offset);
+    let baseline_end = now_ms.saturating_sub(offset);
+    drifted.forget_until(baseline_end.saturating_sub(window));
     let drift = Drift::new(DriftConfig { alpha: schedule.alpha, ..DriftConfig::default() });
     let read = |model: &str, end: i64| -> records::Result<Vec<Exchange>> {
         Ok(store
@@ -59,17 +102,24 @@ pub(crate) fn run(
             .map(|(prompt, response)| Exchange { prompt, response })
             .collect())
     };
-    let mut reports = Vec::new();
+    let mut verdicts = Vec::new();
     for model in store.models(now_ms.saturating_sub(window), now_ms)? {
+        if drifted.overlaps(&model, baseline_end.saturating_sub(window), baseline_end) {
+            verdicts.push((model, Verdict::BaselineDrifted));
+            continue;
+        }
         let current = read(&model, now_ms)?;
-        let baseline = read(&model, now_ms.saturating_sub(offset))?;
+        let baseline = read(&model, baseline_end)?;
         if current.len() < schedule.min_exchanges || baseline.len() < schedule.min_exchanges {
             continue;
         }
         let report = drift.test(&baseline, &current);
-        reports.push((model, report));
+        if report.drift {
+            drifted.flag(&model, now_ms.saturating_sub(window), now_ms);
+        }
+        verdicts.push((model, Verdict::Tested(report)));
     }
-    Ok(reports)
+    Ok(verdicts)
 }
 
 /// Runs [`Pipeline::run_drift`] every `interval` of `clock` (milliseconds)

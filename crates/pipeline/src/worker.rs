@@ -24,6 +24,7 @@ pub struct Pipeline {
     scored_share: Mutex<Share>,
     models: LabelCap,
     store_failing: Mutex<bool>,
+    drifted: Mutex<crate::drift::Drifted>,
 }
 
 /// What became of one exchange.
@@ -48,6 +49,7 @@ impl Pipeline {
             scored_share: Mutex::new(Share::default()),
             models,
             store_failing: Mutex::new(false),
+            drifted: Mutex::default(),
         }
     }
 
@@ -209,15 +211,22 @@ impl Pipeline {
 
     /// Runs the drift test of every model with exchanges in the current
     /// window ending at `now_ms`, sets the drift gauges, and returns each
-    /// model's report (models with too few exchanges in either window are
+    /// model's verdict (models with too few exchanges in either window are
     /// left out). Blocking.
-    pub fn run_drift(&self, now_ms: i64) -> Vec<(String, quality::drift::DriftReport)> {
-        match crate::drift::run(&self.shared.store, &self.shared.config.drift, now_ms) {
-            Ok(reports) => {
-                for (model, report) in &reports {
-                    self.shared.metrics.set_drift(self.models.value(model), report.p_value, report.drift);
+    pub fn run_drift(&self, now_ms: i64) -> Vec<(String, crate::drift::Verdict)> {
+        let mut drifted = self.drifted.lock();
+        match crate::drift::run(&self.shared.store, &self.shared.config.drift, &mut drifted, now_ms) {
+            Ok(verdicts) => {
+                for (model, verdict) in &verdicts {
+                    let model = self.models.value(model);
+                    match verdict {
+                        crate::drift::Verdict::Tested(report) => {
+                            self.shared.metrics.set_drift(model, report.p_value, report.drift);
+                        }
+                        crate::drift::Verdict::BaselineDrifted => self.shared.metrics.set_drift_unjudged(model),
+                    }
                 }
-                reports
+                verdicts
             }
             Err(err) => {
                 self.shared.metrics.count_failure("drift");

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use inference::{Exchange, GapSummary, Operation, Timings, Usage};
+use pipeline::drift::Verdict;
 use pipeline::sampler::{Decision, Reason};
 use pipeline::{Config, Metrics, Pipeline, TextPolicy};
 use prometheus_client::registry::Registry;
@@ -166,12 +167,56 @@ fn drift_fires_for_the_model_whose_answers_changed_and_not_for_the_steady_one() 
         s.pipeline.process(&exchange(t, "swapped", "user: soup?", &refusing(i)));
     }
     let reports = s.pipeline.run_drift(now + 1);
-    let verdict = |model: &str| reports.iter().find(|(m, _)| m == model).map(|(_, r)| r.drift);
+    let verdict = |model: &str| reports.iter().find(|(m, _)| m == model).map(|(_, v)| drifted(v));
     assert_eq!(verdict("swapped"), Some(true));
     assert_eq!(verdict("steady"), Some(false));
     let text = exposition(&s.registry);
     assert_eq!(line_value(&text, r#"infersight_quality_drift_detected{gen_ai_request_model="swapped"}"#), Some(1.0));
     assert_eq!(line_value(&text, r#"infersight_quality_drift_detected{gen_ai_request_model="steady"}"#), Some(0.0));
+}
+
+fn drifted(verdict: &Verdict) -> bool {
+    match verdict {
+        Verdict::Tested(report) => report.drift,
+        Verdict::BaselineDrifted => panic!("no verdict"),
+    }
+}
+
+#[test]
+fn a_window_found_drifted_is_never_the_baseline_of_a_second_alarm() {
+    let day = 24 * 3_600_000;
+    let schedule = pipeline::drift::Schedule {
+        window: Duration::from_secs(3600),
+        baseline_offset: Duration::from_secs(24 * 3600),
+        min_exchanges: 30,
+        ..pipeline::drift::Schedule::default()
+    };
+    let s = setup(Config { sample_rate: 1.0, drift: schedule, ..Config::default() });
+    let cooking =
+        |i: i64| format!("To make soup number {i}, simmer onions, carrots and stock for twenty minutes, then season.");
+    let refusing = "I'm sorry, but I can't help with that request.";
+    // Day 9 healthy, day 10 an incident, days 11 and 12 healthy again.
+    let incident_day = 10 * day;
+    for d in 9..=12 {
+        for i in 0..120 {
+            let t = d * day - 3_600_000 + i * 20_000;
+            let response = if d * day == incident_day { refusing.to_owned() } else { cooking((i * 7 + d) % 120) };
+            s.pipeline.process(&exchange(t, "m", "user: soup?", &response));
+        }
+    }
+    let verdict = |now: i64| s.pipeline.run_drift(now + 1).into_iter().find(|(m, _)| m == "m").map(|(_, v)| v);
+    let gauge =
+        || line_value(&exposition(&s.registry), r#"infersight_quality_drift_detected{gen_ai_request_model="m"}"#);
+
+    assert!(verdict(incident_day).is_some_and(|v| drifted(&v)), "the incident is found");
+    assert_eq!(gauge(), Some(1.0));
+    // A day later the incident is the baseline: healthy traffic against it
+    // would be a second alarm about the same incident.
+    assert_eq!(verdict(incident_day + day), Some(Verdict::BaselineDrifted));
+    assert_eq!(gauge(), Some(0.0));
+    // Another day on, the baseline is healthy again and the test runs.
+    assert!(verdict(incident_day + 2 * day).is_some_and(|v| !drifted(&v)));
+    assert_eq!(gauge(), Some(0.0));
 }
 
 #[test]
