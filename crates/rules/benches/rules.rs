@@ -5,20 +5,20 @@
 use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use rules::memstore::MemStore;
 use rules::{Manager, ManagerOptions, RuleMetrics};
-use series::{Labels, Sample};
+use series::Labels;
+use series::memory::MemStorage;
 
 const MIN: i64 = 60_000;
 const MINUTES: i64 = 15;
 
-fn counter(store: &MemStore, labels: &[(&str, &str)], per_minute: f64) -> usize {
-    let samples: Vec<Sample> = (0..=MINUTES).map(|m| Sample { t: m * MIN, v: per_minute * m as f64 }).collect();
-    store.add(&Labels::from_pairs(labels.iter().copied()), &samples);
+fn counter(store: &MemStorage, labels: &[(&str, &str)], per_minute: f64) -> usize {
+    let samples: Vec<(i64, f64)> = (0..=MINUTES).map(|m| (m * MIN, per_minute * m as f64)).collect();
+    store.add(Labels::from_pairs(labels.iter().copied()), &samples);
     1
 }
 
-fn histogram(store: &MemStore, name: &str, labels: &[(&str, &str)], bounds: &[&str]) -> usize {
+fn histogram(store: &MemStorage, name: &str, labels: &[(&str, &str)], bounds: &[&str]) -> usize {
     let mut n = 0;
     for (i, le) in bounds.iter().chain(std::iter::once(&"+Inf")).enumerate() {
         let bucket = format!("{name}_bucket");
@@ -39,7 +39,7 @@ fn histogram(store: &MemStore, name: &str, labels: &[(&str, &str)], bounds: &[&s
 const LATENCY: [&str; 12] =
     ["0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "20.0", "40.0"];
 
-fn engine(store: &MemStore, prefix: &str, model_label: &str, model: &str, instance: &str) -> usize {
+fn engine(store: &MemStorage, prefix: &str, model_label: &str, model: &str, instance: &str) -> usize {
     let base = [(model_label, model), ("instance", instance), ("job", prefix)];
     let mut n = 0;
     for metric in ["time_to_first_token_seconds", "inter_token_latency_seconds", "e2e_request_latency_seconds"] {
@@ -78,8 +78,8 @@ fn engine(store: &MemStore, prefix: &str, model_label: &str, model: &str, instan
     n
 }
 
-fn build(target: usize) -> MemStore {
-    let store = MemStore::new();
+fn build(target: usize) -> MemStorage {
+    let store = MemStorage::new();
     let mut n = 0;
     let mut replica = 0;
     while n < target {

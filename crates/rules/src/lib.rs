@@ -23,7 +23,6 @@ mod error;
 pub mod file;
 mod group;
 mod manager;
-pub mod memstore;
 mod metrics;
 mod notify;
 pub mod pack;

@@ -17,12 +17,12 @@ use std::time::Duration;
 use promql::{Engine, Value};
 use promql_parser::parser::Expr;
 use serde::Deserialize;
-use series::{Labels, STALE_NAN, Sample};
+use series::{Labels, STALE_NAN};
 
 use crate::group::AlertState;
 use crate::manager::{Clock, Manager, ManagerOptions};
-use crate::memstore::MemStore;
 use crate::metrics::RuleMetrics;
+use series::memory::MemStorage;
 
 /// The outcome of running rule test files.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -221,7 +221,7 @@ fn run_text(dir: &Path, text: &str) -> Result<Vec<String>, String> {
 }
 
 fn run_group(test: &TestGroup, groups: Vec<crate::file::GroupSpec>, eval_interval: i64) -> Result<Vec<String>, String> {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     let series_interval = match &test.interval {
         Some(text) => duration_ms(text)?,
         None => eval_interval,
@@ -229,12 +229,9 @@ fn run_group(test: &TestGroup, groups: Vec<crate::file::GroupSpec>, eval_interva
     for input in &test.input_series {
         let labels = parse_series(&input.series)?;
         let values = expand_values(&input.values)?;
-        let samples: Vec<Sample> = values
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.map(|v| Sample { t: i as i64 * series_interval, v }))
-            .collect();
-        store.add(&labels, &samples);
+        let samples: Vec<(i64, f64)> =
+            values.into_iter().enumerate().filter_map(|(i, v)| v.map(|v| (i as i64 * series_interval, v))).collect();
+        store.add(labels, &samples);
     }
     let options = ManagerOptions {
         evaluation_interval: Duration::from_millis(eval_interval as u64),
@@ -333,7 +330,7 @@ fn show_map(map: &BTreeMap<String, String>) -> String {
     format!("{{{}}}", pairs.join(", "))
 }
 
-fn check_expr(engine: &Engine, store: &MemStore, test: &ExprTest, at: i64) -> Option<String> {
+fn check_expr(engine: &Engine, store: &MemStorage, test: &ExprTest, at: i64) -> Option<String> {
     let header = format!("    expr: {:?}, time: {},", test.expr, format_ms(at));
     let got: Vec<(Labels, f64)> = match engine.instant_query(store, &test.expr, at) {
         Ok((Value::Vector(vector), _)) => vector.into_iter().map(|s| (s.labels, s.v)).collect(),

@@ -15,6 +15,7 @@ pub mod histogram;
 mod kahan;
 mod labels;
 mod matcher;
+pub mod memory;
 pub mod regex_cache;
 mod sample;
 mod size;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use parking_lot::Mutex;
-use rules::memstore::MemStore;
 use rules::{AlertingConfig, ManagerOptions, Notifier, NotifyMetrics};
 use serde_json::Value;
+use series::memory::MemStorage;
 use tower::ServiceExt;
 
 use crate::evaluation::{add_series, manager, manager_with};
@@ -42,8 +42,8 @@ async fn get(router: axum::Router, uri: &str) -> (StatusCode, Value) {
     (status, serde_json::from_slice(&bytes).expect("the body is JSON"))
 }
 
-fn store_with_down_target() -> MemStore {
-    let store = MemStore::new();
+fn store_with_down_target() -> MemStorage {
+    let store = MemStorage::new();
     add_series(&store, r#"up{job="vllm"}"#, 10, |_| 0.0);
     store
 }
@@ -224,7 +224,7 @@ fn config_validation_reports_every_problem_with_its_key() {
 fn alerts_are_sent_when_they_fire_every_resend_delay_and_when_they_resolve() {
     let settings = AlertingConfig::default().validate("alerting").expect("valid");
     let notifier = Notifier::new(settings.clone(), NotifyMetrics::unregistered()).expect("client builds");
-    let store = MemStore::new();
+    let store = MemStorage::new();
     add_series(&store, r#"up{job="vllm"}"#, 20, |m| if m < 6 { 0.0 } else { 1.0 });
     let options = ManagerOptions { restore_for_state: false, ..ManagerOptions::from_settings(&settings) };
     let manager = manager_with(&store, RULES, options).with_notifier(notifier.clone());

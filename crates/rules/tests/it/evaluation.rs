@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rules::memstore::MemStore;
 use rules::{AlertState, Clock, Health, Manager, ManagerOptions, RuleMetrics};
-use series::{Labels, Sample, is_stale_nan};
+use series::memory::MemStorage;
+use series::{Labels, is_stale_nan};
 
 const MIN: i64 = 60_000;
 
@@ -16,29 +16,29 @@ pub(crate) fn labels(text: &str) -> Labels {
 }
 
 /// Adds one sample per minute from 0 to `minutes` with the values `value(minute)`.
-pub(crate) fn add_series(store: &MemStore, series: &str, minutes: i64, value: impl Fn(i64) -> f64) {
-    let samples: Vec<Sample> = (0..=minutes).map(|m| Sample { t: m * MIN, v: value(m) }).collect();
-    store.add(&labels(series), &samples);
+pub(crate) fn add_series(store: &MemStorage, series: &str, minutes: i64, value: impl Fn(i64) -> f64) {
+    let samples: Vec<(i64, f64)> = (0..=minutes).map(|m| (m * MIN, value(m))).collect();
+    store.add(labels(series), &samples);
 }
 
-pub(crate) fn manager_with(store: &MemStore, rules_yaml: &str, options: ManagerOptions) -> Manager {
+pub(crate) fn manager_with(store: &MemStorage, rules_yaml: &str, options: ManagerOptions) -> Manager {
     let manager = Manager::new(Arc::new(store.clone()), Arc::new(store.clone()), options, RuleMetrics::unregistered());
     let groups = rules::file::parse_file("test.yml", rules_yaml).expect("test rules are valid");
     manager.set_groups(groups);
     manager
 }
 
-pub(crate) fn manager(store: &MemStore, rules_yaml: &str) -> Manager {
+pub(crate) fn manager(store: &MemStorage, rules_yaml: &str) -> Manager {
     manager_with(store, rules_yaml, ManagerOptions { restore_for_state: false, ..ManagerOptions::default() })
 }
 
-fn value_at(store: &MemStore, series: &str, t: i64) -> Option<f64> {
+fn value_at(store: &MemStorage, series: &str, t: i64) -> Option<f64> {
     store.samples(&labels(series)).into_iter().find(|s| s.t == t).map(|s| s.v)
 }
 
 #[test]
 fn recording_rules_write_their_series_and_mark_vanished_ones_stale() {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     add_series(&store, r#"up{job="a"}"#, 10, |_| 1.0);
     add_series(&store, r#"up{job="b"}"#, 10, |m| if m < 3 { 1.0 } else { 0.0 });
     let manager = manager(
@@ -71,7 +71,7 @@ groups:
 
 #[test]
 fn alerts_go_pending_then_firing_then_resolved_with_alerts_series() {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     add_series(&store, r#"up{job="a"}"#, 20, |m| if (2..6).contains(&m) { 0.0 } else { 1.0 });
     let manager = manager(&store, ALERT);
     manager.evaluate_all_at(MIN);
@@ -108,7 +108,7 @@ fn alerts_go_pending_then_firing_then_resolved_with_alerts_series() {
 
 #[test]
 fn keep_firing_for_holds_a_firing_alert_after_its_condition_clears() {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     add_series(&store, r#"up{job="a"}"#, 20, |m| if m < 3 { 0.0 } else { 1.0 });
     let manager = manager(
         &store,
@@ -128,7 +128,7 @@ fn keep_firing_for_holds_a_firing_alert_after_its_condition_clears() {
 
 #[test]
 fn limits_and_failing_queries_fail_the_rule_but_not_the_group() {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     add_series(&store, r#"up{job="a"}"#, 5, |_| 1.0);
     add_series(&store, r#"up{job="b"}"#, 5, |_| 1.0);
     let mut registry = prometheus_client::registry::Registry::default();
@@ -178,7 +178,7 @@ groups:
 
 #[test]
 fn alert_state_is_restored_from_alerts_for_state_after_a_restart() {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     add_series(&store, r#"up{job="a"}"#, 60, |_| 0.0);
     // The previous process saw the alert active since minute 0 and stopped at minute 15.
     let for_state = r#"ALERTS_FOR_STATE{alertname="Down", job="a"}"#;
@@ -199,7 +199,7 @@ fn alert_state_is_restored_from_alerts_for_state_after_a_restart() {
 
 #[test]
 fn reload_keeps_the_state_of_unchanged_alerts_and_a_failed_reload_keeps_the_rules() {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     add_series(&store, r#"up{job="a"}"#, 20, |_| 0.0);
     let dir = std::env::temp_dir().join(format!("rules-reload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir can be created");
@@ -237,7 +237,7 @@ fn reload_keeps_the_state_of_unchanged_alerts_and_a_failed_reload_keeps_the_rule
 
 #[test]
 fn a_rule_sees_what_an_earlier_rule_of_its_group_recorded_in_the_same_evaluation() {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     add_series(&store, "x", 10, |m| m as f64);
     let manager = manager(
         &store,
@@ -250,7 +250,7 @@ fn a_rule_sees_what_an_earlier_rule_of_its_group_recorded_in_the_same_evaluation
 
 #[test]
 fn query_offset_moves_the_query_and_the_written_samples_back() {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     add_series(&store, "x", 10, |m| m as f64);
     let manager =
         manager(&store, "groups:\n  - name: g\n    query_offset: 1m\n    rules:\n      - record: y\n        expr: x\n");
@@ -260,7 +260,7 @@ fn query_offset_moves_the_query_and_the_written_samples_back() {
 
 #[tokio::test(start_paused = true)]
 async fn the_scheduler_evaluates_each_group_on_its_aligned_interval() {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     add_series(&store, "x", 10, |_| 1.0);
     let start = tokio::time::Instant::now();
     let clock = Clock::from_fn(move || 60 * MIN + start.elapsed().as_millis() as i64);
@@ -284,7 +284,7 @@ async fn the_scheduler_evaluates_each_group_on_its_aligned_interval() {
 
 #[test]
 fn stepping_through_simulated_time_evaluates_every_grid_point_of_every_group() {
-    let store = MemStore::new();
+    let store = MemStorage::new();
     let manager = manager(
         &store,
         "groups:\n  - name: fast\n    interval: 10s\n    rules:\n      - record: fast\n        expr: vector(1)\n\
