@@ -1,8 +1,11 @@
 //! Drift on a schedule: each model's current window of stored exchanges against its baseline window.
 //!
-//! A window found drifted is remembered. When it later becomes a baseline,
-//! the model gets no verdict: comparing healthy traffic against an incident
-//! would report the incident a second time, one baseline offset after it.
+//! A window found drifted is remembered and never used as a baseline:
+//! comparing healthy traffic against an incident would report the incident
+//! a second time, one baseline offset after it. The baseline then moves
+//! back to the latest window before the drifted ones, at most one more
+//! baseline offset back; past that the model gets no verdict, so a lasting
+//! change stops alerting once its windows fill the reach of the baseline.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,10 +54,16 @@ fn ms(d: Duration) -> i64 {
 /// What the drift test said of one model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    /// Both windows were compared.
-    Tested(DriftReport),
-    /// The baseline window overlaps a window found drifted earlier, so no
-    /// comparison was made.
+    /// Both windows were compared; the baseline ended at `baseline_end`.
+    Tested {
+        /// The test's report.
+        report: DriftReport,
+        /// Where the baseline window ended (milliseconds): `baseline_offset`
+        /// back, or earlier when windows found drifted were in the way.
+        baseline_end: i64,
+    },
+    /// Every window within reach of the baseline holds drift found earlier,
+    /// so no comparison was made.
     BaselineDrifted,
 }
 
@@ -70,8 +79,19 @@ impl Drifted {
         self.windows.entry(model.to_owned()).or_default().push((start, end));
     }
 
-    fn overlaps(&self, model: &str, start: i64, end: i64) -> bool {
-        self.windows.get(model).is_some_and(|windows| windows.iter().any(|&(s, e)| s < end && start < e))
+    /// The latest end, at most `end` and at least `earliest`, of a window
+    /// `width` wide that overlaps no window found drifted for `model`.
+    fn clean_end(&self, model: &str, mut end: i64, width: i64, earliest: i64) -> Option<i64> {
+        let windows = self.windows.get(model).map_or(&[][..], Vec::as_slice);
+        loop {
+            let start = end.saturating_sub(width);
+            let overlapping = windows.iter().filter(|&&(s, e)| s < end && start < e).map(|&(s, _)| s).min();
+            match overlapping {
+                None => return Some(end),
+                Some(s) if s < earliest => return None,
+                Some(s) => end = s,
+            }
+        }
     }
 
     /// Forgets windows that end at or before `t`.
@@ -92,8 +112,9 @@ pub(crate) fn run(
 ) -> records::Result<Vec<(String, Verdict)>> {
     let window = ms(schedule.window);
     let offset = ms(schedule.baseline_offset);
-    let baseline_end = now_ms.saturating_sub(offset);
-    drifted.forget_until(baseline_end.saturating_sub(window));
+    let latest_baseline = now_ms.saturating_sub(offset);
+    let earliest_baseline = latest_baseline.saturating_sub(offset);
+    drifted.forget_until(earliest_baseline.saturating_sub(window));
     let drift = Drift::new(DriftConfig { alpha: schedule.alpha, ..DriftConfig::default() });
     let read = |model: &str, end: i64| -> records::Result<Vec<Exchange>> {
         Ok(store
@@ -104,10 +125,10 @@ pub(crate) fn run(
     };
     let mut verdicts = Vec::new();
     for model in store.models(now_ms.saturating_sub(window), now_ms)? {
-        if drifted.overlaps(&model, baseline_end.saturating_sub(window), baseline_end) {
+        let Some(baseline_end) = drifted.clean_end(&model, latest_baseline, window, earliest_baseline) else {
             verdicts.push((model, Verdict::BaselineDrifted));
             continue;
-        }
+        };
         let current = read(&model, now_ms)?;
         let baseline = read(&model, baseline_end)?;
         if current.len() < schedule.min_exchanges || baseline.len() < schedule.min_exchanges {
@@ -117,7 +138,7 @@ pub(crate) fn run(
         if report.drift {
             drifted.flag(&model, now_ms.saturating_sub(window), now_ms);
         }
-        verdicts.push((model, Verdict::Tested(report)));
+        verdicts.push((model, Verdict::Tested { report, baseline_end }));
     }
     Ok(verdicts)
 }

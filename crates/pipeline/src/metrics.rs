@@ -88,7 +88,7 @@ impl Metrics {
         );
         registry.register(
             "infersight_quality_drift_detected",
-            "1 when the last drift test of the model found drift at the configured level, else 0 (also while its baseline window holds drift found earlier)",
+            "1 when the last drift test of the model found drift at the configured level, else 0 (also when every baseline window within reach holds drift found earlier)",
             metrics.drift_detected.clone(),
         );
         metrics
@@ -143,7 +143,7 @@ impl Metrics {
         self.drift_detected.get_or_create(&label).set(i64::from(detected));
     }
 
-    /// No verdict this time: the model's baseline holds drift found earlier.
+    /// No verdict this time: every baseline window within reach holds drift found earlier.
     pub(crate) fn set_drift_unjudged(&self, model: &str) {
         let label = ModelLabel { gen_ai_request_model: model.to_owned() };
         self.drift_detected.get_or_create(&label).set(0);

@@ -220,7 +220,7 @@ impl Pipeline {
                 for (model, verdict) in &verdicts {
                     let model = self.models.value(model);
                     match verdict {
-                        crate::drift::Verdict::Tested(report) => {
+                        crate::drift::Verdict::Tested { report, .. } => {
                             self.shared.metrics.set_drift(model, report.p_value, report.drift);
                         }
                         crate::drift::Verdict::BaselineDrifted => self.shared.metrics.set_drift_unjudged(model),

@@ -177,46 +177,75 @@ fn drift_fires_for_the_model_whose_answers_changed_and_not_for_the_steady_one() 
 
 fn drifted(verdict: &Verdict) -> bool {
     match verdict {
-        Verdict::Tested(report) => report.drift,
+        Verdict::Tested { report, .. } => report.drift,
         Verdict::BaselineDrifted => panic!("no verdict"),
     }
 }
 
 #[test]
-fn a_window_found_drifted_is_never_the_baseline_of_a_second_alarm() {
-    let day = 24 * 3_600_000;
+fn a_window_found_drifted_is_never_a_baseline() {
+    const HOUR: i64 = 3_600_000;
     let schedule = pipeline::drift::Schedule {
         window: Duration::from_secs(3600),
-        baseline_offset: Duration::from_secs(24 * 3600),
+        baseline_offset: Duration::from_secs(2 * 3600),
         min_exchanges: 30,
         ..pipeline::drift::Schedule::default()
     };
     let s = setup(Config { sample_rate: 1.0, drift: schedule, ..Config::default() });
+    // One exchange a minute for 11 hours; each hour of healthy answers has
+    // the same words. "brief" refuses from hour 4 to 5, "lasting" from hour 4 on.
     let cooking =
         |i: i64| format!("To make soup number {i}, simmer onions, carrots and stock for twenty minutes, then season.");
-    let refusing = "I'm sorry, but I can't help with that request.";
-    // Day 9 healthy, day 10 an incident, days 11 and 12 healthy again.
-    let incident_day = 10 * day;
-    for d in 9..=12 {
-        for i in 0..120 {
-            let t = d * day - 3_600_000 + i * 20_000;
-            let response = if d * day == incident_day { refusing.to_owned() } else { cooking((i * 7 + d) % 120) };
-            s.pipeline.process(&exchange(t, "m", "user: soup?", &response));
-        }
+    let refusing = "I'm sorry, but I can't help with that request.".to_owned();
+    for minute in 0..11 * 60 {
+        let t = minute * 60_000 + 1;
+        let hour = minute / 60;
+        let healthy = cooking(minute % 60);
+        let brief = if hour == 4 { refusing.clone() } else { healthy.clone() };
+        let lasting = if hour >= 4 { refusing.clone() } else { healthy };
+        s.pipeline.process(&exchange(t, "brief", "user: soup?", &brief));
+        s.pipeline.process(&exchange(t, "lasting", "user: soup?", &lasting));
     }
-    let verdict = |now: i64| s.pipeline.run_drift(now + 1).into_iter().find(|(m, _)| m == "m").map(|(_, v)| v);
-    let gauge =
-        || line_value(&exposition(&s.registry), r#"infersight_quality_drift_detected{gen_ai_request_model="m"}"#);
+    let verdicts = |hour: i64| s.pipeline.run_drift(hour * HOUR);
+    let of = |verdicts: &[(String, Verdict)], model: &str| {
+        verdicts.iter().find(|(m, _)| m == model).map(|(_, v)| v.clone()).expect("a verdict")
+    };
+    let baseline_end = |verdict: &Verdict| match verdict {
+        Verdict::Tested { baseline_end, .. } => *baseline_end / HOUR,
+        Verdict::BaselineDrifted => panic!("no verdict"),
+    };
+    let gauge = |model: &str| {
+        let line = format!(r#"infersight_quality_drift_detected{{gen_ai_request_model="{model}"}}"#);
+        line_value(&exposition(&s.registry), &line)
+    };
 
-    assert!(verdict(incident_day).is_some_and(|v| drifted(&v)), "the incident is found");
-    assert_eq!(gauge(), Some(1.0));
-    // A day later the incident is the baseline: healthy traffic against it
-    // would be a second alarm about the same incident.
-    assert_eq!(verdict(incident_day + day), Some(Verdict::BaselineDrifted));
-    assert_eq!(gauge(), Some(0.0));
-    // Another day on, the baseline is healthy again and the test runs.
-    assert!(verdict(incident_day + 2 * day).is_some_and(|v| !drifted(&v)));
-    assert_eq!(gauge(), Some(0.0));
+    assert!(!drifted(&of(&verdicts(3), "brief")), "healthy against healthy");
+    let at_5 = verdicts(5);
+    assert!(drifted(&of(&at_5, "brief")) && drifted(&of(&at_5, "lasting")), "both start refusing in hour 4");
+    assert_eq!(gauge("brief"), Some(1.0));
+    let at_6 = verdicts(6);
+    assert!(!drifted(&of(&at_6, "brief")));
+    assert!(drifted(&of(&at_6, "lasting")));
+
+    // Two hours on, hour 4 would be the baseline: healthy answers against
+    // the incident would be a second alarm about it. The hour before serves.
+    let at_7 = verdicts(7);
+    assert!(!drifted(&of(&at_7, "brief")), "no echo of the incident");
+    assert_eq!(baseline_end(&of(&at_7, "brief")), 4);
+    assert_eq!(gauge("brief"), Some(0.0));
+    assert!(drifted(&of(&at_7, "lasting")), "measured against the last healthy hour");
+    assert_eq!(baseline_end(&of(&at_7, "lasting")), 4);
+    assert!(drifted(&of(&verdicts(8), "lasting")));
+
+    // A lasting change: once the drifted hours fill the baseline's reach
+    // (one more offset back), there is no verdict and the alert ends...
+    assert_eq!(of(&verdicts(9), "lasting"), Verdict::BaselineDrifted);
+    assert_eq!(gauge("lasting"), Some(0.0));
+    assert_eq!(of(&verdicts(10), "lasting"), Verdict::BaselineDrifted);
+    // ...and the changed answers become the reference.
+    let at_11 = of(&verdicts(11), "lasting");
+    assert!(!drifted(&at_11));
+    assert_eq!(baseline_end(&at_11), 9);
 }
 
 #[test]

@@ -68,8 +68,8 @@ fn incident(name: ScenarioKind, target: &str, start: i64, minutes: i64) -> Scena
 /// An alert belongs to the last incident that started before it first
 /// fired. The drift test compares the last 30 minutes with the 30 minutes
 /// two hours earlier, so it judges from minute 150 on: the quality incidents
-/// start after that. (Two hours after a quality incident its windows are the
-/// baseline, and the test gives no verdict rather than a second alarm.)
+/// start after that. (Two hours after a quality incident, the baseline moves
+/// back before the windows it found drifted, so the incident does not alarm twice.)
 fn incidents() -> Vec<(ScenarioConfig, &'static [&'static str])> {
     vec![
         (
