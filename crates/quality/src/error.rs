@@ -1,6 +1,7 @@
 //! Errors of the scorers, the JSON Schema checker and the JSONL runners.
 
 use std::io;
+use std::path::PathBuf;
 
 /// What went wrong while scoring one input or running a JSONL file.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,15 @@ pub enum Error {
     /// Reading the input failed.
     #[error("cannot read input")]
     Read {
+        /// The I/O failure.
+        #[source]
+        source: io::Error,
+    },
+    /// A file (a training set, a classifier) could not be read.
+    #[error("cannot read {}", path.display())]
+    ReadPath {
+        /// The file.
+        path: PathBuf,
         /// The I/O failure.
         #[source]
         source: io::Error,

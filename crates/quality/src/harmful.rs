@@ -5,6 +5,8 @@
 
 use regex::Regex;
 
+use crate::features::{Features, Side};
+use crate::learned::{Learned, cues_of};
 use crate::refusal::Refusal;
 use crate::toxicity::{Evidence, Toxicity, combine};
 use crate::{Error, Input, Result, Score, Scorer};
@@ -148,8 +150,24 @@ impl Scorer for Harmful {
 
     fn score(&self, input: &Input<'_>) -> Result<Score> {
         let response = input.response.or(input.text).ok_or(Error::MissingField { field: "response|text" })?;
-        let value = self.score_text(input.prompt, response);
-        Ok(Score::new("harmful", value, value >= 0.5))
+        let prompt = Features::of(input.prompt.unwrap_or_default(), Side::Prompt);
+        let rules = self.score_text(input.prompt, response);
+        Ok(Harmful::score_learned(&prompt, &Features::of(response, Side::Response), rules))
+    }
+}
+
+impl Harmful {
+    /// The calibrated learned score of a response (and the prompt it
+    /// answers), given their rule score ([`Harmful::score_with`]).
+    pub fn score_learned(prompt: &Features, response: &Features, rules: f64) -> Score {
+        let learned = Learned::get();
+        let inputs = learned.classifiers.harmful_inputs(prompt, response, rules);
+        let (value, label) = learned.decide("harmful", &inputs, false);
+        let mut score = Score::new("harmful", value, label);
+        if label {
+            score.cues = cues_of(&learned.classifiers.harmful, response);
+        }
+        score
     }
 }
 

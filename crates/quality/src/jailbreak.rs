@@ -7,6 +7,8 @@
 
 use regex::Regex;
 
+use crate::features::{Features, Side};
+use crate::learned::{Learned, WINDOW};
 use crate::toxicity::combine;
 use crate::{Error, Input, Result, Score, Scorer};
 
@@ -123,8 +125,23 @@ impl Scorer for Jailbreak {
 
     fn score(&self, input: &Input<'_>) -> Result<Score> {
         let prompt = input.prompt_side().ok_or(Error::MissingField { field: "prompt|text" })?;
-        let value = self.score_text(prompt);
-        Ok(Score::new("jailbreak", value, value >= 0.5))
+        Ok(Jailbreak::score_learned(&Features::of(prompt, Side::Prompt), self.score_text(prompt)))
+    }
+}
+
+impl Jailbreak {
+    /// The calibrated learned score of a prompt's features, given its rule
+    /// score ([`Jailbreak::score_text`]); a long prompt is judged by its
+    /// most suspect window, which is also where the cues come from.
+    pub fn score_learned(features: &Features, rules: f64) -> Score {
+        let learned = Learned::get();
+        let (inputs, window) = learned.classifiers.jailbreak_inputs(features, rules);
+        let (value, label) = learned.decide("jailbreak", &inputs, features.tokens.len() > WINDOW);
+        let mut score = Score::new("jailbreak", value, label);
+        if label {
+            score.cues = learned.classifiers.injection.evidence(features, window, 3);
+        }
+        score
     }
 }
 

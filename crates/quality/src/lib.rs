@@ -13,14 +13,17 @@
 //! `infersight score` and `infersight drift` lives in [`jsonl`].
 #![warn(missing_docs)]
 
+pub mod classifier;
 pub mod consistency;
 pub mod drift;
 mod error;
 pub mod eval;
+pub mod features;
 pub mod harmful;
 pub mod jailbreak;
 pub mod json;
 pub mod jsonl;
+pub mod learned;
 pub mod pii;
 pub mod redact;
 pub mod reference;
@@ -30,10 +33,12 @@ mod rng;
 pub mod schema;
 mod score;
 pub mod toxicity;
+pub mod train;
 mod words;
 
+pub use classifier::Cue;
 pub use error::{Error, Result};
 pub use jsonl::{RunSummary, drift_jsonl, score_jsonl};
 pub use pii::redact;
-pub use registry::{Registry, SCORER_NAMES};
+pub use registry::{Registry, SCORER_NAMES, version_of};
 pub use score::{Input, JsonChecks, PiiType, Score, Scorer, Span};

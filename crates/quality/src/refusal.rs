@@ -2,6 +2,8 @@
 
 use regex::Regex;
 
+use crate::features::{Features, Side};
+use crate::learned::{Learned, cues_of};
 use crate::{Error, Input, Result, Score, Scorer};
 
 /// The refusal scorer: strong and weak phrase patterns, weighted by where
@@ -106,8 +108,21 @@ impl Scorer for Refusal {
 
     fn score(&self, input: &Input<'_>) -> Result<Score> {
         let text = input.response_side().ok_or(Error::MissingField { field: "response|text" })?;
-        let value = self.score_text(text);
-        Ok(Score::new("refusal", value, value >= 0.5))
+        Ok(Refusal::score_learned(&Features::of(text, Side::Response), self.score_text(text)))
+    }
+}
+
+impl Refusal {
+    /// The calibrated learned score of a response's features, given its
+    /// rule score ([`Refusal::score_text`]).
+    pub fn score_learned(features: &Features, rules: f64) -> Score {
+        let learned = Learned::get();
+        let (value, label) = learned.decide("refusal", &learned.classifiers.refusal_inputs(features, rules), false);
+        let mut score = Score::new("refusal", value, label);
+        if label {
+            score.cues = cues_of(&learned.classifiers.refusal, features);
+        }
+        score
     }
 }
 

@@ -1,9 +1,11 @@
 //! All scorers built once, for the online pipeline and the offline runner.
 
 use crate::consistency::Consistency;
+use crate::features::{Features, Side};
 use crate::harmful::Harmful;
 use crate::jailbreak::Jailbreak;
 use crate::json::Json;
+use crate::learned::Learned;
 use crate::pii::Pii;
 use crate::reference::Reference;
 use crate::refusal::Refusal;
@@ -87,27 +89,44 @@ impl Registry {
     /// and response, in this order: PII, toxicity, harmful help and refusal
     /// on the response, jailbreak on the prompt, JSON on the response
     /// (without a schema). `consistency` and `reference` need samples or a
-    /// reference and are skipped. Shared work (refusal and toxicity feed
-    /// the harmful scorer) is done once.
+    /// reference and are skipped. Shared work is done once: each text's
+    /// features feed every learned scorer that reads it, and the refusal
+    /// and toxicity rules feed the harmful rules.
     pub fn score_all(&self, prompt: &str, response: &str) -> Vec<Score> {
+        let prompt_features = Features::of(prompt, Side::Prompt);
+        let response_features = Features::of(response, Side::Response);
         let pii = self.pii.score_text(response);
         let evidence = self.toxicity.evidence(response);
-        let toxicity = Toxicity::score_evidence(&evidence);
-        let refusal = self.refusal.score_text(response);
-        let harmful = self.harmful.score_with(Some(prompt), response, refusal, evidence);
-        let jailbreak = self.jailbreak.score_text(prompt);
+        let toxicity_rules = Toxicity::score_evidence(&evidence);
+        let refusal_rules = self.refusal.score_text(response);
+        let harmful_rules = self.harmful.score_with(Some(prompt), response, refusal_rules, evidence);
+        let jailbreak_rules = self.jailbreak.score_text(prompt);
         let mut scores = vec![
             pii,
-            Score::new("toxicity", toxicity, toxicity >= 0.5),
-            Score::new("harmful", harmful, harmful >= 0.5),
-            Score::new("refusal", refusal, refusal >= 0.5),
-            Score::new("jailbreak", jailbreak, jailbreak >= 0.5),
+            Toxicity::score_learned(&response_features, toxicity_rules),
+            Harmful::score_learned(&prompt_features, &response_features, harmful_rules),
+            Refusal::score_learned(&response_features, refusal_rules),
+            Jailbreak::score_learned(&prompt_features, jailbreak_rules),
         ];
         let input = Input { prompt: Some(prompt), response: Some(response), ..Input::default() };
         if let Ok(json) = self.json.score(&input) {
             scores.push(json);
         }
         scores
+    }
+}
+
+/// The version of a scorer, stored with every score it gives: the learned
+/// scorers' come from their manifest (a hash of their weights), the rule
+/// scorers' are bumped by hand when their rules change.
+pub fn version_of(scorer: &str) -> &'static str {
+    match scorer {
+        "toxicity" | "refusal" | "harmful" | "jailbreak" => Learned::get().entry(scorer).version.as_str(),
+        "pii" => "pii-rules-2",
+        "json" => "json-strict-1",
+        "consistency" => "consistency-rules-1",
+        "reference" => "reference-rules-1",
+        _ => "unknown",
     }
 }
 

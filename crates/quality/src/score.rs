@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::Result;
+use crate::classifier::Cue;
 
 /// A deterministic scorer of one exchange (or one text).
 ///
@@ -151,15 +152,29 @@ pub struct Score {
     pub value: f64,
     /// The thresholded verdict.
     pub label: bool,
-    /// Evidence spans (PII only; empty for the others).
+    /// PII spans (PII only; empty for the others).
     pub spans: Vec<Span>,
     /// The JSON scorer's verdicts (JSON only).
     pub json: Option<JsonChecks>,
+    /// The scorer's version ([`crate::version_of`]), stored with the score
+    /// so that a change of scorer is told apart from a change of model.
+    pub version: &'static str,
+    /// What drove a learned scorer's positive verdict: runs of the scored
+    /// text, strongest first (empty for negatives and rule scorers).
+    pub cues: Vec<Cue>,
 }
 
 impl Score {
     /// A score without spans or JSON verdicts.
     pub fn new(scorer: &'static str, value: f64, label: bool) -> Self {
-        Score { scorer, value: value.clamp(0.0, 1.0), label, spans: Vec::new(), json: None }
+        Score {
+            scorer,
+            value: value.clamp(0.0, 1.0),
+            label,
+            spans: Vec::new(),
+            json: None,
+            version: crate::version_of(scorer),
+            cues: Vec::new(),
+        }
     }
 }

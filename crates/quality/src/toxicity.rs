@@ -8,6 +8,8 @@
 
 use regex::Regex;
 
+use crate::features::{Features, Side};
+use crate::learned::{Learned, cues_of};
 use crate::words::normalize_obfuscation;
 use crate::{Error, Input, Result, Score, Scorer};
 
@@ -154,8 +156,21 @@ impl Scorer for Toxicity {
 
     fn score(&self, input: &Input<'_>) -> Result<Score> {
         let text = input.response_side().ok_or(Error::MissingField { field: "text|response|prompt" })?;
-        let value = self.score_text(text);
-        Ok(Score::new("toxicity", value, value >= 0.5))
+        Ok(Toxicity::score_learned(&Features::of(text, Side::Response), self.score_text(text)))
+    }
+}
+
+impl Toxicity {
+    /// The calibrated learned score of a text's features, given its rule
+    /// score ([`Toxicity::score_text`]).
+    pub fn score_learned(features: &Features, rules: f64) -> Score {
+        let learned = Learned::get();
+        let (value, label) = learned.decide("toxicity", &learned.classifiers.toxicity_inputs(features, rules), false);
+        let mut score = Score::new("toxicity", value, label);
+        if label {
+            score.cues = cues_of(&learned.classifiers.toxicity, features);
+        }
+        score
     }
 }
 

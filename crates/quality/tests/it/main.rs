@@ -1,5 +1,7 @@
 //! The offline JSONL contract of DESIGN.md §7, through the public API only.
 
+mod learned;
+
 use quality::{Registry, drift_jsonl, redact, score_jsonl};
 use serde_json::Value;
 
