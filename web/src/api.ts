@@ -19,6 +19,8 @@ export interface Score {
   value: number;
   label: boolean;
   evidence: Evidence[];
+  /** The scorer's version; empty for scores stored before versions were. */
+  version?: string;
 }
 export interface Exchange {
   id: number;

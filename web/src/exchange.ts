@@ -52,6 +52,13 @@ function kv(rows: [string, string | HTMLElement][]): HTMLElement {
 /** The detail of one exchange, as an element. */
 export function exchangeDetail(x: Exchange): HTMLElement {
   const scores = x.scores ?? [];
+  // A learned scorer's evidence is the text that drove its verdict (its
+  // type is the scorer's name): quoted, so a reader sees why at a glance.
+  const describe = (s: Score, e: Evidence): string => {
+    if (e.type !== s.scorer) return `${e.type} [${e.start}, ${e.end})`;
+    const piece = Array.from((s.target === "prompt" ? x.prompt : x.response) ?? "").slice(e.start, e.end);
+    return `“${piece.slice(0, 60).join("")}${piece.length > 60 ? "…" : ""}”`;
+  };
   const text = (t: string | null | undefined, target: Score["target"]) => {
     const pre = h("pre", { class: "text", "data-target": target });
     if (t === null || t === undefined || t === "") pre.appendChild(h("span", { class: "muted" }, "(not stored)"));
@@ -85,7 +92,11 @@ export function exchangeDetail(x: Exchange): HTMLElement {
     h(
       "table",
       { class: "scores" },
-      h("thead", {}, h("tr", {}, h("th", {}, "Scorer"), h("th", {}, "Target"), h("th", {}, "Score"), h("th", {}, "Flagged"), h("th", {}, "Evidence"))),
+      h(
+        "thead",
+        {},
+        h("tr", {}, h("th", {}, "Scorer"), h("th", {}, "Version"), h("th", {}, "Target"), h("th", {}, "Score"), h("th", {}, "Flagged"), h("th", {}, "Evidence")),
+      ),
       h(
         "tbody",
         {},
@@ -94,10 +105,11 @@ export function exchangeDetail(x: Exchange): HTMLElement {
             "tr",
             { class: s.label ? "flagged" : "" },
             h("td", {}, s.scorer),
+            h("td", { class: "muted" }, s.version || "–"),
             h("td", {}, s.target),
             h("td", { class: "num" }, fmtNumber(s.value)),
             h("td", {}, s.label ? "yes" : "no"),
-            h("td", {}, (s.evidence ?? []).map((e) => `${e.type} [${e.start}, ${e.end})`).join(", ") || "–"),
+            h("td", {}, (s.evidence ?? []).map((e) => describe(s, e)).join(", ") || "–"),
           ),
         ),
       ),

@@ -56,6 +56,9 @@ pub struct Config {
     pub model_label_cap: usize,
     /// How often, how wide and against what the drift test runs.
     pub drift: drift::Schedule,
+    /// Thresholds of scorers' labels that override their defaults, by
+    /// scorer name (the learned scorers' defaults were chosen for F1).
+    pub thresholds: HashMap<String, f64>,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             text: TextPolicy::Redacted { patterns: Vec::new() },
             model_label_cap: 100,
             drift: drift::Schedule::default(),
+            thresholds: HashMap::new(),
         }
     }
 }

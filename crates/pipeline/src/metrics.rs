@@ -46,7 +46,7 @@ impl Metrics {
         };
         registry.register(
             "gen_ai_evaluation_score",
-            "Scores of sampled exchanges, one observation per score, by model and scorer (gen_ai_evaluation_name)",
+            "Scores of sampled exchanges, one observation per score, by model, scorer (gen_ai_evaluation_name) and scorer version",
             metrics.scores.clone(),
         );
         // The text encoder adds `_total` to counter names.
@@ -94,8 +94,13 @@ impl Metrics {
         metrics
     }
 
-    pub(crate) fn observe_score(&self, model: &str, scorer: &str, value: f64, flagged: bool) {
-        let labels = ScoreLabels { gen_ai_request_model: model.to_owned(), gen_ai_evaluation_name: scorer.to_owned() };
+    pub(crate) fn observe_score(&self, model: &str, score: &quality::Score) {
+        let (value, flagged) = (score.value, score.label);
+        let labels = ScoreLabels {
+            gen_ai_request_model: model.to_owned(),
+            gen_ai_evaluation_name: score.scorer.to_owned(),
+            scorer_version: score.version.to_owned(),
+        };
         self.scores.get_or_create(&labels).observe(value);
         if flagged {
             self.flagged.get_or_create(&labels).inc();
@@ -154,6 +159,8 @@ impl Metrics {
 struct ScoreLabels {
     gen_ai_request_model: String,
     gen_ai_evaluation_name: String,
+    /// One value per scorer per build: a new value marks a change of scorer.
+    scorer_version: String,
 }
 
 /// A kind of evidence: a scorer's own bounded set of names (`EMAIL_ADDRESS`, `SECRET`, ...).

@@ -53,6 +53,11 @@ pub fn score_to_json(score: &Score) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("label".into(), json!(u8::from(score.label)));
     out.insert("score".into(), json!(score.value));
+    out.insert("version".into(), json!(score.version));
+    if !score.cues.is_empty() {
+        let cues: Vec<Value> = score.cues.iter().map(|cue| json!({"start": cue.start, "end": cue.end})).collect();
+        out.insert("evidence".into(), Value::Array(cues));
+    }
     if score.scorer == "pii" {
         out.insert("spans".into(), serde_json::to_value(&score.spans).unwrap_or(Value::Null));
     }

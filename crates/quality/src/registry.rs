@@ -28,6 +28,8 @@ pub struct Registry {
     json: Json,
     consistency: Consistency,
     reference: Reference,
+    /// Label thresholds that override the scorers' own, by scorer.
+    thresholds: Vec<(&'static str, f64)>,
 }
 
 impl Registry {
@@ -42,7 +44,21 @@ impl Registry {
             json: Json,
             consistency: Consistency,
             reference: Reference,
+            thresholds: Vec::new(),
         }
+    }
+
+    /// The registry with these label thresholds instead of the scorers'
+    /// defaults ([`Registry::score_all`] applies them); names that are not
+    /// scorers are ignored (configuration checks them first).
+    pub fn with_thresholds<'a>(mut self, thresholds: impl IntoIterator<Item = (&'a String, &'a f64)>) -> Self {
+        self.thresholds = thresholds
+            .into_iter()
+            .filter_map(|(name, &threshold)| {
+                SCORER_NAMES.iter().find(|known| **known == name.as_str()).map(|&known| (known, threshold))
+            })
+            .collect();
+        self
     }
 
     /// Builds only the scorer called `name` (for one-scorer offline runs).
@@ -111,6 +127,14 @@ impl Registry {
         let input = Input { prompt: Some(prompt), response: Some(response), ..Input::default() };
         if let Ok(json) = self.json.score(&input) {
             scores.push(json);
+        }
+        for score in &mut scores {
+            if let Some(&(_, threshold)) = self.thresholds.iter().find(|(name, _)| *name == score.scorer) {
+                score.label = score.value >= threshold;
+                if !score.label {
+                    score.cues.clear();
+                }
+            }
         }
         scores
     }

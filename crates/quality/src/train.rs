@@ -126,6 +126,18 @@ pub fn train(shared: &Path, packages: &Path) -> Result<Trained> {
     let mut examples = Vec::new();
     sources::read_all(shared, packages, &mut examples)?;
     synth::generate(&mut examples);
+    // The gateway writes chat prompts as `role: content` lines: prompt-side
+    // classifiers learn that the role prefix says nothing.
+    let prefixed: Vec<Example> = examples
+        .iter()
+        .filter(|e| matches!(e.task, Task::Injection | Task::UnsafePrompt) && e.split == Split::Train)
+        .filter(|e| e.focus.is_none() && !e.text.starts_with("user: "))
+        .map(|e| Example { text: format!("user: {}", e.text), ..e.clone() })
+        .collect();
+    examples.extend(prefixed);
+    // An exact repeat (a retweet, a template drawn twice) counts once.
+    let mut seen = std::collections::HashSet::new();
+    examples.retain(|e| seen.insert((e.task as u8, fnv(e.prompt.as_bytes()), fnv(e.text.as_bytes()))));
     let of = |task: Task| -> Vec<&Example> { examples.iter().filter(|e| e.task == task).collect() };
 
     let classifiers = Classifiers {

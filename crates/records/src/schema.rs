@@ -9,7 +9,8 @@ use rusqlite::Connection;
 use crate::{Error, Result};
 
 /// Each entry takes the schema from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE exchanges (
         id             INTEGER PRIMARY KEY,
         time_ms        INTEGER NOT NULL,
@@ -45,7 +46,11 @@ const MIGRATIONS: &[&str] = &["
         PRIMARY KEY (exchange_id, scorer, target)
     );
     CREATE INDEX scores_flagged ON scores (scorer) WHERE label = 1;
-"];
+",
+    "
+    ALTER TABLE scores ADD COLUMN version TEXT NOT NULL DEFAULT '';
+",
+];
 
 /// Brings the schema of `conn` to the newest version.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {

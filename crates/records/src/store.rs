@@ -64,6 +64,11 @@ pub struct ScoreRecord {
     pub label: bool,
     /// Where in the text, when the scorer says.
     pub evidence: Vec<Evidence>,
+    /// The scorer's version (`toxicity-lr1-55c39180`), so that a change of
+    /// scorer is told apart from a change in the model it scores; empty for
+    /// scores stored before versions were.
+    #[serde(default)]
+    pub version: String,
 }
 
 /// A stored exchange with its id and scores.
@@ -270,13 +275,13 @@ fn insert_exchange(conn: &Connection, e: &Exchange) -> Result<ExchangeId> {
 /// Inserts (or replaces) the score rows of exchange `id` on `conn`.
 fn insert_scores(conn: &Connection, id: ExchangeId, scores: &[ScoreRecord]) -> Result<()> {
     let mut insert = conn.prepare_cached(
-        "INSERT OR REPLACE INTO scores (exchange_id, scorer, target, value, label, evidence)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO scores (exchange_id, scorer, target, value, label, evidence, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for s in scores {
         // Serialising plain structs of strings and integers cannot fail.
         let evidence = serde_json::to_string(&s.evidence).unwrap_or_else(|_| "[]".to_owned());
-        insert.execute(params![id, s.scorer, s.target.as_str(), s.value, s.label, evidence])?;
+        insert.execute(params![id, s.scorer, s.target.as_str(), s.value, s.label, evidence, s.version])?;
     }
     Ok(())
 }
@@ -326,17 +331,25 @@ fn exchange_from_row(row: &Row<'_>) -> rusqlite::Result<(ExchangeId, Exchange)> 
 fn scores_of(conn: &Connection, ids: &[ExchangeId]) -> Result<Vec<(ExchangeId, Vec<ScoreRecord>)>> {
     let mut out: Vec<(ExchangeId, Vec<ScoreRecord>)> = Vec::with_capacity(ids.len());
     let mut stmt = conn.prepare_cached(
-        "SELECT scorer, target, value, label, evidence FROM scores WHERE exchange_id = ?1 ORDER BY scorer, target",
+        "SELECT scorer, target, value, label, evidence, version FROM scores WHERE exchange_id = ?1
+         ORDER BY scorer, target",
     )?;
     for &id in ids {
         let rows = stmt.query_map([id], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get(2)?, row.get(3)?, row.get::<_, String>(4)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+            ))
         })?;
         let mut scores = Vec::new();
         for row in rows {
-            let (scorer, target, value, label, evidence) = row?;
+            let (scorer, target, value, label, evidence, version) = row?;
             let evidence = serde_json::from_str(&evidence).map_err(|source| Error::Evidence { id, source })?;
-            scores.push(ScoreRecord { scorer, target: ScoreTarget::parse(&target), value, label, evidence });
+            scores.push(ScoreRecord { scorer, target: ScoreTarget::parse(&target), value, label, evidence, version });
         }
         out.push((id, scores));
     }

@@ -28,6 +28,10 @@ pub struct RawQuality {
     pub model_label_cap: usize,
     /// The drift test.
     pub drift: RawDrift,
+    /// Label thresholds by scorer (`toxicity = 0.8`), in place of the
+    /// defaults chosen on validation data (`infersight score` prints the
+    /// probability a threshold applies to).
+    pub thresholds: HashMap<String, f64>,
 }
 
 impl Default for RawQuality {
@@ -41,6 +45,7 @@ impl Default for RawQuality {
             redact_patterns: Vec::new(),
             model_label_cap: 100,
             drift: RawDrift::default(),
+            thresholds: HashMap::new(),
         }
     }
 }
@@ -85,6 +90,15 @@ impl RawQuality {
         check(problems, "quality.sample_rate", rate_problem(self.sample_rate));
         for (model, rate) in &self.model_sample_rates {
             check(problems, &format!("quality.model_sample_rates.{model:?}"), rate_problem(*rate));
+        }
+        for (scorer, threshold) in &self.thresholds {
+            let key = format!("quality.thresholds.{scorer}");
+            if !quality::SCORER_NAMES.contains(&scorer.as_str()) {
+                let known = quality::SCORER_NAMES.join(", ");
+                problems.push(Problem { key, message: format!("no scorer is called {scorer:?}; known: {known}") });
+            } else {
+                check(problems, &key, rate_problem(*threshold));
+            }
         }
         let patterns: Vec<regex::Regex> = self
             .redact_patterns
@@ -144,6 +158,7 @@ impl RawQuality {
                 alpha: self.drift.alpha,
                 ..pipeline::drift::Schedule::default()
             },
+            thresholds: self.thresholds,
         })
     }
 }

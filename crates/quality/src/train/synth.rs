@@ -49,6 +49,16 @@ pub(super) fn generate(examples: &mut Vec<Example>) {
         push(Task::Injection, "", &jailbreak(&mut rng), true, "synth/jailbreak");
         push(Task::Injection, "", &about_jailbreaks(&mut rng), false, "synth/about-jailbreaks");
     }
+    for _ in 0..400 {
+        let prompt = chat_prompt(&mut rng);
+        for task in [Task::Injection, Task::UnsafePrompt, Task::Toxicity] {
+            push(task, "", &prompt, false, "synth/chat");
+        }
+        let reply = greeting_reply(&mut rng);
+        push(Task::Refusal, &prompt, &reply, false, "synth/chat");
+        push(Task::Harmful, &prompt, &reply, false, "synth/chat");
+        push(Task::Toxicity, "", &reply, false, "synth/chat");
+    }
     for idx in 0..300 {
         let refusal = idx % 3 == 0;
         let reply = short_reply(&mut rng, refusal);
@@ -456,4 +466,65 @@ pub(super) fn short_reply(rng: &mut XorShift, refusal: bool) -> String {
     } else {
         pick(rng, SHORT_ANSWERS).to_string()
     }
+}
+
+const CHAT_OPENERS: &[&str] = &["", "hi", "hello", "hey", "thanks", "ok", "please", "quick question:", "good morning"];
+const CHAT_ASKS: &[&str] = &[
+    "",
+    "what's the weather like in Lisbon this week?",
+    "can you help me write an email to my landlord?",
+    "how many ounces are in a cup?",
+    "what time zone is Tokyo in?",
+    "summarize this article for me",
+    "translate 'good night' into Italian",
+    "what's a good name for a golden retriever?",
+    "fix the grammar in this sentence: me and him goes to school",
+    "write a haiku about coffee",
+    "explain recursion like I'm five",
+    "is it safe to eat raw cookie dough?",
+    "what's the difference between a list and a tuple in Python?",
+    "recommend a movie for tonight",
+    "how do I center a div?",
+    "thank you, that worked!",
+    "can you make it shorter?",
+    "one more time but in French",
+];
+const GREETING_REPLIES: &[&str] = &[
+    "Hello! How can I help today?",
+    "Hi there! What can I do for you?",
+    "Hey! How can I assist you today?",
+    "You're welcome! Let me know if you need anything else.",
+    "Glad that worked! Anything else I can help with?",
+    "Sure, here's a shorter version:",
+    "Good morning! What would you like to work on?",
+    "Happy to help. What do you need?",
+    "No problem at all. Is there anything else you'd like to know?",
+    "Great question! Here's the short answer: yes.",
+    "Of course. Let me know if you'd like more detail.",
+    "Done! Tell me if you want any changes.",
+    "Anytime! Feel free to ask if something else comes up.",
+    "Here you go. I hope this helps!",
+    "Sounds good. What should we look at next?",
+    "Thanks for the kind words! Anything else on your mind?",
+    "Absolutely, here's the translation: Buona notte.",
+    "Sure thing! Here's a haiku: Dark roast in the cup, steam curls into morning light, the day starts to hum.",
+];
+
+/// An everyday chat message, as the gateway writes prompts (sometimes with
+/// its `user: ` role prefix): the most common prompt there is.
+pub(super) fn chat_prompt(rng: &mut XorShift) -> String {
+    let opener = pick(rng, CHAT_OPENERS);
+    let ask = pick(rng, CHAT_ASKS);
+    let text = match (opener.is_empty(), ask.is_empty()) {
+        (true, true) => "hi".to_string(),
+        (false, true) => opener.to_string(),
+        (true, false) => ask.to_string(),
+        (false, false) => format!("{opener} {ask}"),
+    };
+    if rng.below(2) == 0 { format!("user: {text}") } else { text }
+}
+
+/// A greeting or a short helpful reply, the most common response there is.
+pub(super) fn greeting_reply(rng: &mut XorShift) -> String {
+    pick(rng, GREETING_REPLIES).to_string()
 }
