@@ -1,15 +1,18 @@
 //! Deterministic quality scorers and drift tests for LLM prompts and responses.
 //!
-//! This crate owns the heuristic half of quality evaluation: PII and secret
-//! spans ([`pii`], with [`redact`]), toxicity, harmful help, refusals,
-//! jailbreak and prompt-injection attempts, JSON validity against a schema,
-//! agreement with a reference answer, self-consistency across samples, and
-//! drift of a window of exchanges against a baseline ([`drift`]). Every
-//! scorer is CPU-only, deterministic and linear in its input (only the
-//! `regex` crate's automata, never a backtracking engine); anything learned,
-//! such as the first-name list, is compiled into the binary. It does not
-//! sample traffic, call judges, store records or write series: the binary
-//! feeds it exchanges and stores what comes back. The offline contract of
+//! This crate owns the CPU half of quality evaluation: PII and secret spans
+//! ([`pii`], with [`redact`]), toxicity, harmful help, refusals, jailbreak
+//! and prompt-injection attempts, JSON validity against a schema, agreement
+//! with a reference answer, self-consistency across samples, and drift of a
+//! window of exchanges against a baseline ([`drift`]). Toxicity, harmful
+//! help, refusal and jailbreak are learned: hashed n-gram [`features`] into
+//! linear [`classifier`]s, calibrated into probabilities together with the
+//! rule scores ([`learned`]), trained offline by [`train`] and compiled into
+//! the binary. Every scorer is deterministic and linear in its input (only
+//! the `regex` crate's automata, never a backtracking engine), and every
+//! score carries its scorer's version ([`version_of`]). It does not sample
+//! traffic, call judges, store records or write series: the binary feeds it
+//! exchanges and stores what comes back. The offline contract of
 //! `infersight score` and `infersight drift` lives in [`jsonl`].
 #![warn(missing_docs)]
 
