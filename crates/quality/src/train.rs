@@ -179,15 +179,24 @@ pub fn train(shared: &Path, packages: &Path) -> Result<Trained> {
         let calibration = fit::calibrate(&inputs, &labels);
         let probabilities: Vec<f64> = inputs.iter().map(|x| calibration.probability(x)).collect();
         let (threshold, threshold_long) = if scorer == "jailbreak" {
-            // Long benign documents flagged are what gets a scorer muted:
-            // documents get a threshold of their own that keeps each kind of
-            // them under 1.5 % on validation.
+            // Benign prompts flagged are what gets a scorer muted: most
+            // traffic is short benign prompts, and documents get a threshold
+            // of their own that keeps each kind of long benign document
+            // under 1.5 % on validation; short benign prompts stay under 1.5 %
+            // too.
             let pick = |long: bool, max_flagged: f64| {
                 let (scores, labels, guarded): (Vec<f64>, Vec<bool>, Vec<Option<&str>>) = validation
                     .iter()
                     .zip(&probabilities)
                     .filter(|(s, _)| s.long == long)
-                    .map(|(s, p)| (*p, s.label, s.set.ends_with("/clean").then_some(s.set.as_str())))
+                    .map(|(s, p)| {
+                        let guard = if long {
+                            s.set.ends_with("/clean").then_some(s.set.as_str())
+                        } else {
+                            (!s.label).then_some("short")
+                        };
+                        (*p, s.label, guard)
+                    })
                     .fold((Vec::new(), Vec::new(), Vec::new()), |mut acc, (p, l, g)| {
                         acc.0.push(p);
                         acc.1.push(l);
@@ -196,7 +205,7 @@ pub fn train(shared: &Path, packages: &Path) -> Result<Trained> {
                     });
                 fit::best_threshold(&scores, &labels, &guarded, max_flagged)
             };
-            (pick(false, 1.0), Some(pick(true, 0.015)))
+            (pick(false, 0.015), Some(pick(true, 0.015)))
         } else {
             (fit::best_threshold(&probabilities, &labels, &vec![None; labels.len()], 1.0), None)
         };
