@@ -10,10 +10,12 @@
 #![warn(missing_docs)]
 
 mod error;
+mod judgement;
 mod query;
 mod schema;
 mod store;
 
 pub use error::{Error, Result};
+pub use judgement::JudgementRecord;
 pub use query::{Filter, Page, StatusFilter};
 pub use store::{Evidence, ExchangeId, ExchangeRecord, ScoreRecord, ScoreTarget, Store};

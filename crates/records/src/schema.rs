@@ -50,6 +50,31 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE scores ADD COLUMN version TEXT NOT NULL DEFAULT '';
 ",
+    "
+    CREATE TABLE judgements (
+        exchange_id    INTEGER NOT NULL REFERENCES exchanges (id) ON DELETE CASCADE,
+        judge          TEXT    NOT NULL,
+        rubric         TEXT    NOT NULL,
+        rubric_version INTEGER NOT NULL,
+        judge_model    TEXT    NOT NULL,
+        score          REAL    NOT NULL,
+        label          TEXT    NOT NULL,
+        failed         INTEGER NOT NULL,
+        reason         TEXT    NOT NULL,
+        input_tokens   INTEGER NOT NULL,
+        output_tokens  INTEGER NOT NULL,
+        dollars        REAL,
+        cached         INTEGER NOT NULL,
+        time_ms        INTEGER NOT NULL,
+        PRIMARY KEY (exchange_id, judge, rubric)
+    );
+    CREATE TABLE judge_cache (
+        key     INTEGER PRIMARY KEY,
+        verdict TEXT    NOT NULL,
+        time_ms INTEGER NOT NULL
+    );
+    CREATE INDEX judge_cache_by_time ON judge_cache (time_ms);
+",
 ];
 
 /// Brings the schema of `conn` to the newest version.

@@ -81,6 +81,9 @@ pub struct ExchangeRecord {
     pub exchange: Exchange,
     /// Every score of it.
     pub scores: Vec<ScoreRecord>,
+    /// Every judge's verdict on it (left out of search pages).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub judgements: Vec<crate::JudgementRecord>,
 }
 
 /// The records store. Writes go through one connection, reads through
@@ -88,8 +91,8 @@ pub struct ExchangeRecord {
 /// (SQLite's WAL mode lets them overlap).
 #[derive(Debug)]
 pub struct Store {
-    writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    pub(crate) writer: Mutex<Connection>,
+    pub(crate) reader: Mutex<Connection>,
 }
 
 impl Store {
@@ -146,7 +149,8 @@ impl Store {
             .optional()?;
         let Some((id, exchange)) = exchange else { return Ok(None) };
         let mut scores = scores_of(&conn, &[id])?;
-        Ok(Some(ExchangeRecord { id, exchange, scores: scores.pop().map(|(_, s)| s).unwrap_or_default() }))
+        let judgements = crate::judgement::of(&conn, id)?;
+        Ok(Some(ExchangeRecord { id, exchange, scores: scores.pop().map(|(_, s)| s).unwrap_or_default(), judgements }))
     }
 
     /// Exchanges matching `filter`, newest first, with their scores.
@@ -166,7 +170,7 @@ impl Store {
             .map(|(id, exchange)| {
                 let scores =
                     scores.iter_mut().find(|(sid, _)| *sid == id).map(|(_, s)| std::mem::take(s)).unwrap_or_default();
-                ExchangeRecord { id, exchange, scores }
+                ExchangeRecord { id, exchange, scores, judgements: Vec::new() }
             })
             .collect::<Vec<_>>();
         let next_before = if more { exchanges.last().map(|r| r.id) } else { None };
@@ -214,6 +218,7 @@ impl Store {
         if let Some(age) = max_age {
             let cutoff = now_ms.saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX));
             deleted += tx.execute("DELETE FROM exchanges WHERE time_ms < ?1", [cutoff])?;
+            tx.execute("DELETE FROM judge_cache WHERE time_ms < ?1", [cutoff])?;
         }
         if let Some(max) = max_bytes {
             let total: i64 = tx.query_row("SELECT coalesce(sum(size_bytes), 0) FROM exchanges", [], |r| r.get(0))?;

@@ -156,3 +156,49 @@ fn drift_windows_read_successful_texts_of_one_model() {
     assert_eq!(store.models(0, 5_000).expect("records store"), vec!["llama", "qwen"]);
     assert_eq!(store.models(5_000, 10_000).expect("records store"), vec!["llama"]);
 }
+
+fn judgement(rubric: &str, score: f64) -> records::JudgementRecord {
+    records::JudgementRecord {
+        judge: "local".to_owned(),
+        rubric: rubric.to_owned(),
+        rubric_version: 1,
+        judge_model: "qwen-judge".to_owned(),
+        score,
+        label: if score >= 0.5 { "correct" } else { "incorrect" }.to_owned(),
+        failed: score < 0.5,
+        reason: "<b>Matches</b> the reference.".to_owned(),
+        input_tokens: 120,
+        output_tokens: 18,
+        dollars: Some(0.0003),
+        cached: false,
+        time_ms: 5_000,
+    }
+}
+
+#[test]
+fn judgements_read_back_with_their_exchange_and_go_with_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("records.db")).expect("records store");
+    let id = store.insert(&exchange(1_000, "llama", 200)).expect("insert");
+    store.insert_judgement(id, &judgement("correctness", 0.2)).expect("judgement");
+    store.insert_judgement(id, &judgement("correctness", 0.9)).expect("a re-judgement replaces");
+    store.insert_judgement(id, &judgement("relevance", 0.7)).expect("judgement");
+    let record = store.get(id).expect("read").expect("stored");
+    let got: Vec<(&str, f64)> = record.judgements.iter().map(|j| (j.rubric.as_str(), j.score)).collect();
+    assert_eq!(got, [("correctness", 0.9), ("relevance", 0.7)]);
+    assert_eq!(record.judgements[0], judgement("correctness", 0.9));
+
+    store.enforce_retention(1_000_000, Some(Duration::from_secs(60)), None).expect("retention");
+    assert!(store.get(id).expect("read").is_none());
+}
+
+#[test]
+fn the_judge_cache_answers_by_key_until_retention_drops_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("records.db")).expect("records store");
+    assert_eq!(store.cached_verdict(u64::MAX).expect("read"), None);
+    store.cache_verdict(u64::MAX, r#"{"score": 1.0}"#, 1_000).expect("cache");
+    assert_eq!(store.cached_verdict(u64::MAX).expect("read").as_deref(), Some(r#"{"score": 1.0}"#));
+    store.enforce_retention(1_000_000, Some(Duration::from_secs(60)), None).expect("retention");
+    assert_eq!(store.cached_verdict(u64::MAX).expect("read"), None);
+}
