@@ -18,9 +18,9 @@ use crate::{Budget, Failure, Input, Limits, Metrics, Price, Rubric};
 pub trait Cache: Send + Sync + std::fmt::Debug {
     /// The verdict stored under `key`.
     fn get(&self, key: u64) -> Option<Verdict>;
-    /// Stores `verdict` under `key`; a failure to store is the cache's to
-    /// count, never the judgement's.
-    fn put(&self, key: u64, verdict: &Verdict);
+    /// Stores `verdict` under `key`, judged at `now_ms`; a failure to store
+    /// is the cache's to count, never the judgement's.
+    fn put(&self, key: u64, verdict: &Verdict, now_ms: i64);
 }
 
 /// A [`Cache`] in memory, for tests and for running without a records store.
@@ -32,7 +32,7 @@ impl Cache for MemoryCache {
         self.0.lock().get(&key).cloned()
     }
 
-    fn put(&self, key: u64, verdict: &Verdict) {
+    fn put(&self, key: u64, verdict: &Verdict, _now_ms: i64) {
         self.0.lock().insert(key, verdict.clone());
     }
 }
@@ -134,6 +134,16 @@ impl Judge {
         &self.config.name
     }
 
+    /// The judge model.
+    pub fn model(&self) -> &str {
+        &self.config.model
+    }
+
+    /// Calls it makes at once.
+    pub fn concurrency(&self) -> usize {
+        self.config.concurrency.max(1)
+    }
+
     /// Its spend so far today.
     pub fn budget(&self) -> &Budget {
         &self.budget
@@ -219,7 +229,7 @@ impl Judge {
         );
         match verdict::parse(&completion.text, rubric) {
             Ok(verdict) => {
-                self.cache.put(key, &verdict);
+                self.cache.put(key, &verdict, now_ms);
                 Outcome::Judged(Judged {
                     verdict,
                     cached: false,

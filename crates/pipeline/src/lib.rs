@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod drift;
+pub mod judging;
 mod metrics;
 pub mod sampler;
 mod worker;
@@ -59,6 +60,8 @@ pub struct Config {
     /// Thresholds of scorers' labels that override their defaults, by
     /// scorer name (the learned scorers' defaults were chosen for F1).
     pub thresholds: HashMap<String, f64>,
+    /// The LLM judges and what they judge.
+    pub judges: Vec<judging::JudgeSetup>,
 }
 
 impl Default for Config {
@@ -72,6 +75,7 @@ impl Default for Config {
             model_label_cap: 100,
             drift: drift::Schedule::default(),
             thresholds: HashMap::new(),
+            judges: Vec::new(),
         }
     }
 }
@@ -81,7 +85,7 @@ impl Default for Config {
 struct Shared {
     config: Config,
     scorers: quality::Registry,
-    store: Arc<records::Store>,
+    pub(crate) store: Arc<records::Store>,
     metrics: Metrics,
 }
 

@@ -107,6 +107,20 @@ impl Metrics {
         }
     }
 
+    /// Observes a judge's verdict as a score named `judge_<rubric>`, the
+    /// judge model and rubric version as its version.
+    pub(crate) fn observe_judgement(&self, model: &str, name: &str, version: &str, score: f64, failed: bool) {
+        let labels = ScoreLabels {
+            gen_ai_request_model: model.to_owned(),
+            gen_ai_evaluation_name: name.to_owned(),
+            scorer_version: version.to_owned(),
+        };
+        self.scores.get_or_create(&labels).observe(score);
+        if failed {
+            self.flagged.get_or_create(&labels).inc();
+        }
+    }
+
     /// Counts the exchange once for each kind of evidence `score` holds.
     pub(crate) fn observe_findings(&self, model: &str, score: &quality::Score) {
         let mut kinds: Vec<&str> = score.spans.iter().map(|span| span.kind.as_str()).collect();

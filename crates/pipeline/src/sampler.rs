@@ -18,6 +18,8 @@ pub enum Reason {
     Flagged,
     /// It fell in the sampled share.
     Sampled,
+    /// A judge's sample picked it: its verdicts need the exchange stored.
+    Judged,
 }
 
 impl Reason {
@@ -27,6 +29,7 @@ impl Reason {
             Reason::Error => "error",
             Reason::Flagged => "flagged",
             Reason::Sampled => "sampled",
+            Reason::Judged => "judged",
         }
     }
 }

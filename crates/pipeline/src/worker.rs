@@ -19,12 +19,15 @@ const BATCH: usize = 64;
 /// The online quality pipeline. Build one per server; share it in an `Arc`.
 #[derive(Debug)]
 pub struct Pipeline {
-    shared: Shared,
+    pub(crate) shared: Shared,
     sampler: Mutex<Sampler>,
     scored_share: Mutex<Share>,
     models: LabelCap,
     store_failing: Mutex<bool>,
     drifted: Mutex<crate::drift::Drifted>,
+    pub(crate) judge_share: Mutex<Share>,
+    pub(crate) judge_sender: mpsc::Sender<crate::judging::Request>,
+    pub(crate) judge_queue: Mutex<Option<mpsc::Receiver<crate::judging::Request>>>,
 }
 
 /// What became of one exchange.
@@ -43,6 +46,7 @@ impl Pipeline {
     pub fn new(config: Config, store: Arc<records::Store>, metrics: Metrics) -> Pipeline {
         let sampler = Sampler::new(config.sample_rate, config.model_rates.clone(), config.budget_per_minute);
         let models = LabelCap::new(config.model_label_cap);
+        let (judge_sender, judge_queue) = crate::judging::queue();
         Pipeline {
             shared: Shared {
                 scorers: quality::Registry::new().with_thresholds(&config.thresholds),
@@ -55,6 +59,9 @@ impl Pipeline {
             models,
             store_failing: Mutex::new(false),
             drifted: Mutex::default(),
+            judge_share: Mutex::default(),
+            judge_sender,
+            judge_queue: Mutex::new(Some(judge_queue)),
         }
     }
 
@@ -115,7 +122,15 @@ impl Pipeline {
             metrics.observe_findings(model, score);
         }
         let flagged = scores.iter().any(|s| s.label);
-        let decision = self.sampler.lock().decide(model, exchange.time_ms, exchange.is_error(), flagged);
+        let mut decision = self.sampler.lock().decide(model, exchange.time_ms, exchange.is_error(), flagged);
+        let judges = if matches!(self.shared.config.text, TextPolicy::Redacted { .. }) && !exchange.is_error() {
+            self.judges_for(model)
+        } else {
+            Vec::new()
+        };
+        if !judges.is_empty() && !matches!(decision, Decision::Keep(_)) {
+            decision = Decision::Keep(crate::sampler::Reason::Judged);
+        }
         let records: Vec<ScoreRecord> = scores
             .iter()
             .map(|score| {
@@ -134,7 +149,7 @@ impl Pipeline {
         let stored = match decision {
             Decision::Keep(reason) => {
                 metrics.count_kept(model, reason);
-                self.keep(exchange, &scores, &records)
+                self.keep(exchange, &scores, &records, model, judges)
             }
             Decision::OverBudget => {
                 metrics.count_over_budget(model);
@@ -175,9 +190,17 @@ impl Pipeline {
         })
     }
 
-    /// Redacts and writes a kept exchange and its scores; a failure is
-    /// counted and logged once per failing spell, never passed on.
-    fn keep(&self, exchange: &Exchange, scores: &[quality::Score], records: &[ScoreRecord]) -> Option<ExchangeId> {
+    /// Redacts and writes a kept exchange and its scores, and queues it for
+    /// the `judges` that picked it; a failure is counted and logged once per
+    /// failing spell, never passed on.
+    fn keep(
+        &self,
+        exchange: &Exchange,
+        scores: &[quality::Score],
+        records: &[ScoreRecord],
+        model: &str,
+        judges: Vec<usize>,
+    ) -> Option<ExchangeId> {
         let (prompt, response) = self.redact(exchange, scores);
         let kept_text = matches!(self.shared.config.text, TextPolicy::Redacted { .. });
         let stored_scores: Vec<ScoreRecord> = records
@@ -194,6 +217,17 @@ impl Pipeline {
         match result {
             Ok(id) => {
                 *failing = false;
+                drop(failing);
+                if !judges.is_empty() {
+                    self.queue_for_judges(crate::judging::Request {
+                        id,
+                        model: model.to_owned(),
+                        prompt: stored.prompt,
+                        response: stored.response,
+                        time_ms: exchange.time_ms,
+                        judges,
+                    });
+                }
                 Some(id)
             }
             Err(err) => {

@@ -6,9 +6,11 @@
 //! here so every test finds its doubles in one place.
 //!
 //! [`upstream::FakeUpstream`] is an OpenAI-compatible server with
-//! deterministic answers and knobs for pace and failures, for the gateway.
+//! deterministic answers and knobs for pace and failures, for the gateway;
+//! [`judge::FakeJudge`] answers verdicts or scripted faults, for judges.
 #![warn(missing_docs)]
 
+pub mod judge;
 pub mod upstream;
 
 pub use series::memory::MemStorage;

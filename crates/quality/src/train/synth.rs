@@ -488,6 +488,13 @@ const CHAT_ASKS: &[&str] = &[
     "thank you, that worked!",
     "can you make it shorter?",
     "one more time but in French",
+    "mail me the summary at sam.lee@example.org",
+    "my email is priya@example.com if you need it",
+    "send the draft to team-ops@example.net when it's ready",
+    "what's on https://example.com/pricing?",
+    "can you check this link: http://docs.example.org/install",
+    "reply to anna.k@example.de and say I'm running late",
+    "what is the capital of France? text me at +1 555 0100",
 ];
 const GREETING_REPLIES: &[&str] = &[
     "Hello! How can I help today?",
