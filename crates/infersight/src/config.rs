@@ -6,6 +6,7 @@
 //! with the key path), then [`RawConfig::validate`] checks every value and
 //! reports each problem with its key path.
 
+mod judge;
 mod quality;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -165,6 +166,8 @@ pub struct Config {
     pub rule_files: Vec<rules::RuleFiles>,
     /// Rule evaluation and notification settings.
     pub alerting: rules::AlertingSettings,
+    /// The LLM judges, built at start with the records store as their cache.
+    pub judges: Vec<judge::JudgeSpec>,
 }
 
 /// A problem with a key of the configuration.
@@ -329,8 +332,12 @@ impl RawConfig {
         let lookback = check(p, "query.lookback_delta", parse_duration(&self.query.lookback_delta));
         let records_retention = check(p, "storage.records_retention", parse_duration(&self.storage.records_retention));
         let records_size = check(p, "storage.records_retention_size", parse_size(&self.storage.records_retention_size));
-        let quality = self.quality.validate(p);
+        let mut raw_quality = self.quality;
+        let raw_judges = std::mem::take(&mut raw_quality.judge);
+        let rubric_files = std::mem::take(&mut raw_quality.rubric_files);
+        let quality = raw_quality.validate(p);
         let gateway = validate_gateway(self.gateway, p);
+        let judges = judge::validate(raw_judges, &rubric_files, gateway.as_ref().and_then(Option::as_ref), p);
         let to_problems = |found: Vec<rules::ConfigProblem>| -> Vec<Problem> {
             found.into_iter().map(|(key, message)| Problem { key, message }).collect()
         };
@@ -392,6 +399,7 @@ impl RawConfig {
             Some(gateway),
             Some(rule_files),
             Some(mut alerting),
+            Some(judges),
         ) = (
             listen,
             max_bytes,
@@ -408,6 +416,7 @@ impl RawConfig {
             gateway,
             rule_files,
             alerting,
+            judges,
         )
         else {
             unreachable!("every failed check pushed a problem");
@@ -445,6 +454,7 @@ impl RawConfig {
             gateway,
             rule_files,
             alerting,
+            judges,
         })
     }
 }

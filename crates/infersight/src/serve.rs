@@ -86,11 +86,21 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     if let Some(prepare) = extras.prepare {
         prepare(Stores { db: Arc::clone(&db), records: Arc::clone(&records) }).await?;
     }
-    let pipeline = Arc::new(pipeline::Pipeline::new(
-        config.quality.clone(),
-        Arc::clone(&records),
-        pipeline::Metrics::new(&mut registry),
-    ));
+    let judge_metrics = judge::Metrics::new(&mut registry);
+    let mut quality = config.quality.clone();
+    for spec in &config.judges {
+        let cache = Arc::new(pipeline::judging::RecordsCache(Arc::clone(&records)));
+        let judge = judge::Judge::new(spec.config.clone(), cache, judge_metrics.clone())
+            .with_context(|| format!("building judge {}", spec.config.name))?;
+        quality.judges.push(pipeline::judging::JudgeSetup {
+            judge: Arc::new(judge),
+            rubrics: spec.rubrics.clone(),
+            sample_rate: spec.sample_rate,
+            model_rates: spec.model_rates.clone(),
+        });
+    }
+    let pipeline =
+        Arc::new(pipeline::Pipeline::new(quality, Arc::clone(&records), pipeline::Metrics::new(&mut registry)));
     let (exchanges, exchanges_rx) = tokio::sync::mpsc::channel::<inference::Exchange>(EXCHANGE_QUEUE);
     let gateway_metrics = proxy::Metrics::new(&mut registry);
     let scrape_metrics = collectors::scrape::ScrapeMetrics::new(&mut registry);
@@ -161,6 +171,7 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     tasks.spawn(rule_manager.run(shutdown.clone()));
     tasks.spawn(notifier.run(shutdown.clone()));
     tasks.spawn(Arc::clone(&pipeline).run(exchanges_rx, shutdown.clone()));
+    tasks.spawn(Arc::clone(&pipeline).run_judges(shutdown.clone()));
     tasks.spawn(pipeline::drift::schedule(Arc::clone(&pipeline), now_ms, shutdown.clone()));
     let local = collectors::local::Runner::new(&config.local, Arc::clone(&db) as Arc<dyn series::Appendable>);
     let local_shutdown = shutdown.clone();

@@ -46,7 +46,7 @@ pub(crate) async fn complete(
     if endpoint.json_mode {
         body["response_format"] = json!({"type": "json_object"});
     }
-    let url = format!("{}/v1/chat/completions", endpoint.url.trim_end_matches('/'));
+    let url = format!("{}/chat/completions", endpoint.url.trim_end_matches('/'));
     let mut backoff = FIRST_BACKOFF;
     let mut attempt = 0;
     loop {

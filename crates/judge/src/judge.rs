@@ -42,7 +42,8 @@ impl Cache for MemoryCache {
 pub struct JudgeConfig {
     /// Its name, the `judge` label of its metrics.
     pub name: String,
-    /// Base URL of the OpenAI-compatible API (`http://vllm:8000`).
+    /// Base URL of the OpenAI-compatible API, as OpenAI's `base_url`, with
+    /// the `/v1` (`http://vllm:8000/v1`).
     pub url: String,
     /// The judge model.
     pub model: String,

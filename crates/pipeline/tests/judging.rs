@@ -49,7 +49,7 @@ async fn setup(fake: &FakeJudge, limits: Limits, sample_rate: f64, rubrics: &[&s
     let judge_metrics = judge::Metrics::new(&mut registry);
     let config = JudgeConfig {
         name: "local".to_owned(),
-        url: fake.url().to_owned(),
+        url: format!("{}/v1", fake.url()),
         model: "judge-model".to_owned(),
         api_key: None,
         concurrency: 1,

@@ -28,6 +28,10 @@ pub struct RawQuality {
     pub model_label_cap: usize,
     /// The drift test.
     pub drift: RawDrift,
+    /// LLM judges (`[[quality.judge]]`).
+    pub judge: Vec<super::judge::RawJudge>,
+    /// TOML rubric files; a rubric replaces the built-in one of its name.
+    pub rubric_files: Vec<std::path::PathBuf>,
     /// Label thresholds by scorer (`toxicity = 0.8`), in place of the
     /// defaults chosen on validation data (`infersight score` prints the
     /// probability a threshold applies to).
@@ -46,6 +50,8 @@ impl Default for RawQuality {
             model_label_cap: 100,
             drift: RawDrift::default(),
             thresholds: HashMap::new(),
+            judge: Vec::new(),
+            rubric_files: Vec::new(),
         }
     }
 }
@@ -159,6 +165,7 @@ impl RawQuality {
                 ..pipeline::drift::Schedule::default()
             },
             thresholds: self.thresholds,
+            judges: Vec::new(),
         })
     }
 }

@@ -60,3 +60,46 @@ fn sizes_take_binary_and_decimal_units() {
     assert!(parse_size("1.5GiB").is_err());
     assert!(parse_size("5 parsecs").is_err());
 }
+
+#[test]
+fn judges_resolve_their_upstream_and_rubrics_and_every_mistake_names_its_key() {
+    let text = r#"
+        [[gateway.upstream]]
+        name = "local-vllm"
+        url = "http://127.0.0.1:8000/v1"
+        [[quality.judge]]
+        name = "qwen"
+        upstream = "local-vllm"
+        model = "qwen2.5-7b-instruct"
+        rubrics = ["faithfulness", "safety"]
+        sample_rate = 0.1
+        max_tokens_per_day = 2000000
+    "#;
+    let config = RawConfig::parse(text).expect("parses").validate().expect("valid");
+    let [spec] = config.judges.as_slice() else { panic!("one judge") };
+    assert_eq!(spec.config.url, "http://127.0.0.1:8000/v1");
+    assert_eq!(spec.config.limits.tokens_per_day, Some(2_000_000));
+    let rubrics: Vec<&str> = spec.rubrics.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(rubrics, ["faithfulness", "safety"]);
+
+    let got = problems(
+        r#"
+        [[quality.judge]]
+        name = "bad"
+        upstream = "nowhere"
+        model = "m"
+        rubrics = ["correctness", "vibes"]
+        sample_rate = 2.0
+        max_dollars_per_day = 5.0
+        "#,
+    );
+    for expected in [
+        "quality.judge[0].upstream: no [[gateway.upstream]] is called \"nowhere\"",
+        "quality.judge[0].sample_rate: 2 is not a share",
+        "quality.judge[0].max_dollars_per_day: needs a price",
+        "quality.judge[0].rubrics[0]: \"correctness\" compares with a reference",
+        "quality.judge[0].rubrics[1]: no rubric is called \"vibes\"",
+    ] {
+        assert!(got.iter().any(|p| p.starts_with(expected)), "{expected} in {got:?}");
+    }
+}

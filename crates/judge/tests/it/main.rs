@@ -10,7 +10,7 @@ use testkit::judge::{Answer, FakeJudge};
 fn config(url: &str) -> JudgeConfig {
     JudgeConfig {
         name: "j".to_string(),
-        url: url.to_string(),
+        url: format!("{url}/v1"),
         model: "judge-model".to_string(),
         api_key: Some("sk-judge-secret".to_string()),
         concurrency: 2,
