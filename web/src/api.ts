@@ -39,6 +39,25 @@ export interface Exchange {
   prompt: string | null;
   response: string | null;
   scores: Score[];
+  /** Judges' verdicts (one exchange only; absent from search pages). */
+  judgements?: Judgement[];
+}
+/** One LLM judge's verdict on an exchange by one rubric. */
+export interface Judgement {
+  judge: string;
+  rubric: string;
+  rubric_version: number;
+  judge_model: string;
+  score: number;
+  label: string;
+  failed: boolean;
+  /** Model text: render as text only. */
+  reason: string;
+  input_tokens: number;
+  output_tokens: number;
+  dollars: number | null;
+  cached: boolean;
+  time_ms: number;
 }
 export interface ExchangePage {
   exchanges: Exchange[];

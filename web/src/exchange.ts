@@ -1,6 +1,6 @@
 // One exchange in full: prompt and response as text with evidence highlighted, timings, tokens, scores.
 // Nothing from the exchange is ever parsed as HTML: text goes in through text nodes only.
-import type { Evidence, Exchange, Score } from "./api";
+import type { Evidence, Exchange, Judgement, Score } from "./api";
 import { fmtNumber, fmtTime, h } from "./dom";
 
 interface Span extends Evidence {
@@ -47,6 +47,34 @@ function spansFor(scores: Score[], target: Score["target"]): Span[] {
 
 function kv(rows: [string, string | HTMLElement][]): HTMLElement {
   return h("dl", { class: "kv" }, ...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
+
+/** The judges' verdicts with their reasons (model text, as text nodes). */
+function judgements(list: Judgement[]): HTMLElement[] {
+  if (!list.length) return [];
+  return [
+    h("h3", {}, "Judges"),
+    h(
+      "table",
+      { class: "judgements" },
+      h("thead", {}, h("tr", {}, h("th", {}, "Rubric"), h("th", {}, "Judge"), h("th", {}, "Score"), h("th", {}, "Label"), h("th", {}, "Reason"))),
+      h(
+        "tbody",
+        {},
+        ...list.map((j) =>
+          h(
+            "tr",
+            { class: j.failed ? "flagged" : "" },
+            h("td", {}, `${j.rubric} v${j.rubric_version}`),
+            h("td", { class: "muted" }, `${j.judge} (${j.judge_model})${j.cached ? ", cached" : ""}`),
+            h("td", { class: "num" }, fmtNumber(j.score)),
+            h("td", {}, j.label),
+            h("td", { class: "reason" }, j.reason || "–"),
+          ),
+        ),
+      ),
+    ),
+  ];
 }
 
 /** The detail of one exchange, as an element. */
@@ -114,6 +142,7 @@ export function exchangeDetail(x: Exchange): HTMLElement {
         ),
       ),
     ),
+    ...judgements(x.judgements ?? []),
     h("h3", {}, "Prompt"),
     text(x.prompt, "prompt"),
     h("h3", {}, "Response"),

@@ -214,6 +214,8 @@ const evilExchange = {
   status: 200, error_type: null, finish_reason: "stop", timings: { ttft: 0.1, e2e: 0.5, gaps: { count: 3, mean: 0.01, max: 0.02 } }, usage: { input_tokens: 3, output_tokens: 9 },
   prompt: "<i>hello</i> 🙂 <svg onload=alert(3)>", response: evil,
   scores: [{ scorer: "<img src=y onerror=alert(4)>", target: "response", value: 0.1, label: true, evidence: [{ start: 0, end: 25, type: "script" }, { start: 30, end: 73, type: "html" }] }],
+  judgements: [{ judge: "<b>j</b>", rubric: "relevance", rubric_version: 1, judge_model: "<i>m</i>", score: 0.2, label: "irrelevant", failed: true,
+    reason: '<img src=z onerror="window.__xss=2">The answer <b>ignores</b> the question.', input_tokens: 100, output_tokens: 20, dollars: null, cached: false, time_ms: Date.now() }],
 };
 await page.route("**/api/v1/infersight/exchanges?**", async (route) => {
   const response = await route.fetch();
@@ -231,11 +233,13 @@ const evilDom = await page.$eval(".drawer .exchange", (e) => ({
   prompt: e.querySelector('pre.text[data-target="prompt"]')?.textContent,
   elements: e.querySelectorAll("script, img, svg, i, b").length,
   marks: [...e.querySelectorAll('pre[data-target="response"] mark.evidence')].map((m) => m.textContent),
+  reason: e.querySelector("table.judgements td.reason")?.textContent,
 }));
 const xss = await page.evaluate(() => window.__xss);
 check(evilDom.response === evil && evilDom.prompt === evilExchange.prompt, "prompt and response render as their exact text");
 check(evilDom.elements === 0 && log.dialogs.length === 0 && xss === undefined, `no markup from the exchange became elements and no script ran (dialogs: ${log.dialogs.length})`);
 check(evilDom.marks[0] === "<script>alert(1)</script>", `evidence spans highlight the right code points (${JSON.stringify(evilDom.marks)})`);
+check(evilDom.reason === evilExchange.judgements[0].reason, "a judge's reason shows as its exact text");
 await page.unroute("**/api/v1/infersight/exchanges?**");
 await page.unroute("**/api/v1/infersight/exchanges/999999");
 
