@@ -41,6 +41,16 @@ export interface Exchange {
   scores: Score[];
   /** Judges' verdicts (one exchange only; absent from search pages). */
   judgements?: Judgement[];
+  /** End-user feedback (one exchange only). */
+  feedback?: FeedbackGiven[];
+}
+/** One piece of end-user feedback. */
+export interface FeedbackGiven {
+  time_ms: number;
+  value: "up" | "down" | "score";
+  score: number | null;
+  /** User text: render as text only. */
+  comment: string;
 }
 /** One LLM judge's verdict on an exchange by one rubric. */
 export interface Judgement {

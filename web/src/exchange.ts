@@ -1,6 +1,6 @@
 // One exchange in full: prompt and response as text with evidence highlighted, timings, tokens, scores.
 // Nothing from the exchange is ever parsed as HTML: text goes in through text nodes only.
-import type { Evidence, Exchange, Judgement, Score } from "./api";
+import type { Evidence, Exchange, FeedbackGiven, Judgement, Score } from "./api";
 import { fmtNumber, fmtTime, h } from "./dom";
 
 interface Span extends Evidence {
@@ -77,6 +77,16 @@ function judgements(list: Judgement[]): HTMLElement[] {
   ];
 }
 
+/** End users' feedback, next to the judges' verdicts (comments as text). */
+function feedbackGiven(list: FeedbackGiven[]): HTMLElement[] {
+  if (!list.length) return [];
+  const shown = (f: FeedbackGiven) => (f.value === "score" ? `score ${fmtNumber(f.score ?? 0)}` : f.value === "up" ? "👍 up" : "👎 down");
+  return [
+    h("h3", {}, "Feedback"),
+    h("ul", { class: "feedback" }, ...list.map((f) => h("li", {}, `${fmtTime(f.time_ms)} ${shown(f)}${f.comment ? ": " : ""}`, f.comment))),
+  ];
+}
+
 /** The detail of one exchange, as an element. */
 export function exchangeDetail(x: Exchange): HTMLElement {
   const scores = x.scores ?? [];
@@ -143,6 +153,7 @@ export function exchangeDetail(x: Exchange): HTMLElement {
       ),
     ),
     ...judgements(x.judgements ?? []),
+    ...feedbackGiven(x.feedback ?? []),
     h("h3", {}, "Prompt"),
     text(x.prompt, "prompt"),
     h("h3", {}, "Response"),

@@ -216,6 +216,7 @@ const evilExchange = {
   scores: [{ scorer: "<img src=y onerror=alert(4)>", target: "response", value: 0.1, label: true, evidence: [{ start: 0, end: 25, type: "script" }, { start: 30, end: 73, type: "html" }] }],
   judgements: [{ judge: "<b>j</b>", rubric: "relevance", rubric_version: 1, judge_model: "<i>m</i>", score: 0.2, label: "irrelevant", failed: true,
     reason: '<img src=z onerror="window.__xss=2">The answer <b>ignores</b> the question.', input_tokens: 100, output_tokens: 20, dollars: null, cached: false, time_ms: Date.now() }],
+  feedback: [{ time_ms: Date.now(), value: "down", score: null, comment: '<svg onload="window.__xss=3">nope</svg>' }],
 };
 await page.route("**/api/v1/infersight/exchanges?**", async (route) => {
   const response = await route.fetch();
@@ -234,12 +235,14 @@ const evilDom = await page.$eval(".drawer .exchange", (e) => ({
   elements: e.querySelectorAll("script, img, svg, i, b").length,
   marks: [...e.querySelectorAll('pre[data-target="response"] mark.evidence')].map((m) => m.textContent),
   reason: e.querySelector("table.judgements td.reason")?.textContent,
+  feedback: e.querySelector("ul.feedback li")?.textContent,
 }));
 const xss = await page.evaluate(() => window.__xss);
 check(evilDom.response === evil && evilDom.prompt === evilExchange.prompt, "prompt and response render as their exact text");
 check(evilDom.elements === 0 && log.dialogs.length === 0 && xss === undefined, `no markup from the exchange became elements and no script ran (dialogs: ${log.dialogs.length})`);
 check(evilDom.marks[0] === "<script>alert(1)</script>", `evidence spans highlight the right code points (${JSON.stringify(evilDom.marks)})`);
 check(evilDom.reason === evilExchange.judgements[0].reason, "a judge's reason shows as its exact text");
+check(evilDom.feedback?.endsWith(evilExchange.feedback[0].comment), "a user's feedback comment shows as its exact text");
 await page.unroute("**/api/v1/infersight/exchanges?**");
 await page.unroute("**/api/v1/infersight/exchanges/999999");
 

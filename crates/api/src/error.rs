@@ -129,6 +129,12 @@ pub enum Error {
         /// The id asked for.
         id: i64,
     },
+    /// No exchange has this gateway id: never seen, or long forgotten.
+    #[error("exchange {id:?} not found")]
+    UnknownExchange {
+        /// The id asked for.
+        id: String,
+    },
     /// The records store failed to answer.
     #[error(transparent)]
     Records(#[from] records::Error),
@@ -176,7 +182,7 @@ impl Error {
             | Error::InvalidDuration { .. }
             | Error::BadRange { .. }
             | Error::InvalidFilter { .. } => ErrorType::BadData,
-            Error::NoRecords | Error::ExchangeNotFound { .. } => ErrorType::NotFound,
+            Error::NoRecords | Error::ExchangeNotFound { .. } | Error::UnknownExchange { .. } => ErrorType::NotFound,
             Error::Records(_) => ErrorType::Internal,
             Error::Query(error) => match error.kind() {
                 promql::ErrorKind::BadData => ErrorType::BadData,

@@ -14,6 +14,7 @@
 mod clock;
 mod error;
 mod exchanges;
+mod feedback;
 mod health;
 mod labels;
 pub mod metrics;
@@ -31,6 +32,7 @@ use axum::Router;
 use axum::routing::get;
 
 pub use error::{Error, Result};
+pub use feedback::Feedback;
 pub use metrics::{Metrics, instrument};
 pub use response::{ApiError, ErrorType, Success};
 pub use status::HeadStats;
@@ -46,6 +48,7 @@ pub struct ApiState {
     ready: Arc<AtomicBool>,
     head_stats: Option<Arc<dyn Fn() -> HeadStats + Send + Sync>>,
     records: Option<Arc<records::Store>>,
+    feedback: Option<feedback::Feedback>,
 }
 
 impl ApiState {
@@ -57,6 +60,7 @@ impl ApiState {
             ready: Arc::new(AtomicBool::new(true)),
             head_stats: None,
             records: None,
+            feedback: None,
         }
     }
 
@@ -70,6 +74,13 @@ impl ApiState {
     /// `/api/v1/infersight/exchanges` reads.
     pub fn with_records(mut self, store: Arc<records::Store>) -> ApiState {
         self.records = Some(store);
+        self
+    }
+
+    /// The same state taking end-user feedback
+    /// (`POST /api/v1/infersight/exchanges/{id}/feedback`).
+    pub fn with_feedback(mut self, feedback: feedback::Feedback) -> ApiState {
+        self.feedback = Some(feedback);
         self
     }
 
@@ -101,7 +112,7 @@ impl fmt::Debug for ApiState {
 /// `/api/v1/format_query`, `/api/v1/metadata`, `/api/v1/status/buildinfo`,
 /// `/api/v1/status/tsdb`,
 /// `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/{name}/values`,
-/// `/api/v1/infersight/exchanges[/{id}]`, `/-/healthy` and `/-/ready`.
+/// `/api/v1/infersight/exchanges[/{id}[/feedback]]`, `/-/healthy` and `/-/ready`.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/query", get(query::instant).post(query::instant))
@@ -115,6 +126,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/label/{name}/values", get(labels::label_values))
         .route("/api/v1/infersight/exchanges", get(exchanges::search))
         .route("/api/v1/infersight/exchanges/{id}", get(exchanges::get))
+        .route("/api/v1/infersight/exchanges/{id}/feedback", axum::routing::post(feedback::give))
         .route("/-/healthy", get(health::healthy))
         .route("/-/ready", get(health::ready))
         .with_state(state)

@@ -7,12 +7,18 @@
 //! must never carry.
 
 mod label_cap;
+mod recent;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 pub use label_cap::{LabelCap, OTHER};
+pub use recent::Recent;
+
+/// The response header that carries an exchange's id to the client, for
+/// feedback (`POST /api/v1/infersight/exchanges/{id}/feedback`).
+pub const EXCHANGE_ID_HEADER: &str = "x-infersight-exchange-id";
 
 /// What kind of request it was, named as OpenTelemetry's `gen_ai.operation.name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,6 +110,10 @@ impl Timings {
 /// One request through the gateway and what came back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Exchange {
+    /// The gateway's id of it, sent to the client in
+    /// [`EXCHANGE_ID_HEADER`]; empty for exchanges from elsewhere.
+    #[serde(default)]
+    pub id: String,
     /// Start of the request, in milliseconds since the Unix epoch.
     pub time_ms: i64,
     /// What kind of request.
@@ -187,6 +197,7 @@ mod tests {
 
     fn exchange() -> Exchange {
         Exchange {
+            id: String::new(),
             time_ms: 1_700_000_000_000,
             operation: Operation::Chat,
             request_model: "llama-3-8b".into(),

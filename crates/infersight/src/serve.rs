@@ -103,6 +103,21 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         Arc::new(pipeline::Pipeline::new(quality, Arc::clone(&records), pipeline::Metrics::new(&mut registry)));
     let (exchanges, exchanges_rx) = tokio::sync::mpsc::channel::<inference::Exchange>(EXCHANGE_QUEUE);
     let gateway_metrics = proxy::Metrics::new(&mut registry);
+    let gateway = match config.gateway.clone() {
+        Some(settings) => Some((
+            settings.listen,
+            proxy::Gateway::new(settings, gateway_metrics, exchanges).context("building the gateway")?,
+        )),
+        None => {
+            drop(exchanges);
+            None
+        }
+    };
+    let feedback = api::Feedback::new(
+        &mut registry,
+        gateway.as_ref().map(|(_, gateway)| gateway.recent()),
+        config.quality.model_label_cap,
+    );
     let scrape_metrics = collectors::scrape::ScrapeMetrics::new(&mut registry);
     let notifier = rules::Notifier::new(config.alerting.clone(), rules::NotifyMetrics::new(&mut registry))
         .context("building the alert notifier")?;
@@ -136,7 +151,8 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
             api::ApiState::new(queryable)
                 .with_engine(config.query.clone())
                 .with_head_stats(head_stats(Arc::clone(&db)))
-                .with_records(Arc::clone(&records)),
+                .with_records(Arc::clone(&records))
+                .with_feedback(feedback),
         ))
         .merge(dashboard::router());
     let app = api::instrument(app, api_metrics);
@@ -148,9 +164,7 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
 
     let shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
-    if let Some(settings) = config.gateway.clone() {
-        let listen = settings.listen;
-        let gateway = proxy::Gateway::new(settings, gateway_metrics, exchanges).context("building the gateway")?;
+    if let Some((listen, gateway)) = gateway {
         let listener =
             tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding the gateway to {listen}"))?;
         info!(listen = %listen, "Gateway started");
@@ -161,8 +175,6 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
                 error!(error = %err, "Gateway stopped");
             }
         });
-    } else {
-        drop(exchanges);
     }
     for task in extras.tasks {
         tasks.spawn(task(shutdown.clone()));

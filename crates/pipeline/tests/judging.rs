@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 fn exchange(time_ms: i64, model: &str, response: &str) -> Exchange {
     Exchange {
+        id: String::new(),
         time_ms,
         operation: Operation::Chat,
         request_model: model.to_owned(),

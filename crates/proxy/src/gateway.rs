@@ -56,10 +56,17 @@ impl Gateway {
     pub fn new(settings: GatewaySettings, metrics: Metrics, exchanges: mpsc::Sender<Exchange>) -> Result<Gateway> {
         let upstreams =
             settings.upstreams.into_iter().map(|u| Upstream::new(u).map(Arc::new)).collect::<Result<Vec<_>>>()?;
-        let sink = Arc::new(Sink { metrics, model_names: ModelNames::new(settings.model_label_cap), exchanges });
+        let recent = Arc::new(inference::Recent::new(RECENT_IDS));
+        let sink =
+            Arc::new(Sink { metrics, model_names: ModelNames::new(settings.model_label_cap), exchanges, recent });
         let inner =
             Inner { api_keys: settings.api_keys, max_body: settings.max_body, routes: Routes::new(upstreams), sink };
         Ok(Gateway { inner: Arc::new(inner) })
+    }
+
+    /// The exchange ids the gateway gave out lately, with their models.
+    pub fn recent(&self) -> Arc<inference::Recent> {
+        Arc::clone(&self.inner.sink.recent)
     }
 
     /// The OpenAI endpoints: `POST /v1/chat/completions`, `/v1/completions`,
@@ -161,7 +168,39 @@ fn unauthorized() -> Response {
     )
 }
 
+/// Exchange ids remembered for feedback on exchanges the pipeline did not keep.
+const RECENT_IDS: usize = 100_000;
+
+/// Every response of an OpenAI endpoint carries the exchange's id, errors
+/// included, so a client can always send feedback.
 async fn forward(State(gateway): State<Gateway>, operation: Operation, headers: HeaderMap, body: Body) -> Response {
+    let id = exchange_id();
+    let mut response = forward_with_id(gateway, operation, headers, body, id.clone()).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(inference::EXCHANGE_ID_HEADER, value);
+    }
+    response
+}
+
+/// A new exchange id: 16 hex digits from the clock, a process-wide counter
+/// and the process, mixed so that ids are not sequential.
+fn exchange_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let mut x = nanos ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(32) ^ u64::from(std::process::id()) << 48;
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    format!("{:016x}", x ^ (x >> 31))
+}
+
+async fn forward_with_id(
+    gateway: Gateway,
+    operation: Operation,
+    headers: HeaderMap,
+    body: Body,
+    id: String,
+) -> Response {
     let start = Instant::now();
     let inner = &*gateway.inner;
     let metrics = &inner.sink.metrics;
@@ -208,7 +247,7 @@ async fn forward(State(gateway): State<Gateway>, operation: Operation, headers: 
     let upstream_body = if stream && !head.asks_usage() { with_usage_requested(&body, &head) } else { None };
     let strip_usage = upstream_body.is_some();
     let upstream_body = upstream_body.unwrap_or_else(|| body.clone());
-    let mut recorder = Recorder::new(Arc::clone(&inner.sink), start, operation, model.to_owned(), in_flight);
+    let mut recorder = Recorder::new(Arc::clone(&inner.sink), id, start, operation, model.to_owned(), in_flight);
     drop(head);
     recorder.set_request(body, stream);
     let span = debug_span!("proxied_request", operation = operation.as_str(), stream);

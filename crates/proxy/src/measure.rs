@@ -36,6 +36,8 @@ pub(crate) struct Sink {
     pub metrics: Metrics,
     pub model_names: ModelNames,
     pub exchanges: mpsc::Sender<Exchange>,
+    /// The ids given out, with their models, for feedback.
+    pub recent: Arc<inference::Recent>,
 }
 
 /// What one event of a stream was, for the body to act on.
@@ -50,6 +52,7 @@ pub(crate) enum EventKind {
 #[derive(Debug)]
 pub(crate) struct Recorder {
     sink: Arc<Sink>,
+    id: String,
     start: Instant,
     time_ms: i64,
     operation: Operation,
@@ -73,6 +76,7 @@ pub(crate) struct Recorder {
 impl Recorder {
     pub fn new(
         sink: Arc<Sink>,
+        id: String,
         start: Instant,
         operation: Operation,
         request_model: String,
@@ -81,6 +85,7 @@ impl Recorder {
         let time_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         Recorder {
             sink,
+            id,
             start,
             time_ms,
             operation,
@@ -198,7 +203,9 @@ impl Recorder {
         }
         let response_label = self.response_model.as_deref().map(|m| sink.model_names.label(m)).unwrap_or_default();
         let timings = Timings { ttft: self.ttft, e2e, gaps: self.gaps };
+        sink.recent.insert(&self.id, &request_label);
         let exchange = Exchange {
+            id: std::mem::take(&mut self.id),
             time_ms: self.time_ms,
             operation: self.operation,
             request_model: std::mem::take(&mut self.request_model),

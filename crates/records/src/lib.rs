@@ -10,12 +10,14 @@
 #![warn(missing_docs)]
 
 mod error;
+mod feedback;
 mod judgement;
 mod query;
 mod schema;
 mod store;
 
 pub use error::{Error, Result};
+pub use feedback::FeedbackRecord;
 pub use judgement::JudgementRecord;
 pub use query::{Filter, Page, StatusFilter};
 pub use store::{Evidence, ExchangeId, ExchangeRecord, ScoreRecord, ScoreTarget, Store};

@@ -75,6 +75,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX judge_cache_by_time ON judge_cache (time_ms);
 ",
+    "
+    ALTER TABLE exchanges ADD COLUMN exchange_key TEXT NOT NULL DEFAULT '';
+    CREATE INDEX exchanges_by_key ON exchanges (exchange_key) WHERE exchange_key != '';
+    CREATE TABLE feedback (
+        exchange_id INTEGER NOT NULL REFERENCES exchanges (id) ON DELETE CASCADE,
+        time_ms     INTEGER NOT NULL,
+        value       TEXT    NOT NULL,
+        score       REAL,
+        comment     TEXT    NOT NULL
+    );
+    CREATE INDEX feedback_by_exchange ON feedback (exchange_id);
+",
 ];
 
 /// Brings the schema of `conn` to the newest version.

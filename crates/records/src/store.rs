@@ -84,6 +84,9 @@ pub struct ExchangeRecord {
     /// Every judge's verdict on it (left out of search pages).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub judgements: Vec<crate::JudgementRecord>,
+    /// End-user feedback on it (left out of search pages).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub feedback: Vec<crate::FeedbackRecord>,
 }
 
 /// The records store. Writes go through one connection, reads through
@@ -150,7 +153,9 @@ impl Store {
         let Some((id, exchange)) = exchange else { return Ok(None) };
         let mut scores = scores_of(&conn, &[id])?;
         let judgements = crate::judgement::of(&conn, id)?;
-        Ok(Some(ExchangeRecord { id, exchange, scores: scores.pop().map(|(_, s)| s).unwrap_or_default(), judgements }))
+        let feedback = crate::feedback::of(&conn, id)?;
+        let scores = scores.pop().map(|(_, s)| s).unwrap_or_default();
+        Ok(Some(ExchangeRecord { id, exchange, scores, judgements, feedback }))
     }
 
     /// Exchanges matching `filter`, newest first, with their scores.
@@ -170,7 +175,7 @@ impl Store {
             .map(|(id, exchange)| {
                 let scores =
                     scores.iter_mut().find(|(sid, _)| *sid == id).map(|(_, s)| std::mem::take(s)).unwrap_or_default();
-                ExchangeRecord { id, exchange, scores, judgements: Vec::new() }
+                ExchangeRecord { id, exchange, scores, judgements: Vec::new(), feedback: Vec::new() }
             })
             .collect::<Vec<_>>();
         let next_before = if more { exchanges.last().map(|r| r.id) } else { None };
@@ -249,8 +254,8 @@ fn insert_exchange(conn: &Connection, e: &Exchange) -> Result<ExchangeId> {
     conn.prepare_cached(
         "INSERT INTO exchanges (time_ms, operation, request_model, response_model, upstream,
                 provider, stream, status, error_type, finish_reason, ttft_s, e2e_s, gap_count,
-                gap_mean_s, gap_max_s, input_tokens, output_tokens, prompt, response, size_bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                gap_mean_s, gap_max_s, input_tokens, output_tokens, prompt, response, size_bytes, exchange_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )?
     .execute(params![
         e.time_ms,
@@ -273,6 +278,7 @@ fn insert_exchange(conn: &Connection, e: &Exchange) -> Result<ExchangeId> {
         e.prompt,
         e.response,
         size as i64,
+        e.id,
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -294,7 +300,7 @@ fn insert_scores(conn: &Connection, id: ExchangeId, scores: &[ScoreRecord]) -> R
 /// The exchange columns, in the order [`exchange_from_row`] reads them.
 const COLUMNS: &str = "id, time_ms, operation, request_model, response_model, upstream, provider, stream,
     status, error_type, finish_reason, ttft_s, e2e_s, gap_count, gap_mean_s, gap_max_s,
-    input_tokens, output_tokens, prompt, response";
+    input_tokens, output_tokens, prompt, response, exchange_key";
 
 fn exchange_from_row(row: &Row<'_>) -> rusqlite::Result<(ExchangeId, Exchange)> {
     let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or_default();
@@ -310,6 +316,7 @@ fn exchange_from_row(row: &Row<'_>) -> rusqlite::Result<(ExchangeId, Exchange)> 
         _ => None,
     };
     let exchange = Exchange {
+        id: row.get(20)?,
         time_ms: row.get(1)?,
         operation,
         request_model: row.get(3)?,

@@ -7,6 +7,7 @@ use records::{Evidence, Filter, ScoreRecord, ScoreTarget, StatusFilter, Store};
 
 fn exchange(time_ms: i64, model: &str, status: u16) -> Exchange {
     Exchange {
+        id: String::new(),
         time_ms,
         operation: Operation::Chat,
         request_model: model.to_owned(),

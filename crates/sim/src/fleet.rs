@@ -624,6 +624,7 @@ impl State {
 /// The exchange of a request no replica could take.
 fn unavailable(arrival: &Arrival) -> Exchange {
     Exchange {
+        id: String::new(),
         time_ms: arrival.at_ms as i64,
         operation: arrival.operation,
         request_model: arrival.model.clone(),

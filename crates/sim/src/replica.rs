@@ -266,6 +266,7 @@ impl Replica {
         }
         let ttft = if stream { finished.ttft_s().map(Duration::from_secs_f64) } else { None };
         Some(Exchange {
+            id: String::new(),
             time_ms: finished.job.arrival_ms as i64,
             operation: tag.operation,
             request_model: tag.request_model.clone(),

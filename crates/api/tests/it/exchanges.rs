@@ -16,6 +16,7 @@ use crate::send;
 
 fn exchange(time_ms: i64, model: &str, status: u16, e2e_ms: u64) -> Exchange {
     Exchange {
+        id: String::new(),
         time_ms,
         operation: Operation::Chat,
         request_model: model.to_owned(),
@@ -141,4 +142,68 @@ async fn a_server_without_records_says_so() {
         send(router, Request::get("/api/v1/infersight/exchanges").body(Body::empty()).expect("request")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "this server keeps no exchange records");
+}
+
+async fn post_feedback(app: &Router, id: &str, body: &str) -> (StatusCode, Value) {
+    let request = Request::post(format!("/api/v1/infersight/exchanges/{id}/feedback"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .expect("request");
+    let (status, _, body) = send(app.clone(), request).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn feedback_is_stored_with_kept_exchanges_counted_for_recent_ones_and_refused_otherwise() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(&dir.path().join("records.db")).expect("records store"));
+    let kept = store
+        .insert(&Exchange { id: "00c0ffee00c0ffee".to_owned(), ..exchange(1_000, "llama", 200, 300) })
+        .expect("insert");
+    let recent = Arc::new(inference::Recent::new(10));
+    recent.insert("00c0ffee00c0ffee", "llama");
+    recent.insert("0000000000000bad", "qwen");
+    let mut registry = prometheus_client::registry::Registry::default();
+    let feedback = api::Feedback::new(&mut registry, Some(recent), 100);
+    let app = api::router(
+        ApiState::new(Arc::new(MemStorage::new())).with_records(Arc::clone(&store)).with_feedback(feedback),
+    );
+
+    let (status, body) =
+        post_feedback(&app, "00c0ffee00c0ffee", r#"{"value": "down", "comment": "<b>wrong</b> city"}"#).await;
+    assert_eq!((status, &body["data"]), (StatusCode::OK, &json!({"stored": true})));
+    let (status, _) = post_feedback(&app, &kept.to_string(), r#"{"score": 0.8}"#).await;
+    assert_eq!(status, StatusCode::OK, "the records id works too");
+    let (status, body) = post_feedback(&app, "0000000000000bad", r#"{"value": "up"}"#).await;
+    assert_eq!((status, &body["data"]), (StatusCode::OK, &json!({"stored": false})), "counted, nowhere to store");
+
+    for (id, body, expected) in [
+        ("ffffffffffffffff", r#"{"value": "up"}"#, StatusCode::NOT_FOUND),
+        ("00c0ffee00c0ffee", r#"{"value": "meh"}"#, StatusCode::BAD_REQUEST),
+        ("00c0ffee00c0ffee", r#"{"score": 1.5}"#, StatusCode::BAD_REQUEST),
+        ("00c0ffee00c0ffee", r#"{"value": "up", "score": 1}"#, StatusCode::BAD_REQUEST),
+        ("00c0ffee00c0ffee", r#"{"value": "up", "stars": 5}"#, StatusCode::BAD_REQUEST),
+        ("00c0ffee00c0ffee", "not json", StatusCode::BAD_REQUEST),
+    ] {
+        let (status, answer) = post_feedback(&app, id, body).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        assert_eq!(answer["status"], "error", "{answer}");
+    }
+    let long = format!(r#"{{"value": "up", "comment": "{}"}}"#, "x".repeat(2_001));
+    assert_eq!(post_feedback(&app, "00c0ffee00c0ffee", &long).await.0, StatusCode::BAD_REQUEST);
+
+    let record = store.get(kept).expect("read").expect("stored");
+    let given: Vec<(&str, Option<f64>, &str)> =
+        record.feedback.iter().map(|f| (f.value.as_str(), f.score, f.comment.as_str())).collect();
+    assert_eq!(given, [("down", None, "<b>wrong</b> city"), ("score", Some(0.8), "")]);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodes");
+    for line in [
+        r#"infersight_feedback_total{gen_ai_request_model="llama",value="down"} 1"#,
+        r#"infersight_feedback_total{gen_ai_request_model="llama",value="score"} 1"#,
+        r#"infersight_feedback_total{gen_ai_request_model="qwen",value="up"} 1"#,
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+    assert!(!text.contains("wrong"), "comments never reach metrics");
 }

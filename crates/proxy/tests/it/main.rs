@@ -559,3 +559,50 @@ async fn a_client_leaving_before_the_response_starts_is_recorded_as_cancelled() 
     assert_eq!(exchange.error_type.as_deref(), Some("cancelled"));
     gateway.assert_metric("infersight_gateway_requests_in_flight 0");
 }
+
+#[tokio::test]
+async fn every_answer_carries_an_exchange_id_that_the_exchange_and_the_recent_ids_share() {
+    let fake = FakeUpstream::start(Behaviour::default()).await;
+    let settings = config(vec![upstream("a", &fake.url(), &["m"])]).validate().expect("valid config");
+    let mut registry = Registry::default();
+    let (sender, mut exchanges) = mpsc::channel(8);
+    let gateway = Gateway::new(settings, Metrics::new(&mut registry), sender).expect("gateway builds");
+    let recent = gateway.recent();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("loopback port");
+    let url = format!("http://{}/v1", listener.local_addr().expect("bound"));
+    let stop = CancellationToken::new();
+    tokio::spawn(proxy::serve(listener, gateway.router(), stop.clone()));
+    let _stop = stop.drop_guard();
+    let client = reqwest::Client::new();
+
+    let mut ids = Vec::new();
+    for stream in [false, true] {
+        let response = client
+            .post(format!("{url}/chat/completions"))
+            .header("content-type", "application/json")
+            .body(chat("m", stream).to_string())
+            .send()
+            .await
+            .expect("answers");
+        let id = response.headers()[inference::EXCHANGE_ID_HEADER].to_str().expect("ASCII").to_owned();
+        let _ = response.bytes().await;
+        assert_eq!(id.len(), 16, "{id}");
+        let exchange =
+            tokio::time::timeout(Duration::from_secs(5), exchanges.recv()).await.expect("in time").expect("open");
+        assert_eq!(exchange.id, id);
+        assert_eq!(recent.model(&id).as_deref(), Some("m"));
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1]);
+    for body in [json!({"model": "nobody-serves-this", "messages": []}), json!({"messages": []})] {
+        let response = client
+            .post(format!("{url}/chat/completions"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("answers");
+        assert!(response.status().is_client_error());
+        assert!(response.headers().contains_key(inference::EXCHANGE_ID_HEADER), "errors carry an id too");
+    }
+}
