@@ -352,21 +352,33 @@ def build_json():
         age = R.randint(1, 90)
         kind = R.randint(0, 6)
         if kind == 0:
-            text, label = json.dumps({"name": name, "age": age}), 1
+            text, checks = json.dumps({"name": name, "age": age}), (1, 1, 1)
         elif kind == 1:
-            text, label = f"Here you go:\n```json\n{json.dumps({'name': name, 'age': age})}\n```", 1
+            text, checks = f"Here you go:\n```json\n{json.dumps({'name': name, 'age': age})}\n```", (0, 1, 1)
         elif kind == 2:
-            text, label = f"The record is {json.dumps({'name': name, 'age': age})} as requested.", 1
+            text, checks = f"The record is {json.dumps({'name': name, 'age': age})} as requested.", (0, 1, 1)
         elif kind == 3:
-            text, label = json.dumps({"name": name}), 0
+            text, checks = json.dumps({"name": name}), (1, 1, 0)
         elif kind == 4:
-            text, label = json.dumps({"name": name, "age": str(age)}), 0
+            text, checks = json.dumps({"name": name, "age": str(age)}), (1, 1, 0)
         elif kind == 5:
-            text, label = "{'name': '%s', 'age': %d" % (name, age), 0
+            text, checks = "{'name': '%s', 'age': %d" % (name, age), (0, 0, 0)
         else:
-            text, label = f"{name} is {age} years old.", 0
-        rows.append({"id": f"json-{i}", "response": text, "schema": schema, "label": label})
+            text, checks = f"{name} is {age} years old.", (0, 0, 0)
+        rows.append(json_row(f"json-{i}", text, schema, checks))
     return rows
+
+
+def json_row(row_id, text, schema, checks):
+    """A JSON example with the scorer's three gold verdicts; the label is
+    "extractable and satisfies the schema", as the scorer labels."""
+    valid, extractable, schema_valid = (bool(flag) for flag in checks)
+    row = {"id": row_id, "response": text}
+    if schema is not None:
+        row["schema"] = schema
+    row.update({"json_valid": valid, "json_extractable": extractable, "schema_valid": schema_valid,
+                "label": int(extractable and schema_valid)})
+    return row
 
 
 NUMBER_WORDS = {2: "two", 3: "three", 7: "seven", 12: "twelve", 15: "fifteen", 21: "twenty-one", 42: "forty-two", 100: "one hundred"}
@@ -479,6 +491,214 @@ def build_drift():
     return rows
 
 
+# Street addresses, PO boxes and international phone numbers, built after
+# every other set so that the rows above keep their random draws.
+US_STREET_NAMES = ["Pennsylvania", "Evergreen", "Maple", "Willow Creek", "Lincoln", "Jefferson", "Sycamore", "Harbor View", "Magnolia", "Chestnut"]
+US_SUFFIXES = ["Ave", "Avenue", "St", "Street", "Terrace", "Blvd", "Road", "Lane", "Drive", "Court", "Way", "Pkwy"]
+US_DIRECTIONS = ["", "", " NW", " NE", " SE"]
+US_UNITS = ["", "", ", Apt 4B", " Suite 210", " #12", ", Unit 5", " Apt 12C", ", Suite 300"]
+US_PLACES = [("Washington", "DC", "20500"), ("Springfield", "IL", "62704"), ("Austin", "TX", "78701"), ("Portland", "OR", "97205"),
+             ("Madison", "WI", "53703"), ("Denver", "CO", "80202")]
+UK_STREETS = ["Downing Street", "Baker Street", "Abbey Road", "Kings Road", "Victoria Street", "Castle Lane", "Rose Gardens", "Park Crescent"]
+UK_PLACES = [("London", "SW1A 2AA"), ("London", "NW1 6XE"), ("Manchester", "M1 1AE"), ("Leeds", "LS1 4DY"), ("Edinburgh", "EH1 1YZ"), ("Bristol", "BS1 5TR")]
+DE_NAMES = ["Haupt", "Bahnhof", "Linden", "Schiller", "Goethe", "Kirch", "Garten", "Muster", "Wiesen", "Rosen"]
+DE_SUFFIXES = ["straße", "strasse", "str.", "weg", "gasse", "platz", "allee"]
+DE_SEPARATE = ["Berliner Straße", "Karl-Marx-Allee", "Frankfurter Allee", "Am Weg", "Kölner Straße"]
+DE_PLACES = [("10115", "Berlin"), ("80331", "München"), ("1010", "Wien"), ("8001", "Zürich"), ("50667", "Köln"), ("20095", "Hamburg"), ("3011", "Bern")]
+NL_STREETS = ["Keizersgracht", "Herengracht", "Prinsengracht", "Kalverstraat", "Leidsestraat", "Dorpstraat", "Vondellaan", "Stationsplein", "Zeedijk"]
+NL_PLACES = [("1015 CJ", "Amsterdam"), ("3011 AD", "Rotterdam"), ("2511 BT", "Den Haag"), ("3512 JE", "Utrecht")]
+FR_STREETS = ["rue de la Paix", "rue du Faubourg Saint-Honoré", "avenue des Champs-Élysées", "boulevard Haussmann", "place de la Concorde",
+              "quai d'Orsay", "rue Victor Hugo", "chemin des Vignes"]
+FR_PLACES = [("75002", "Paris"), ("69001", "Lyon"), ("13001", "Marseille"), ("31000", "Toulouse"), ("33000", "Bordeaux")]
+ES_STREETS = ["Calle Mayor", "Calle de Alcalá", "Avenida de la Constitución", "Paseo de Gracia", "Carrer de Balmes"]
+ES_PLACES = [("28013", "Madrid"), ("08007", "Barcelona"), ("41001", "Sevilla")]
+IT_STREETS = ["Via Roma", "Via Giuseppe Garibaldi", "Corso Vittorio Emanuele", "Piazza Navona", "Viale dei Mille"]
+IT_PLACES = [("00184", "Roma"), ("20121", "Milano"), ("50123", "Firenze"), ("10121", "Torino")]
+
+
+def digits(n):
+    return "".join(R.choice(string.digits) for _ in range(n))
+
+
+def street_address():
+    style = R.choice(["us", "us", "uk", "po", "de", "nl", "fr", "es", "it"])
+    if style == "us":
+        street = f"{R.randint(1, 9999)} {R.choice(US_STREET_NAMES)} {R.choice(US_SUFFIXES)}{R.choice(US_DIRECTIONS)}{R.choice(US_UNITS)}"
+        city, state, zip_code = R.choice(US_PLACES)
+        return R.choice([street, f"{street}, {city}", f"{street}, {city}, {state} {zip_code}"])
+    if style == "uk":
+        city, postcode = R.choice(UK_PLACES)
+        return f"{R.randint(1, 250)} {R.choice(UK_STREETS)}, {city} {postcode}"
+    if style == "po":
+        city, state, zip_code = R.choice(US_PLACES)
+        return R.choice([f"P.O. Box {R.randint(1, 99999)}", f"PO Box {R.randint(1, 9999)}, {city} {state} {zip_code}",
+                         f"P.O. Box {R.randint(1, 9999)}, {city}, {state} {zip_code}", f"Post Office Box {R.randint(1, 999)}"])
+    if style == "de":
+        name = f"{R.choice(DE_NAMES)}{R.choice(DE_SUFFIXES)}" if R.random() < 0.7 else R.choice(DE_SEPARATE)
+        street = f"{name} {R.randint(1, 199)}{R.choice(['', '', 'a', 'b'])}"
+        postcode, city = R.choice(DE_PLACES)
+        return R.choice([street, f"{street}, {postcode} {city}"])
+    if style == "nl":
+        postcode, city = R.choice(NL_PLACES)
+        street = f"{R.choice(NL_STREETS)} {R.randint(1, 400)}{R.choice(['', '', '-H', 'A'])}"
+        return R.choice([street, f"{street}, {postcode} {city}"])
+    if style == "fr":
+        postcode, city = R.choice(FR_PLACES)
+        return f"{R.randint(1, 120)}{R.choice(['', '', ' bis'])} {R.choice(FR_STREETS)}, {postcode} {city}"
+    streets, places = (ES_STREETS, ES_PLACES) if style == "es" else (IT_STREETS, IT_PLACES)
+    postcode, city = R.choice(places)
+    street = f"{R.choice(streets)}{R.choice([' ', ', '])}{R.randint(1, 150)}"
+    return R.choice([street, f"{street}, {postcode} {city}"])
+
+
+def international_phone():
+    style = R.randint(0, 12)
+    if style == 0:
+        return f"+1{R.randint(201, 989)}{digits(7)}"
+    if style == 1:
+        return f"+44{R.choice(['20', '161', '7700'])}{digits(6)}"
+    if style == 2:
+        return f"+49 {R.choice(['30', '89', '40'])} {digits(R.randint(6, 8))}"
+    if style == 3:
+        return f"+33 {R.randint(1, 9)} " + " ".join(digits(2) for _ in range(4))
+    if style == 4:
+        return f"+81 {R.randint(3, 6)}-{digits(4)}-{digits(4)}"
+    if style == 5:
+        return f"+91 {R.randint(70000, 99999)} {digits(5)}"
+    if style == 6:
+        return f"0044 20 {digits(4)} {digits(4)}"
+    if style == 7:
+        return f"+44 (0)20 {digits(4)} {digits(4)}"
+    if style == 8:
+        return f"(0)20 {digits(4)} {digits(4)}"
+    if style == 9:
+        return f"0{R.choice(['30', '89', '40', '221'])}{R.choice([' ', '/'])}{digits(7)}"
+    if style == 10:
+        return f"+34 {R.randint(600, 699)} {digits(3)} {digits(3)}"
+    base = phone()
+    return base + R.choice([" ext. 123", " ext 42", " x45", "x7", " #200", ", ext. 3310"])
+
+
+FORMAT_CONTEXT = {
+    "STREET_ADDRESS": ["Please ship the order to {} as soon as possible.", "Send the signed contract to {} by Friday.",
+                       "My address is {} if you need it.", "Our office is at {} on the third floor.", "Deliver to: {} (front door)."],
+    "PHONE_NUMBER": ["Call me on {} after 5pm.", "My mobile is {} if anything changes.", "Phone: {}", "Text {} when you arrive.",
+                     "You can reach the front desk at {} any weekday."],
+}
+
+
+def build_pii_formats():
+    rows = []
+    for i in range(240):
+        text, spans = "", []
+        kinds = R.choice([["STREET_ADDRESS"], ["PHONE_NUMBER"], ["STREET_ADDRESS", "PHONE_NUMBER"]])
+        for kind in kinds:
+            value = street_address() if kind == "STREET_ADDRESS" else international_phone()
+            prefix, suffix = R.choice(FORMAT_CONTEXT[kind]).split("{}")
+            if text:
+                text += " "
+            text += prefix
+            spans.append({"start": len(text), "end": len(text) + len(value), "type": kind})
+            text += value + suffix
+        rows.append({"id": f"pii-fmt-{i}", "text": text, "label": 1, "spans": spans})
+    return rows
+
+
+def hex_chars(n):
+    return rand_chars("0123456789abcdef", n)
+
+
+FORMAT_HARD_NEGATIVES = [
+    lambda: f"Upgrade to v{R.randint(1, 9)}.{R.randint(0, 20)}.{R.randint(0, 30)}-rc.{R.randint(1, 9)} or {R.randint(1, 3)}.{R.randint(10, 99)}.{R.randint(100, 999)}.",
+    lambda: f"Python 3.{R.randint(8, 13)}.{R.randint(0, 9)} and Node {R.randint(16, 22)}.{R.randint(0, 12)}.{R.randint(0, 9)} are supported.",
+    lambda: f"Logged 2024-{R.randint(1, 12):02d}-{R.randint(1, 28):02d} {R.randint(0, 23):02d}:{R.randint(0, 59):02d}:{R.randint(0, 59):02d}.{digits(6)} by the worker.",
+    lambda: f"Am {R.randint(1, 28):02d}.{R.randint(1, 12):02d}.2024 um {R.randint(0, 23):02d}:{R.randint(0, 59):02d} Uhr beginnt die Wartung.",
+    lambda: f"Scheduled for {R.randint(1, 12):02d}/{R.randint(1, 28):02d}/2025 {R.randint(1, 12)}:{R.randint(0, 59):02d} PM, then 2025-{R.randint(1, 12):02d}-{R.randint(1, 28):02d}T{R.randint(0, 23):02d}:{R.randint(0, 59):02d}:00+01:00.",
+    lambda: f"Order #{digits(8)} shipped; invoice INV-2024-{digits(6)} is attached.",
+    lambda: f"Your order number is {digits(3)}-{digits(7)}-{digits(7)}.",
+    lambda: f"Order no. {R.randint(200, 999)}-{R.randint(200, 999)}-{digits(4)} has shipped.",
+    lambda: f"Ticket {R.randint(1000, 9999)}-{digits(6)} was closed and refund ref {digits(10)} issued.",
+    lambda: f"Fixed in {hex_chars(7)}, merged as {hex_chars(40)}.",
+    lambda: f"Trace {hex_chars(8)}-{hex_chars(4)}-4{hex_chars(3)}-8{hex_chars(3)}-{hex_chars(12)} and span {hex_chars(16)}.",
+    lambda: R.choice(["ISBN 978-3-16-148410-0 and ISBN 0-306-40615-2 are both in stock.", "Cite ISBN 9780306406157 in the bibliography.",
+                      "ISBN-10 0306406152, ISBN-13 978-0306406157."]),
+    lambda: f"It costs ${R.randint(1, 9)},{digits(3)}.{digits(2)} or €{R.randint(1, 9)}.{digits(3)},{digits(2)} incl. VAT, about USD {R.randint(10, 99)},{digits(3)},{digits(3)}.00 in total.",
+    lambda: f"| quarter | north | south |\n|---|---|---|\n| Q1 | {digits(4)} | {digits(4)} |\n| Q2 | {digits(4)} | {digits(4)} |",
+    lambda: f"region  2023  2024  2025\nnorth   {R.randint(1000, 9999)}  {R.randint(1000, 9999)}  {R.randint(1000, 9999)}\nsouth   {R.randint(1000, 9999)}  {R.randint(1000, 9999)}  {R.randint(1000, 9999)}",
+    lambda: f"year,visits,orders\n2024,{digits(6)},{digits(5)}\n2025,{digits(6)},{digits(5)}",
+    lambda: f"x = {R.randint(1000, 9999)} + {R.randint(1000, 9999)}",
+    lambda: f"for (int i = 0; i < {R.randint(100000, 999999)}; i++) total += {R.randint(1000, 9999)} * i;",
+    lambda: f"assert add({digits(5)}, {digits(5)}) == {digits(6)}\nport = 8080; timeout_ms = {R.randint(10000, 99999)}",
+    lambda: f"{R.randint(10000, 99999)} * {R.randint(1000, 9999)} = {digits(9)} and 2^32 = 4294967296.",
+    lambda: f"Solve ({R.randint(100, 999)} + {R.randint(100, 999)}) * {R.randint(1000, 9999)} - {R.randint(100, 999)} / 7.",
+    lambda: f"In {R.randint(1900, 1999)} the {R.randint(100, 999)} soldiers marched {R.randint(10, 300)} miles in {R.randint(2, 9)} days.",
+    lambda: f"See Section {R.randint(1, 40)}, Article {R.randint(1, 20)} of the {R.randint(1945, 1999)} convention.",
+    lambda: R.choice(["Chapter 3 Street Fighter tips are in the appendix.", "Level 4 Main Boss guide, part 2.",
+                      "We bought 2 TB Hard Drive units and 3 Google Drive plans.", "Spring 2024 collection: 12 new styles."]),
+    lambda: f"The Lakers beat the Celtics {R.randint(90, 130)}-{R.randint(80, 120)}; final score {R.randint(0, 5)}-{R.randint(0, 5)}, attendance {R.randint(10, 99)},{digits(3)}.",
+    lambda: f"Bayern {R.randint(0, 5)}, Dortmund {R.randint(0, 5)} after {R.randint(90, 98)} minutes.",
+    lambda: f"Population {R.randint(1, 9)} {digits(3)} {digits(3)} in {R.randint(1990, 2023)}; area {R.randint(100, 999)} km².",
+    lambda: f"Epoch {R.randint(1600000000, 1799999999)} maps to build {R.randint(1000, 9999)}.",
+]
+
+
+def build_pii_hard_negatives():
+    rows = []
+    for i, make in enumerate(FORMAT_HARD_NEGATIVES * 6):
+        rows.append({"id": f"pii-neg-{i}", "text": make(), "label": 0, "spans": [], "hard_negative": True})
+    return rows
+
+
+def build_json_cases():
+    """JSON that a strict parser rejects, JSON in fences and prose, and the
+    three gold verdicts for each, against the person schema or none."""
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 0}}, "required": ["name", "age"]}
+    cases = [
+        (lambda n, a: '{"name": "%s", "age": %d,}' % (n, a), (0, 0, 0)),
+        (lambda n, a: '{"name": "%s", "age": %d, "tags": ["a", "b",], "meta": {"source": "crm"}}' % (n, a), (0, 0, 0)),
+        (lambda n, a: '[{"name": "%s", "age": %d},]' % (n, a), (0, 0, 0)),
+        (lambda n, a: "{'name': '%s', 'age': %d}" % (n, a), (0, 0, 0)),
+        (lambda n, a: 'Sure: {"name": \'%s\', "age": %d}' % (n, a), (0, 0, 0)),
+        (lambda n, a: '{\n  // the customer\n  "name": "%s",\n  "age": %d\n}' % (n, a), (0, 0, 0)),
+        (lambda n, a: '{"name": "%s", /* years */ "age": %d}' % (n, a), (0, 0, 0)),
+        (lambda n, a: '{name: "%s", age: %d}' % (n, a), (0, 0, 0)),
+        (lambda n, a: '{"name": "%s", "age": %d' % (n, a), (0, 0, 0)),
+        (lambda n, a: '{"name": "%s", "address": {"city": "Lyon", "zip": "69001"}, "age": ' % n, (0, 0, 0)),
+        (lambda n, a: '{"name": "%s", "age": %d, "ok": True, "spouse": None}' % (n, a), (0, 0, 0)),
+        (lambda n, a: '{"name": "%s", "age": NaN}' % n, (0, 0, 0)),
+        (lambda n, a: "```json\n{\"name\": \"%s\", \"age\": %d,}\n```" % (n, a), (0, 0, 0)),
+        (lambda n, a: "```json\n{\"name\": \"%s\",\n" % n, (0, 0, 0)),
+        (lambda n, a: "Here it is:\n```json\n{\"name\": \"%s\", \"age\": %d}\n```\nAnything else?" % (n, a), (0, 1, 1)),
+        (lambda n, a: "```\n{\"name\": \"%s\", \"age\": %d}\n```" % (n, a), (0, 1, 1)),
+        (lambda n, a: "First try:\n```json\n{\"name\": \"%s\", \"age\": %d,}\n```\nFixed:\n```json\n{\"name\": \"%s\", \"age\": %d}\n```" % (n, a, n, a), (0, 1, 1)),
+        (lambda n, a: 'The record is {"name": "%s", "age": %d}, as requested.' % (n, a), (0, 1, 1)),
+        (lambda n, a: 'Use {braces} carefully; the answer is {"name": "%s", "age": %d}.' % (n, a), (0, 1, 1)),
+        (lambda n, a: '{"name": "%s {the} } first", "age": %d}' % (n, a), (1, 1, 1)),
+        (lambda n, a: 'Result: {"name": "%s}{\\"", "age": %d} done.' % (n, a), (0, 1, 1)),
+        (lambda n, a: 'Two records: {"name": "%s", "age": %d} and {"name": "Ana", "age": 3}.' % (n, a), (0, 1, 1)),
+        (lambda n, a: '{"name": "%s", "age": %d}\n{"name": "Ana", "age": 3}' % (n, a), (0, 1, 1)),
+        (lambda n, a: 'Either {"age": %d} or {"name": "%s", "age": %d}.' % (a, n, a), (0, 1, 0)),
+        (lambda n, a: 'Broken {"name": "%s", "age": %d,} then fixed {"name": "%s", "age": %d}.' % (n, a, n, a), (0, 1, 1)),
+        (lambda n, a: '  \n{"name": "%s", "age": %d}\n\n' % (n, a), (1, 1, 1)),
+        (lambda n, a: '{"name": "%s", "age": -%d}' % (n, a), (1, 1, 0)),
+        (lambda n, a: '%s is %d; in JSON that would be [name, age].' % (n, a), (0, 0, 0)),
+    ]
+    free = [
+        (lambda n, a: '[1, 2, 3,]', (0, 0, 0)),
+        (lambda n, a: '{"items": [1, 2, 3]}', (1, 1, 1)),
+        (lambda n, a: 'The list is [1, 2, 3] and that is all.', (0, 1, 1)),
+        (lambda n, a: '42', (1, 1, 1)),
+        (lambda n, a: 'The answer is 42.', (0, 0, 0)),
+        (lambda n, a: '{"a": {"b": {"c": [1, {"d": "}"}]}}}', (1, 1, 1)),
+    ]
+    rows = []
+    for i, (make, checks) in enumerate(cases * 4 + free * 2):
+        name, age = R.choice(FIRST), R.randint(1, 90)
+        use_schema = schema if i < len(cases) * 4 else None
+        rows.append(json_row(f"json-case-{i}", make(name, age), use_schema, checks))
+    return rows
+
+
 HANDWRITTEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "handwritten.json")
 
 
@@ -496,15 +716,17 @@ def write(name, rows):
 
 
 def main():
-    write("pii", build_pii())
-    write("toxicity", build_toxicity())
-    write("harmful", build_harmful())
-    write("refusal", build_refusal())
-    write("jailbreak", build_jailbreak())
-    write("json", build_json())
-    write("reference", build_reference())
-    write("consistency", build_consistency())
-    write("drift", build_drift())
+    # The sets draw from one seeded generator in this order; new examples are
+    # drawn last, so that adding them leaves the earlier rows as they were.
+    sets = {name: build() for name, build in [
+        ("pii", build_pii), ("toxicity", build_toxicity), ("harmful", build_harmful), ("refusal", build_refusal),
+        ("jailbreak", build_jailbreak), ("json", build_json), ("reference", build_reference),
+        ("consistency", build_consistency), ("drift", build_drift),
+    ]}
+    sets["pii"] += build_pii_formats() + build_pii_hard_negatives()
+    sets["json"] += build_json_cases()
+    for name, rows in sets.items():
+        write(name, rows)
 
 
 if __name__ == "__main__":

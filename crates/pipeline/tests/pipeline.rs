@@ -84,14 +84,14 @@ fn a_leaked_email_is_flagged_kept_redacted_and_counted_for_its_model_only() {
     assert_eq!(s.store.count().expect("count"), 1);
 
     let text = exposition(&s.registry);
-    let flagged = r#"infersight_quality_flagged_total{gen_ai_request_model="llama",gen_ai_evaluation_name="pii",scorer_version="pii-rules-2"}"#;
+    let flagged = r#"infersight_quality_flagged_total{gen_ai_request_model="llama",gen_ai_evaluation_name="pii",scorer_version="pii-rules-3"}"#;
     assert_eq!(line_value(&text, flagged), Some(1.0), "{text}");
     assert!(
         !text.contains(r#"infersight_quality_flagged_total{gen_ai_request_model="qwen",gen_ai_evaluation_name="pii"}"#)
     );
     let found = r#"infersight_quality_findings_total{gen_ai_request_model="llama",gen_ai_evaluation_name="pii",kind="EMAIL_ADDRESS"}"#;
     assert_eq!(line_value(&text, found), Some(1.0), "what kind of PII leaked is counted too: {text}");
-    let qwen_scores = r#"gen_ai_evaluation_score_count{gen_ai_request_model="qwen",gen_ai_evaluation_name="pii",scorer_version="pii-rules-2"}"#;
+    let qwen_scores = r#"gen_ai_evaluation_score_count{gen_ai_request_model="qwen",gen_ai_evaluation_name="pii",scorer_version="pii-rules-3"}"#;
     assert_eq!(line_value(&text, qwen_scores), Some(1.0), "every scored exchange is observed, kept or not");
     assert!(!text.contains("jane.doe"), "user text never reaches metrics");
 }

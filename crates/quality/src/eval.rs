@@ -1,10 +1,14 @@
 //! Evaluation of the scorers on labelled JSONL sets: precision, recall, F1
-//! and, where a score exists, AUROC, per scorer; span F1 for PII.
+//! and, where a score exists, AUROC, per scorer; span F1 for PII, exact
+//! (`pii-spans`) and by overlap (`pii-overlap`); and for JSON each of the
+//! three verdicts (`json-valid`, `json-extract`, `json-schema`).
 //!
 //! Each set is `<dir>/<scorer>.jsonl` with the scorer's input fields plus
 //! `label` (0 or 1); `pii.jsonl` also has gold `spans` and may mark hard
-//! negatives with `"hard_negative": true`; `drift.jsonl` has `baseline`,
-//! `current` and `label`. Missing sets are skipped.
+//! negatives with `"hard_negative": true`; `json.jsonl` may have the gold
+//! verdicts `json_valid`, `json_extractable` and `schema_valid`;
+//! `drift.jsonl` has `baseline`, `current` and `label`. Missing sets are
+//! skipped.
 
 use std::fmt;
 use std::fs;
@@ -81,7 +85,9 @@ pub fn run(dir: &Path) -> Result<Report> {
         let mut outcomes = Vec::with_capacity(examples.len());
         let mut hard_fp = 0;
         let mut has_hard = false;
-        let mut span_counts = (0usize, 0usize, 0usize);
+        let mut span_counts = SpanCounts::default();
+        let mut json_fields: [Vec<(bool, bool, f64)>; 3] = Default::default();
+        let mut json_misses: [Vec<String>; 3] = Default::default();
         let mut misses = Vec::new();
         for example in &examples {
             let label =
@@ -104,13 +110,19 @@ pub fn run(dir: &Path) -> Result<Report> {
                 hard_fp += usize::from(score.label);
             }
             if name == "pii" {
-                let gold = gold_spans(example);
-                let found: Vec<(usize, usize, PiiType)> =
-                    score.spans.iter().map(|span| (span.start, span.end, span.kind)).collect();
-                let matched = found.iter().filter(|span| gold.contains(span)).count();
-                span_counts.0 += matched;
-                span_counts.1 += found.len() - matched;
-                span_counts.2 += gold.len() - gold.iter().filter(|span| found.contains(span)).count();
+                let found: Vec<GoldSpan> = score.spans.iter().map(|span| (span.start, span.end, span.kind)).collect();
+                span_counts.add(&gold_spans(example), &found);
+            }
+            if let Some(checks) = score.json {
+                let verdicts = [checks.json_valid, checks.json_extractable, checks.schema_valid];
+                for (idx, field) in JSON_FIELDS.iter().enumerate() {
+                    if let Some(gold) = example.get(*field).and_then(Value::as_bool) {
+                        json_fields[idx].push((gold, verdicts[idx], f64::from(u8::from(verdicts[idx]))));
+                        if gold != verdicts[idx] {
+                            json_misses[idx].push(example_id(example));
+                        }
+                    }
+                }
             }
             outcomes.push((label, score.label, score.value));
             if label != score.label {
@@ -122,19 +134,16 @@ pub fn run(dir: &Path) -> Result<Report> {
         row.hard_negative_false_positives = has_hard.then_some(hard_fp);
         report.scorers.push(row);
         if name == "pii" {
-            let (tp, fp, fn_) = span_counts;
-            let precision = ratio(tp, tp + fp);
-            let recall = ratio(tp, tp + fn_);
-            report.scorers.push(ScorerReport {
-                scorer: "pii-spans".into(),
-                examples: tp + fn_,
-                precision,
-                recall,
-                f1: f1(precision, recall),
-                auroc: None,
-                hard_negative_false_positives: None,
-                misses: Vec::new(),
-            });
+            report.scorers.push(span_report("pii-spans", span_counts.exact));
+            report.scorers.push(span_report("pii-overlap", span_counts.overlap));
+        }
+        for ((row_name, outcomes), misses) in JSON_ROWS.iter().zip(&json_fields).zip(json_misses) {
+            if !outcomes.is_empty() {
+                let mut row = summarize(row_name, outcomes);
+                row.auroc = None;
+                row.misses = misses;
+                report.scorers.push(row);
+            }
         }
     }
     if let Some(examples) = read_set(&dir.join("drift.jsonl"))? {
@@ -159,6 +168,56 @@ pub fn run(dir: &Path) -> Result<Report> {
     Ok(report)
 }
 
+/// The gold verdicts a JSON example may carry, in [`crate::JsonChecks`] order.
+const JSON_FIELDS: [&str; 3] = ["json_valid", "json_extractable", "schema_valid"];
+/// The report rows of those verdicts.
+const JSON_ROWS: [&str; 3] = ["json-valid", "json-extract", "json-schema"];
+
+/// True positives, false positives and false negatives of PII spans, counted
+/// two ways: a found span matches a gold one when both bounds and the type
+/// agree (`exact`), or when they overlap and the type agrees (`overlap`).
+#[derive(Debug, Default)]
+struct SpanCounts {
+    exact: (usize, usize, usize),
+    overlap: (usize, usize, usize),
+}
+
+type GoldSpan = (usize, usize, PiiType);
+
+impl SpanCounts {
+    fn add(&mut self, gold: &[GoldSpan], found: &[GoldSpan]) {
+        count_spans(&mut self.exact, gold, found, |a, b| a == b);
+        count_spans(&mut self.overlap, gold, found, |a, b| a.2 == b.2 && a.0 < b.1 && b.0 < a.1);
+    }
+}
+
+fn count_spans(
+    counts: &mut (usize, usize, usize),
+    gold: &[GoldSpan],
+    found: &[GoldSpan],
+    matches: fn(&GoldSpan, &GoldSpan) -> bool,
+) {
+    let matched = found.iter().filter(|span| gold.iter().any(|gold| matches(gold, span))).count();
+    counts.0 += matched;
+    counts.1 += found.len() - matched;
+    counts.2 += gold.iter().filter(|gold| !found.iter().any(|span| matches(gold, span))).count();
+}
+
+fn span_report(scorer: &str, (tp, fp, fn_): (usize, usize, usize)) -> ScorerReport {
+    let precision = ratio(tp, tp + fp);
+    let recall = ratio(tp, tp + fn_);
+    ScorerReport {
+        scorer: scorer.into(),
+        examples: tp + fn_,
+        precision,
+        recall,
+        f1: f1(precision, recall),
+        auroc: None,
+        hard_negative_false_positives: None,
+        misses: Vec::new(),
+    }
+}
+
 fn read_set(path: &Path) -> Result<Option<Vec<Map<String, Value>>>> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
@@ -176,7 +235,7 @@ fn read_set(path: &Path) -> Result<Option<Vec<Map<String, Value>>>> {
         .map(Some)
 }
 
-fn gold_spans(example: &Map<String, Value>) -> Vec<(usize, usize, PiiType)> {
+fn gold_spans(example: &Map<String, Value>) -> Vec<GoldSpan> {
     example.get("spans").and_then(Value::as_array).map_or_else(Vec::new, |spans| {
         spans
             .iter()

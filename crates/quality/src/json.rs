@@ -1,14 +1,15 @@
-//! JSON output: valid as a whole, extractable from fences or prose, and
-//! valid against the request's JSON Schema.
+//! JSON output: valid as a whole, extractable from fences or prose (both
+//! by a strict parser), and valid against the request's JSON Schema.
 
 use serde_json::Value;
 
 use crate::schema::Schema;
 use crate::{Error, Input, JsonChecks, Result, Score, Scorer};
 
-/// How many `{` or `[` positions we try when looking for JSON in prose;
-/// bounds the work on adversarial input.
-const MAX_CANDIDATES: usize = 64;
+/// How many bracketed regions of prose we scan that run to the end of the
+/// text without closing; bounds the work on adversarial input (each such
+/// scan reads the rest of the text).
+const MAX_OPEN_REGIONS: usize = 64;
 
 /// The JSON scorer. Its score is validity: 1 for a response that is valid
 /// JSON satisfying the schema, less for JSON that had to be extracted, 0
@@ -57,60 +58,117 @@ impl Scorer for Json {
     }
 }
 
-/// The first JSON object or array in `text`: inside a ``` fence first, else
-/// the first `{` or `[` that starts a complete value.
+/// The first JSON value in `text` that a strict parser (serde_json: no
+/// trailing commas, comments, single quotes, unquoted keys or `NaN`) accepts
+/// whole: the body of a ``` fence (```json or bare) first, else the first
+/// bracketed region of prose that is an object or a non-empty array.
+///
+/// A region is a `{` or `[` with its matching closer (brackets inside JSON
+/// strings do not count). A region that fails to parse is skipped whole, so
+/// a broken document never yields one of its nested values.
 pub fn extract(text: &str) -> Option<Value> {
+    fenced(text).or_else(|| in_prose(text))
+}
+
+fn fenced(text: &str) -> Option<Value> {
     let mut rest = text;
     while let Some(open) = rest.find("```") {
         let after = &rest[open + 3..];
         let body_start = after.find('\n').map_or(0, |idx| idx + 1);
-        let Some(close) = after[body_start..].find("```") else {
-            break;
-        };
+        let close = after[body_start..].find("```")?;
         let body = after[body_start..body_start + close].trim();
         if let Ok(value) = serde_json::from_str::<Value>(body) {
             return Some(value);
         }
         rest = &after[body_start + close + 3..];
     }
-    text.match_indices(['{', '['])
-        .take(MAX_CANDIDATES)
-        .find_map(|(idx, _)| {
-            serde_json::Deserializer::from_str(&text[idx..]).into_iter::<Value>().next().and_then(Result::ok)
-        })
-        .filter(|value| value.is_object() || value.as_array().is_some_and(|items| !items.is_empty()))
+    None
+}
+
+fn in_prose(text: &str) -> Option<Value> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    let mut open_regions = 0;
+    while let Some(offset) = bytes[from..].iter().position(|byte| matches!(byte, b'{' | b'[')) {
+        let start = from + offset;
+        match region(bytes, start) {
+            Region::Closed(end) => {
+                let value = serde_json::from_str::<Value>(&text[start..end]).ok();
+                if let Some(value) =
+                    value.filter(|value| value.is_object() || value.as_array().is_some_and(|items| !items.is_empty()))
+                {
+                    return Some(value);
+                }
+                from = end;
+            }
+            Region::Mismatched(at) => from = at + 1,
+            // A region that opens like JSON and never closes is a truncated
+            // document: whatever follows is inside it.
+            Region::Open if opens_like_json(bytes, start) => return None,
+            Region::Open => {
+                open_regions += 1;
+                if open_regions == MAX_OPEN_REGIONS {
+                    return None;
+                }
+                from = start + 1;
+            }
+        }
+    }
+    None
+}
+
+/// How a bracketed region starting at an opener ends.
+enum Region {
+    /// At this byte offset, one past its matching closer.
+    Closed(usize),
+    /// At this byte offset, a closer of the wrong kind.
+    Mismatched(usize),
+    /// Not before the end of the text.
+    Open,
+}
+
+fn region(bytes: &[u8], start: usize) -> Region {
+    let mut closers = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for (idx, &byte) in bytes.iter().enumerate().skip(start) {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' => closers.push(b'}'),
+            b'[' => closers.push(b']'),
+            b'}' | b']' => {
+                if closers.pop() != Some(byte) {
+                    return Region::Mismatched(idx);
+                }
+                if closers.is_empty() {
+                    return Region::Closed(idx + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    Region::Open
+}
+
+/// The opener at `start` is followed by what strict JSON allows there: a
+/// key or `}` after `{`, a value or `]` after `[`.
+fn opens_like_json(bytes: &[u8], start: usize) -> bool {
+    let next = bytes[start + 1..].iter().find(|byte| !byte.is_ascii_whitespace());
+    match (bytes[start], next) {
+        (b'{', Some(b'"' | b'}')) => true,
+        (b'[', Some(byte)) => matches!(byte, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' | b']'),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn check(response: &str, schema: Option<Value>, expect: (bool, bool, bool)) {
-        let checks = Json.check(response, schema.as_ref()).expect("schemas in tests are valid");
-        assert_eq!((checks.json_valid, checks.json_extractable, checks.schema_valid), expect, "{response:?}");
-    }
-
-    #[test]
-    fn finds_json_whole_fenced_or_in_prose() {
-        check(r#"{"a": 1}"#, None, (true, true, true));
-        check("Here you go:\n```json\n{\"a\": 1}\n```\nDone.", None, (false, true, true));
-        check(r#"The result is {"a": 1} as requested."#, None, (false, true, true));
-        check("No JSON here, just [brackets and {braces.", None, (false, false, false));
-        check("", None, (false, false, false));
-    }
-
-    #[test]
-    fn checks_the_schema_of_what_it_found() {
-        let schema = json!({"type": "object", "required": ["a"]});
-        check(r#"{"b": 1}"#, Some(schema.clone()), (true, true, false));
-        check(r#"prose {"a": 1}"#, Some(schema), (false, true, true));
-    }
-
-    #[test]
-    fn rejects_invalid_schemas() {
-        let schema = json!({"type": 5});
-        assert!(Json.check("{}", Some(&schema)).is_err());
-    }
-}
+mod tests;

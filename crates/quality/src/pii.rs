@@ -37,6 +37,7 @@ pub struct ByteSpan {
 pub struct Pii {
     email: Regex,
     phone: Regex,
+    phone_extension: Regex,
     card: Regex,
     ssn: Regex,
     ipv4: Regex,
@@ -68,13 +69,16 @@ impl Pii {
                 r"(?i)\b[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,24}\b",
             ),
             phone: compile(concat!(
-                r"(?:(?:\+\d{1,3}|\b1)[\s.\-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.\-])\d{3}[\s.\-]\d{4}\b",
-                r"|\+\d{1,3}[\s.\-]?(?:\(\d{1,4}\)[\s.\-]?)?\d{1,4}(?:[\s.\-]\d{2,6}){1,4}\b",
-                r"|\(0\d{1,4}\)\s?\d{3,4}[\s\-]?\d{3,4}\b",
+                r"(?:(?:\+\d{1,3}|\b1)[\s.\-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.\-])\d{3}[\s.\-]\d{4}(?:x\d{1,5})?\b",
+                r"|(?:\+\d{1,3}|\b00[1-9]\d{0,2})[\s.\-]?(?:\(\d{1,4}\)[\s.\-]?)?\d{1,5}(?:[\s.\-]\d{2,8}){1,4}(?:x\d{1,5})?\b",
+                r"|\+\d{8,15}\b",
+                r"|\(0\d{0,4}\)\s?\d{1,4}[\s\-]?\d{3,4}[\s\-]?\d{3,4}\b",
                 r"|\b0\d{2,4}[\s\-]\d{3,4}[\s\-]\d{3,4}\b",
+                r"|\b0\d{1,4}[\s/\-]\d{5,8}\b",
                 r"|\b0\d{4}\s\d{6}\b",
                 r"|\b\d{10}\b",
             )),
+            phone_extension: compile(r"^,?\s?(?:(?i:ext\.?|extension|x)\s?|#\s?)\d{1,6}\b"),
             card: compile(concat!(
                 r"\b\d{4}(?: \d{4}){2} \d{1,7}\b|\b\d{4}(?:-\d{4}){2}-\d{1,7}\b",
                 r"|\b3[47]\d{2}[ \-]\d{6}[ \-]\d{5}\b|\b\d{13,19}\b",
@@ -87,13 +91,45 @@ impl Pii {
                 r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})?",
             ),
             iban: compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
-            street: compile(concat!(
+            street: compile(&concat!(
+                // US and UK: "1600 Pennsylvania Ave NW, Suite 210, Washington,
+                // DC 20500", "10 Downing Street, London SW1A 2AA".
                 r"\b\d{1,6}[A-Za-z]?\s+(?:(?:[NSEW]|North|South|East|West|N\.|S\.|E\.|W\.)\s+)?",
                 r"(?:[A-Z][A-Za-z'\-]*\.?\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,4}",
                 r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Plaza|Alley|Row|Crescent|Close|Gardens)\b\.?(?:\s(?:NW|NE|SW|SE|N|S|E|W)\b\.?)?",
-                r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|#)\.?\s*#?[A-Za-z0-9\-]+)?",
-                r"(?:,\s*[A-Z][a-z]+(?: [A-Z][a-z]+){0,2})?(?:,?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)?",
-            )),
+                r"(?:,?\s+(?:Apt|apt|APT|Apartment|Suite|Ste|STE|Unit|Floor|Fl|Flat|Room|Rm|Bldg)\.?\s*#?UNIT|,?\s*#\s?UNIT)?",
+                r"(?:,\s*[A-Z][a-z]+(?: [A-Z][a-z]+){0,2})?",
+                r"(?:,?\s*(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b))?",
+                // PO boxes: "P.O. Box 1234", "PO Box 77, Austin TX 78701".
+                r"|\b(?:(?i:p\.?\s?o\.?\s?box)|Post Office Box|Postfach|Apartado(?: de Correos)?|Casella [Pp]ostale)\s+\d{1,6}\b",
+                r"(?:,\s*[A-Z][a-z]+(?: [A-Z][a-z]+){0,2})?(?:,?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b)?",
+                // The name, then the number: German, Austrian, Swiss and Dutch
+                // ("Hauptstraße 12", "Karl-Marx-Allee 3", "Keizersgracht 123"),
+                // Spanish and Italian ("Calle Mayor 5", "Via Roma, 10").
+                r"|\b(?:",
+                r"[A-ZÄÖÜ][a-zäöüßé]{2,}(?:-[A-ZÄÖÜ]?[a-zäöüßé]+)*(?:straße|strasse|str\.|gasse|weg|platz|allee|damm|ufer|chaussee|steig|pfad|straat|gracht|laan|plein|dijk|steeg|markt)",
+                r"|(?:[A-ZÄÖÜ][a-zäöüß]+[ \-]){1,3}(?:Straße|Strasse|Str\.|Gasse|Weg|Platz|Allee|Damm|Ufer|Chaussee)",
+                r"|(?:Calle|C/|Avenida|Avda\.|Paseo|Plaza|Carrer|Avinguda|Camino|Ronda|Rambla|Rua|Via|Viale|Piazza|Piazzale|Corso|Largo|Vicolo)",
+                r"\s+(?:(?:de la|de las|de los|del|de|della|delle|dello|dei|degli|di|da)\s+|d')?[A-ZÁÉÍÓÚÑ][\p{L}'\-]*",
+                r"(?:\s+(?:(?:de la|de las|de los|del|de|della|delle|dei|di|da|y|e)\s+)?[A-ZÁÉÍÓÚÑ][\p{L}'\-]*){0,3},?",
+                r")\s+HOUSE",
+                r"EU_TAIL",
+                // The number, then the name: French ("12 rue de la Paix").
+                r"|\b\d{1,4}(?:\s?(?:bis|ter)\b)?,?\s+",
+                r"(?:(?:rue|Rue|boulevard|Boulevard|bd|Bd|allée|Allée|impasse|Impasse|chemin|Chemin|quai|Quai|avenue|place|cours|route)\s+FR_ARTICLE?",
+                // English words too ("Top 10 Avenue Q"): only with an article.
+                r"|(?:Avenue|Place|Cours|Route)\s+FR_ARTICLE)",
+                r"\p{Lu}[\p{L}'\-]+(?:[ \-]FR_ARTICLE?\p{Lu}[\p{L}'\-]+){0,3}",
+                r"EU_TAIL",
+            )
+            .replace("UNIT", r"(?:[A-Za-z]?\d+[A-Za-z]?(?:-\d+)?|[A-Z])\b")
+            .replace("HOUSE", r"(?:n\.?\s?º?\s?)?\d{1,4}(?:\s?[a-zA-Z]\b)?(?:[\-/](?:\d{1,4}[a-zA-Z]?|[A-Z]{1,2})\b)?")
+            // ", 10115 Berlin", ", 1015 CJ Amsterdam", ", 60311 Frankfurt am Main".
+            .replace(
+                "EU_TAIL",
+                r"(?:,?\s+(?:[A-Z]{1,2}-)?(?:\d{4}\s?[A-Z]{2}|\d{4,5})\s+\p{Lu}[\p{L}'\-]+(?:[ \-](?:(?:am|an der|im|sur|en|de|di|del) )?\p{Lu}[\p{L}'\-]+)?)?",
+            )
+            .replace("FR_ARTICLE", r"(?:de la |de l'|du |des |de |d'|la |le |les |l')")),
             person: compile(
                 r"\b[A-Z][a-z]{2,}(?:[ ][A-Z]\.)?(?:[ ](?:[A-Z][a-z]+(?:['\-][A-Z][a-z]+)?|Mc[A-Z][a-z]+|O'[A-Z][a-z]+)){0,2}\b",
             ),
@@ -168,14 +204,19 @@ impl Pii {
             if start > 0 && text.as_bytes()[start - 1] == b'(' && !value.starts_with('(') {
                 start -= 1;
             }
+            // "ext. 123", "x45", "#200" belong to the number.
+            let end =
+                found.end() + self.phone_extension.find(&text[found.end()..]).map_or(0, |extension| extension.end());
             let digits = value.bytes().filter(u8::is_ascii_digit).count();
             let bare = value.bytes().all(|byte| byte.is_ascii_digit());
+            let dialled = has_context(text, start, PHONE_WORDS);
             if (8..=15).contains(&digits)
-                && is_isolated(text, found.start(), found.end())
+                && is_isolated(text, found.start(), end)
                 && !looks_like_date(value)
-                && (!bare || has_context(text, start, PHONE_WORDS))
+                && (!bare || dialled)
+                && (dialled || !has_context(text, start, DATE_WORDS))
             {
-                spans.push(span(start, found.end(), PiiType::PhoneNumber));
+                spans.push(span(start, end, PiiType::PhoneNumber));
             }
         }
         for found in self.ipv4.find_iter(text) {
@@ -196,7 +237,9 @@ impl Pii {
             }
         }
         for found in self.street.find_iter(text) {
-            spans.push(span(found.start(), found.end(), PiiType::StreetAddress));
+            if is_street(found.as_str()) {
+                spans.push(span(found.start(), found.end(), PiiType::StreetAddress));
+            }
         }
         self.find_people(text, &mut spans);
         resolve_overlaps(spans)
@@ -340,7 +383,10 @@ pub fn redact(text: &str) -> String {
 const PHONE_WORDS: &[&str] =
     &["phone", "call", "tel", "mobile", "cell", "fax", "contact", "reach", "text", "whatsapp", "number"];
 const SSN_WORDS: &[&str] = &["ssn", "social security", "social", "ss#", "taxpayer", "tin"];
-const DATE_WORDS: &[&str] = &["order", "invoice", "id", "ticket", "ref", "tracking", "account"];
+/// Words before a number that make it an identifier, not a phone number or
+/// an SSN, unless a phone word is near too.
+const DATE_WORDS: &[&str] =
+    &["order", "invoice", "id", "ticket", "ref", "tracking", "account", "no.", "po", "sku", "serial"];
 const VERSION_WORDS: &[&str] = &["version", "v", "ver", "release", "build", "firmware", "oid", "version:", "release:"];
 
 /// Words that follow a first name but are not surnames.
@@ -419,6 +465,12 @@ const NOT_SURNAMES: &[&str] = &[
     "She",
     "They",
     "It",
+    "Section",
+    "Article",
+    "Chapter",
+    "Figure",
+    "Table",
+    "Step",
 ];
 
 /// Words that follow "Dear", "Hi" or "Name:" without being a name.
@@ -483,7 +535,7 @@ const NOT_NAMES_AFTER_GREETING: &[&str] = &[
 const AMBIGUOUS_AT_START: &[&str] = &[
     "Rich", "Sunny", "Page", "Ocean", "Dusty", "Summer", "Autumn", "Liberty", "Justice", "Brook", "Heather", "Hazel",
     "Ginger", "Bliss", "Echo", "Happy", "Blossom", "Queen", "Princess", "Love", "Lucky", "Major", "Deal", "Loyal",
-    "Marvel", "Miracle", "Rain", "River", "Sugar", "Whitney",
+    "Marvel", "Miracle", "Rain", "River", "Sugar", "Whitney", "See", "Ring", "Fax",
 ];
 
 fn span(start: usize, end: usize, kind: PiiType) -> ByteSpan {
@@ -577,6 +629,19 @@ fn has_context(text: &str, start: usize, words: &[&str]) -> bool {
 fn is_sentence_start(text: &str, start: usize) -> bool {
     let before = text[..start].trim_end_matches([' ', '\t', '"', '\'', '(']);
     before.is_empty() || before.ends_with(['.', '!', '?', '\n', ':'])
+}
+
+/// A street match is not a quantity of a product ("2 TB Hard Drive",
+/// "3 Google Drive plans") or English prose ("sent Via Email 3 times"): the
+/// word after the number is no unit and no word is one that names no street.
+fn is_street(value: &str) -> bool {
+    const UNITS: &[&str] = &["KB", "MB", "GB", "TB", "PB", "GHz", "MHz", "USD", "EUR", "GBP", "x"];
+    const NOT_STREET_WORDS: &[&str] = &[
+        "Hard", "Google", "Flash", "Thumb", "Disk", "USB", "External", "Solid", "Test", "Cloud", "Email", "E-mail",
+        "Slack", "Zoom", "Teams", "Phone", "SMS", "API", "Chat", "Skype", "WhatsApp", "Hotel",
+    ];
+    let unit = value.split_whitespace().nth(1).is_some_and(|word| UNITS.contains(&word));
+    !unit && !value.split_whitespace().any(|word| NOT_STREET_WORDS.contains(&word))
 }
 
 fn looks_like_date(value: &str) -> bool {

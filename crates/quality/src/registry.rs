@@ -146,7 +146,7 @@ impl Registry {
 pub fn version_of(scorer: &str) -> &'static str {
     match scorer {
         "toxicity" | "refusal" | "harmful" | "jailbreak" => Learned::get().entry(scorer).version.as_str(),
-        "pii" => "pii-rules-2",
+        "pii" => "pii-rules-3",
         "json" => "json-strict-1",
         "consistency" => "consistency-rules-1",
         "reference" => "reference-rules-1",

@@ -136,7 +136,9 @@ pub struct Span {
 pub struct JsonChecks {
     /// The whole response (trimmed) parses as JSON.
     pub json_valid: bool,
-    /// A JSON value can be found in it (whole, in a ``` fence, or in prose).
+    /// A JSON value that a strict parser accepts can be found in it: the
+    /// whole response, the body of a ``` fence, or a bracketed region of prose
+    /// (see [`crate::json::extract`]); nothing is repaired.
     pub json_extractable: bool,
     /// The extracted value satisfies the schema (true when no schema).
     pub schema_valid: bool,

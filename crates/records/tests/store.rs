@@ -36,7 +36,7 @@ fn pii_score() -> ScoreRecord {
         value: 1.0,
         label: true,
         evidence: vec![Evidence { start: 6, end: 21, kind: "EMAIL_ADDRESS".to_owned() }],
-        version: "pii-rules-2".to_owned(),
+        version: "pii-rules-3".to_owned(),
     }
 }
 

@@ -47,7 +47,7 @@ fn app(dir: &tempfile::TempDir) -> Router {
         value: 1.0,
         label: true,
         evidence: vec![Evidence { start: 5, end: 20, kind: "EMAIL_ADDRESS".to_owned() }],
-        version: "pii-rules-2".to_owned(),
+        version: "pii-rules-3".to_owned(),
     };
     store.insert_scores(first, &[pii]).expect("scores");
     api::router(ApiState::new(Arc::new(MemStorage::new())).with_records(Arc::new(store)))
@@ -112,7 +112,7 @@ async fn one_exchange_comes_with_its_scores_and_text_as_stored() {
     assert_eq!(
         data["scores"],
         json!([{"scorer": "pii", "target": "response", "value": 1.0, "label": true,
-                "evidence": [{"start": 5, "end": 20, "type": "EMAIL_ADDRESS"}], "version": "pii-rules-2"}])
+                "evidence": [{"start": 5, "end": 20, "type": "EMAIL_ADDRESS"}], "version": "pii-rules-3"}])
     );
 }
 

@@ -82,14 +82,14 @@ async fn a_leaking_model_is_flagged_counted_alone_and_stored_redacted() {
 
     let flagged_of = |model: &str| {
         format!(
-            r#"infersight_quality_flagged_total{{gen_ai_request_model="{model}",gen_ai_evaluation_name="pii",scorer_version="pii-rules-2"}}"#
+            r#"infersight_quality_flagged_total{{gen_ai_request_model="{model}",gen_ai_evaluation_name="pii",scorer_version="pii-rules-3"}}"#
         )
     };
     assert_eq!(metric(&server.base, &flagged_of("leaky-model")).await, 4.0);
     assert_eq!(metric(&server.base, &flagged_of("clean-model")).await, 0.0, "the clean model is never flagged");
     let scored_of = |model: &str| {
         format!(
-            r#"gen_ai_evaluation_score_count{{gen_ai_request_model="{model}",gen_ai_evaluation_name="pii",scorer_version="pii-rules-2"}}"#
+            r#"gen_ai_evaluation_score_count{{gen_ai_request_model="{model}",gen_ai_evaluation_name="pii",scorer_version="pii-rules-3"}}"#
         )
     };
     assert_eq!(metric(&server.base, &scored_of("leaky-model")).await, 8.0);

@@ -124,6 +124,10 @@ fn evaluation_sets_meet_the_targets() {
         assert!(row(name).f1 >= min_f1, "{name}: F1 {} below {min_f1}\n{report}", row(name).f1);
     }
     assert_eq!(row("pii").hard_negative_false_positives, Some(0), "{report}");
+    assert!(row("pii-overlap").f1 >= 0.95, "{report}");
+    for name in ["json-valid", "json-extract", "json-schema"] {
+        assert!(row(name).misses.is_empty(), "{name} misses {:?}\n{report}", row(name).misses);
+    }
     assert!(row("consistency").auroc.is_some_and(|auroc| auroc >= 0.95), "{report}");
     let drift = row("drift");
     assert!(drift.recall >= 0.9 && drift.precision >= 0.9, "{report}");
