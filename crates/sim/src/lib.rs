@@ -26,6 +26,7 @@ mod families;
 mod fleet;
 mod gpu;
 mod histogram;
+pub mod judge;
 pub mod loadgen;
 mod render;
 mod replica;

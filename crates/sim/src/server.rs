@@ -290,6 +290,23 @@ fn parse_request(operation: Operation, body: &[u8]) -> std::result::Result<Parse
     })
 }
 
+/// Every replica also answers as the simulated judge, at once and outside
+/// its engine: the judge's load is not the fleet's.
+fn judge_answer(prompt: &str) -> Response {
+    let seed = prompt.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let content = crate::judge::verdict(prompt, prompt, &mut crate::rng::Rng::new(seed));
+    let input_tokens = prompt.split_whitespace().count();
+    let output_tokens = content.split_whitespace().count();
+    axum::Json(json!({
+        "id": "chatcmpl-sim-judge",
+        "object": "chat.completion",
+        "model": crate::judge::JUDGE_MODEL,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": input_tokens, "completion_tokens": output_tokens, "total_tokens": input_tokens + output_tokens}
+    }))
+    .into_response()
+}
+
 async fn generate(state: ReplicaState, operation: Operation, body: axum::body::Bytes) -> Response {
     let handler = match operation {
         Operation::TextCompletion => "/v1/completions",
@@ -302,6 +319,10 @@ async fn generate(state: ReplicaState, operation: Operation, body: axum::body::B
             return openai_error(StatusCode::BAD_REQUEST, "BadRequestError", message);
         }
     };
+    if parsed.model == crate::judge::JUDGE_MODEL && operation == Operation::Chat {
+        state.fleet.count_http(&state.name, handler, "POST", 200);
+        return judge_answer(&parsed.prompt);
+    }
     let served = state.fleet.model_of(&state.name).unwrap_or_default();
     if parsed.model != served {
         state.fleet.count_http(&state.name, handler, "POST", 404);
