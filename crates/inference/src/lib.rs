@@ -111,8 +111,9 @@ impl Timings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Exchange {
     /// The gateway's id of it, sent to the client in
-    /// [`EXCHANGE_ID_HEADER`]; empty for exchanges from elsewhere.
-    #[serde(default)]
+    /// [`EXCHANGE_ID_HEADER`]; empty for exchanges from elsewhere. Named
+    /// `gateway_id` in JSON, where `id` is the records store's.
+    #[serde(default, rename = "gateway_id")]
     pub id: String,
     /// Start of the request, in milliseconds since the Unix epoch.
     pub time_ms: i64,
