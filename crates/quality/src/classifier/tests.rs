@@ -1,3 +1,5 @@
+//! Classifiers: the file format, windows, evidence and calibration.
+
 use super::*;
 use crate::features::Side;
 

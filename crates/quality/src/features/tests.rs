@@ -1,3 +1,5 @@
+//! Features: tokens in code points, folding, namespaces, bounded n-grams.
+
 use super::*;
 
 fn words(text: &str) -> Vec<(usize, usize)> {

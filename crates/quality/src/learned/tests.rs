@@ -1,3 +1,5 @@
+//! The embedded classifiers load, each scorer with its version.
+
 use super::*;
 
 #[test]
