@@ -82,7 +82,7 @@ impl Pipeline {
     /// most as many calls at once as the judges' concurrencies add up to.
     pub async fn run_judges(self: Arc<Self>, shutdown: CancellationToken) {
         let Some(mut queue) = self.judge_queue.lock().take() else { return };
-        let in_flight: usize = self.shared.config.judges.iter().map(|s| s.judge_concurrency()).sum::<usize>().max(1);
+        let in_flight: usize = self.shared.config.judges.iter().map(|s| s.judge.concurrency()).sum::<usize>().max(1);
         let mut tasks = JoinSet::new();
         loop {
             let request = tokio::select! {
@@ -152,12 +152,6 @@ impl Pipeline {
         if self.judge_sender.try_send(request).is_err() {
             self.shared.metrics.count_failure("judge_queue");
         }
-    }
-}
-
-impl JudgeSetup {
-    fn judge_concurrency(&self) -> usize {
-        self.judge.concurrency()
     }
 }
 

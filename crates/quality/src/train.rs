@@ -57,11 +57,7 @@ pub enum Split {
 /// The split of a group: 70 % train, 15 % validation, 15 % test, by a
 /// fixed hash of the group key.
 pub fn split_of(group: &str) -> Split {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in group.bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    match (hash >> 16) % 100 {
+    match (fnv(group.as_bytes()) >> 16) % 100 {
         0..70 => Split::Train,
         70..85 => Split::Validation,
         _ => Split::Test,
