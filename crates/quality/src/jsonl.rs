@@ -37,7 +37,8 @@ pub fn score_jsonl(scorer_name: &str, reader: impl BufRead, writer: impl Write) 
 
 /// Runs the drift test on every line of `reader` (each with `baseline` and
 /// `current` lists of `{"prompt", "response"}`) and writes
-/// `{"id", "drift": 0|1, "score", "p_value"}` per line to `writer`.
+/// `{"id", "drift": 0|1, "score", "p_value", "views": {view: p}}` per line,
+/// the views' p-values before the correction for testing several, to `writer`.
 ///
 /// # Errors
 ///
@@ -206,5 +207,8 @@ fn drift_line(drift: &Drift, object: &Map<String, Value>) -> Result<Map<String, 
     out.insert("drift".into(), json!(u8::from(report.drift)));
     out.insert("score".into(), json!(report.score));
     out.insert("p_value".into(), json!(report.p_value));
+    let views: Map<String, Value> =
+        report.views.iter().map(|view| (view.view.to_owned(), json!(view.p_value))).collect();
+    out.insert("views".into(), Value::Object(views));
     Ok(out)
 }

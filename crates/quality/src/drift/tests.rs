@@ -61,3 +61,16 @@ fn holm_adjusts_in_step_down_order() {
     let adjusted: Vec<f64> = views.iter().map(|view| (view.adjusted_p_value * 1000.0).round() / 1000.0).collect();
     assert_eq!(adjusted, vec![0.03, 0.06, 0.06]);
 }
+
+#[test]
+fn a_tenth_of_the_answers_growing_longer_drifts() {
+    let mut rng = XorShift::new(11);
+    let baseline = window(&mut rng, 120, 0);
+    let mut current = window(&mut rng, 120, 0);
+    for exchange in current.iter_mut().take(12) {
+        exchange.response = exchange.response.repeat(6);
+    }
+    let report = Drift::default().test(&baseline, &current);
+    assert!(report.drift, "{report:?}");
+    assert!(report.views.iter().any(|view| view.view == "length" && view.p_value <= 0.005), "{report:?}");
+}
