@@ -20,6 +20,10 @@ pub use recent::Recent;
 /// feedback (`POST /api/v1/infersight/exchanges/{id}/feedback`).
 pub const EXCHANGE_ID_HEADER: &str = "x-infersight-exchange-id";
 
+/// The header by which infersight's own clients (judges, probes) say who
+/// they are, so their traffic is never counted as a user's.
+pub const CLIENT_HEADER: &str = "x-infersight-client";
+
 /// What kind of request it was, named as OpenTelemetry's `gen_ai.operation.name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -250,8 +250,17 @@ async fn forward_with_id(
     let mut recorder = Recorder::new(Arc::clone(&inner.sink), id, start, operation, model.to_owned(), in_flight);
     drop(head);
     recorder.set_request(body, stream);
+    recorder.set_client(client_of(&headers));
     let span = debug_span!("proxied_request", operation = operation.as_str(), stream);
     send(inner, operation, &headers, upstream_body, strip_usage, candidates, recorder).instrument(span).await
+}
+
+/// The `infersight_client` of a request: one of [`crate::CLIENTS`] named by
+/// its `x-infersight-client` header, else empty (a user). Unknown names are
+/// users too, so the label's values stay bounded.
+fn client_of(headers: &HeaderMap) -> &'static str {
+    let named = headers.get(inference::CLIENT_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    crate::CLIENTS.iter().copied().find(|&client| client == named).unwrap_or("")
 }
 
 /// Reads the request body, refusing more than `max_body` bytes with 413.

@@ -29,3 +29,8 @@ pub use error::{ConfigProblem, ConfigProblems, Error, Result};
 pub use gateway::{Gateway, serve};
 pub use metrics::{ExchangeLabels, Metrics, NO_MODEL, OTHER_MODEL, UNKNOWN_MODEL};
 pub use route::ModelPattern;
+
+/// The infersight clients the gateway tells apart from users, by their
+/// `x-infersight-client` header: their requests carry `infersight_client`
+/// on the gateway's metrics and are not handed to the quality pipeline.
+pub const CLIENTS: &[&str] = &["probe"];

@@ -57,6 +57,8 @@ pub(crate) struct Recorder {
     time_ms: i64,
     operation: Operation,
     request_model: String,
+    /// `infersight_client`: empty for users, else one of [`crate::CLIENTS`].
+    client: &'static str,
     request_body: Bytes,
     stream: bool,
     upstream: Option<Arc<Upstream>>,
@@ -90,6 +92,7 @@ impl Recorder {
             time_ms,
             operation,
             request_model,
+            client: "",
             request_body: Bytes::new(),
             stream: false,
             upstream: None,
@@ -111,6 +114,11 @@ impl Recorder {
     pub fn set_request(&mut self, body: Bytes, stream: bool) {
         self.request_body = body;
         self.stream = stream;
+    }
+
+    /// The infersight client that sent the request (a probe), not a user.
+    pub fn set_client(&mut self, client: &'static str) {
+        self.client = client;
     }
 
     /// The upstream now being tried.
@@ -225,8 +233,13 @@ impl Recorder {
             request_model: &request_label,
             response_model: &response_label,
             server_address: &server_address,
+            client: self.client,
         };
         sink.metrics.observe(&exchange, &labels, self.n_content_chunks);
+        // The quality pipeline scores user traffic; probes score their own answers.
+        if !self.client.is_empty() {
+            return;
+        }
         if let Err(error) = sink.exchanges.try_send(exchange) {
             debug!(error = %error, "Exchange dropped");
             sink.metrics.count_exchange_dropped();

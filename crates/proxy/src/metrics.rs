@@ -54,7 +54,10 @@ pub(crate) struct OperationLabels {
     pub gen_ai_request_model: String,
     pub gen_ai_response_model: String,
     pub server_address: String,
-    /// Empty on success, which Prometheus reads as no label.
+    /// Empty for users, which Prometheus reads as no label; `probe` for
+    /// infersight's own probes.
+    pub infersight_client: &'static str,
+    /// Empty on success.
     pub error_type: String,
 }
 
@@ -66,6 +69,8 @@ pub(crate) struct ModelLabels {
     pub gen_ai_request_model: String,
     pub gen_ai_response_model: String,
     pub server_address: String,
+    /// Empty for users; `probe` for infersight's own probes.
+    pub infersight_client: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -176,6 +181,7 @@ impl Metrics {
             gen_ai_request_model: labels.request_model.to_owned(),
             gen_ai_response_model: labels.response_model.to_owned(),
             server_address: labels.server_address.to_owned(),
+            infersight_client: labels.client,
         };
         let operation = OperationLabels {
             gen_ai_operation_name: model.gen_ai_operation_name,
@@ -184,6 +190,7 @@ impl Metrics {
             gen_ai_response_model: model.gen_ai_response_model.clone(),
             server_address: model.server_address.clone(),
             error_type: exchange.error_type.clone().unwrap_or_default(),
+            infersight_client: labels.client,
         };
         self.observe_duration(&operation, exchange.timings.e2e.as_secs_f64());
         if let Some(usage) = exchange.usage {
@@ -261,6 +268,8 @@ pub struct ExchangeLabels<'a> {
     pub response_model: &'a str,
     /// `server_address`: the upstream's `host:port`.
     pub server_address: &'a str,
+    /// `infersight_client`: empty for users.
+    pub client: &'static str,
 }
 
 /// One request in flight; dropping it ends it.

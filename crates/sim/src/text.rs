@@ -124,6 +124,21 @@ pub static PROMPTS: &[Prompt] = &[
     },
 ];
 
+/// Prompts the simulator knows but never sends itself: those of
+/// infersight's default probe set, so probes of a simulated model are
+/// answered right or wrong by its failure rates like any other prompt.
+pub static PROBE_PROMPTS: &[Prompt] = &[
+    prompt!("arithmetic", "What is 17 + 25? Answer with the number.", "17 + 25 = 42", "17 + 25 = 52"),
+    prompt!("calendar", "How many days does a leap year have?", "A leap year has 366 days", "A leap year has 365 days"),
+    prompt!(
+        "json",
+        "Reply with only a JSON object {\"answer\": \"...\"} that names the capital of France.",
+        "Paris",
+        "Lyon"
+    ),
+    prompt!("coding", "How do I kill a Python process that hangs?"),
+];
+
 /// The refusal every model falls back to.
 pub const REFUSAL: &str = "I'm sorry, but I can't help with that.";
 
@@ -165,7 +180,7 @@ pub fn pick_prompt(rng: &mut Rng) -> &'static Prompt {
 
 /// The built-in prompt with this text, or the closest by topic keywords, for prompts sent over HTTP.
 pub fn match_prompt(text: &str) -> Option<&'static Prompt> {
-    if let Some(prompt) = PROMPTS.iter().find(|p| text.contains(p.text)) {
+    if let Some(prompt) = PROMPTS.iter().chain(PROBE_PROMPTS).find(|p| text.contains(p.text)) {
         return Some(prompt);
     }
     let lower = text.to_lowercase();
@@ -184,6 +199,13 @@ pub fn answer(prompt: Option<&Prompt>, voice: &Voice, target_tokens: u32, rng: &
         return Answer { text, refused: true, wrong_fact: false, pii: false };
     }
     let topic = prompt.map_or("general", |p| p.topic);
+    if topic == "json" {
+        // Asked for JSON only: the fact alone, in the object asked for.
+        let (right, wrong) = prompt.and_then(|p| p.fact).unwrap_or(("", ""));
+        let wrong_fact = rng.chance(voice.wrong_fact_rate);
+        let text = serde_json::json!({"answer": if wrong_fact { wrong } else { right }}).to_string();
+        return Answer { text, refused: false, wrong_fact, pii: false };
+    }
     let mut sentences: Vec<String> = Vec::new();
     let mut wrong_fact = false;
     if let Some((right, wrong)) = prompt.and_then(|p| p.fact) {

@@ -23,13 +23,14 @@ fn histograms_use_the_opentelemetry_names_and_buckets() {
         gen_ai_request_model: "m".into(),
         gen_ai_response_model: "m-1".into(),
         server_address: "127.0.0.1:8000".into(),
+        infersight_client: "",
     };
     metrics.observe_ttft(&labels, 0.003);
     metrics.observe_tokens(&labels, "output", 100);
     metrics.count_request("m", 503);
     let mut text = String::new();
     encode(&mut text, &registry).expect("encodable");
-    let model = r#"gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_request_model="m",gen_ai_response_model="m-1",server_address="127.0.0.1:8000""#;
+    let model = r#"gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_request_model="m",gen_ai_response_model="m-1",server_address="127.0.0.1:8000",infersight_client="""#;
     for line in [
         format!("gen_ai_server_time_to_first_token_seconds_bucket{{le=\"0.001\",{model}}} 0"),
         format!("gen_ai_server_time_to_first_token_seconds_bucket{{le=\"0.005\",{model}}} 1"),

@@ -94,10 +94,14 @@ impl Harness {
     }
 
     async fn post_raw(&self, path: &str, body: Vec<u8>, authorization: Option<&str>) -> Reply {
+        self.post_with(path, body, authorization.map(|value| ("authorization", value))).await
+    }
+
+    async fn post_with(&self, path: &str, body: Vec<u8>, header: Option<(&str, &str)>) -> Reply {
         let mut request =
             self.client.post(format!("{}{path}", self.url)).header("content-type", "application/json").body(body);
-        if let Some(authorization) = authorization {
-            request = request.header("authorization", authorization);
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
         }
         let response = request.send().await.expect("gateway answers");
         let status = response.status().as_u16();
@@ -135,6 +139,23 @@ fn events(body: &[u8]) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn probe_traffic_is_labelled_as_such_and_kept_from_the_quality_pipeline() {
+    let fake = FakeUpstream::start(Behaviour::default()).await;
+    let mut gateway = start(config(vec![upstream("a", &fake.url(), &["m"])])).await;
+    let body = chat("m", false).to_string().into_bytes();
+    let reply = gateway.post_with("/chat/completions", body.clone(), Some(("x-infersight-client", "probe"))).await;
+    assert_eq!(reply.status, 200);
+    assert!(gateway.metrics().contains("infersight_client=\"probe\",error_type=\"\"} 1"), "{}", gateway.metrics());
+    // An unknown client name is a user: the label's values stay bounded.
+    let reply = gateway.post_with("/chat/completions", body, Some(("x-infersight-client", "someone"))).await;
+    assert_eq!(reply.status, 200);
+    let exchange = gateway.exchange().await;
+    assert_eq!(exchange.status, 200);
+    assert!(gateway.exchanges.try_recv().is_err(), "only the user's exchange reaches the pipeline");
+    assert!(!gateway.metrics().contains("someone"));
+}
+
+#[tokio::test]
 async fn non_streamed_chat_passes_through_byte_for_byte() {
     let fake = FakeUpstream::start(Behaviour::default()).await;
     let mut gateway = start(config(vec![upstream("a", &fake.url(), &["m"])])).await;
@@ -157,7 +178,7 @@ async fn non_streamed_chat_passes_through_byte_for_byte() {
     assert_eq!(exchange.timings.ttft, None);
     let labels = format!(
         "gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"vllm\",gen_ai_request_model=\"m\",\
-         gen_ai_response_model=\"m\",server_address=\"{}\"",
+         gen_ai_response_model=\"m\",server_address=\"{}\",infersight_client=\"\"",
         fake.addr()
     );
     gateway.assert_metric(&format!("gen_ai_client_token_usage_count{{gen_ai_token_type=\"input\",{labels}}} 1"));
