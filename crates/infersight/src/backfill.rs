@@ -141,6 +141,7 @@ impl sim::Sink for BackfillSink {
             request_model: &exchange.request_model,
             response_model: exchange.response_model.as_deref().unwrap_or_default(),
             server_address: self.addresses.get(&exchange.upstream).map_or("", String::as_str),
+            client: "",
         };
         let chunks = exchange.timings.ttft.map_or(0, |_| u64::from(exchange.timings.gaps.count) + 1);
         self.gateway.observe(&exchange, &labels, chunks);

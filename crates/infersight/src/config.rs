@@ -7,6 +7,7 @@
 //! reports each problem with its key path.
 
 mod judge;
+mod probes;
 mod quality;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -54,6 +55,9 @@ pub struct RawConfig {
     /// Rule evaluation and notifications (`[alerting]`).
     #[serde(default)]
     pub alerting: rules::AlertingConfig,
+    /// Golden probes asked of the gateway's models (`[[probes]]`).
+    #[serde(default)]
+    pub probes: Vec<probes::RawProbe>,
 }
 
 /// `[query]`.
@@ -168,6 +172,8 @@ pub struct Config {
     pub alerting: rules::AlertingSettings,
     /// The LLM judges, built at start with the records store as their cache.
     pub judges: Vec<judge::JudgeSpec>,
+    /// The golden probes, when any are configured.
+    pub probes: Option<probes::Probes>,
 }
 
 /// A problem with a key of the configuration.
@@ -338,6 +344,7 @@ impl RawConfig {
         let quality = raw_quality.validate(p);
         let gateway = validate_gateway(self.gateway, p);
         let judges = judge::validate(raw_judges, &rubric_files, gateway.as_ref().and_then(Option::as_ref), p);
+        let probes = probes::validate(self.probes, gateway.as_ref().and_then(Option::as_ref), p);
         let to_problems = |found: Vec<rules::ConfigProblem>| -> Vec<Problem> {
             found.into_iter().map(|(key, message)| Problem { key, message }).collect()
         };
@@ -400,6 +407,7 @@ impl RawConfig {
             Some(rule_files),
             Some(mut alerting),
             Some(judges),
+            Some(probes),
         ) = (
             listen,
             max_bytes,
@@ -417,6 +425,7 @@ impl RawConfig {
             rule_files,
             alerting,
             judges,
+            probes,
         )
         else {
             unreachable!("every failed check pushed a problem");
@@ -455,6 +464,7 @@ impl RawConfig {
             rule_files,
             alerting,
             judges,
+            probes,
         })
     }
 }

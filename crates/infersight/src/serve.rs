@@ -122,6 +122,13 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     let notifier = rules::Notifier::new(config.alerting.clone(), rules::NotifyMetrics::new(&mut registry))
         .context("building the alert notifier")?;
     let rule_metrics = rules::RuleMetrics::new(&mut registry);
+    let prober = match config.probes.clone() {
+        Some(probes) => Some(Arc::new(
+            probe::Prober::new(probes.specs, probes.gateway_url, probes.api_key, probe::Metrics::new(&mut registry))
+                .context("building the probes' client")?,
+        )),
+        None => None,
+    };
     let registry = Arc::new(registry);
 
     let appendable: Arc<dyn series::Appendable> = db.clone();
@@ -178,6 +185,9 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     }
     for task in extras.tasks {
         tasks.spawn(task(shutdown.clone()));
+    }
+    if let Some(prober) = prober {
+        tasks.spawn(prober.run(shutdown.clone()));
     }
     tasks.spawn(scrape.run(shutdown.clone()));
     tasks.spawn(rule_manager.run(shutdown.clone()));

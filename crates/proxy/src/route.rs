@@ -27,6 +27,11 @@ impl ModelPattern {
         ModelPattern { pattern: pattern.to_owned(), is_glob: pattern.contains(['*', '?']) }
     }
 
+    /// The model's name when the pattern names exactly one.
+    pub fn literal(&self) -> Option<&str> {
+        (!self.is_glob).then_some(self.pattern.as_str())
+    }
+
     /// Whether `model` is one of the models this pattern names.
     pub fn matches(&self, model: &str) -> bool {
         if !self.is_glob {

@@ -103,3 +103,55 @@ fn judges_resolve_their_upstream_and_rubrics_and_every_mistake_names_its_key() {
         assert!(got.iter().any(|p| p.starts_with(expected)), "{expected} in {got:?}");
     }
 }
+
+#[test]
+fn probes_ask_every_named_model_through_the_gateway_and_every_mistake_names_its_key() {
+    let text = r#"
+        [gateway]
+        listen = "0.0.0.0:8491"
+        [[gateway.upstream]]
+        name = "local-vllm"
+        url = "http://127.0.0.1:8000/v1"
+        models = ["llama-3.1-8b-instruct", "qwen-*"]
+        [[probes]]
+        name = "golden"
+        interval = "1m"
+    "#;
+    let config = RawConfig::parse(text).expect("parses").validate().expect("valid");
+    let probes = config.probes.expect("probes");
+    assert_eq!(probes.gateway_url, "http://127.0.0.1:8491/v1");
+    let [spec] = probes.specs.as_slice() else { panic!("one probe") };
+    assert_eq!(spec.models, ["llama-3.1-8b-instruct"], "globs name no model to ask");
+    assert_eq!(spec.interval, Duration::from_secs(60));
+    assert_eq!(spec.items_per_run, probe::Dataset::default_set().items.len());
+
+    let without_gateway = problems("[[probes]]\nname = \"golden\"\n");
+    assert!(
+        without_gateway.iter().any(|p| p.starts_with("probes: probes go through the gateway")),
+        "{without_gateway:?}"
+    );
+
+    let got = problems(
+        r#"
+        [[gateway.upstream]]
+        name = "hosted"
+        url = "https://api.example.com/v1"
+        models = ["gpt-*"]
+        [[probes]]
+        name = "bad"
+        interval = "0s"
+        timeout = "soon"
+        dataset = "/nonexistent/probes.jsonl"
+        items_per_run = 0
+        "#,
+    );
+    for expected in [
+        "probes[0].interval: must be positive",
+        "probes[0].timeout:",
+        "probes[0].dataset: cannot read /nonexistent/probes.jsonl",
+        "probes[0].models: no model to ask",
+        "probes[0].items_per_run: must be positive",
+    ] {
+        assert!(got.iter().any(|p| p.starts_with(expected)), "{expected} in {got:?}");
+    }
+}
