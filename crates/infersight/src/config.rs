@@ -19,6 +19,8 @@ use serde::Deserialize;
 pub use series::parse_duration;
 pub use series::parse_size;
 
+pub use self::judge::default_judge;
+
 use self::quality::RawQuality;
 
 /// The embedded default configuration: what `serve` runs with no file.
@@ -174,6 +176,9 @@ pub struct Config {
     pub judges: Vec<judge::JudgeSpec>,
     /// The golden probes, when any are configured.
     pub probes: Option<probes::Probes>,
+    /// The rubrics of `[quality] rubric_files` by name, those that need a
+    /// reference included (`infersight judge-eval` uses them).
+    pub rubrics: std::collections::HashMap<String, ::judge::Rubric>,
 }
 
 /// A problem with a key of the configuration.
@@ -343,8 +348,9 @@ impl RawConfig {
         let rubric_files = std::mem::take(&mut raw_quality.rubric_files);
         let quality = raw_quality.validate(p);
         let gateway = validate_gateway(self.gateway, p);
-        let judges = judge::validate(raw_judges, &rubric_files, gateway.as_ref().and_then(Option::as_ref), p);
         let probes = probes::validate(self.probes, gateway.as_ref().and_then(Option::as_ref), p);
+        let rubrics = judge::read_rubrics(&rubric_files, p);
+        let judges = judge::validate(raw_judges, &rubrics, gateway.as_ref().and_then(Option::as_ref), p);
         let to_problems = |found: Vec<rules::ConfigProblem>| -> Vec<Problem> {
             found.into_iter().map(|(key, message)| Problem { key, message }).collect()
         };
@@ -465,6 +471,7 @@ impl RawConfig {
             alerting,
             judges,
             probes,
+            rubrics,
         })
     }
 }

@@ -153,6 +153,18 @@ pub(crate) fn demo_config(
             provider = replica.engine.as_str(),
         );
     }
+    // Every replica also answers as the simulator's judge; probes ask every
+    // model once a minute, so a silent model swap shows within two runs.
+    if let Some(replica) = replicas.first() {
+        let _ = write!(
+            toml,
+            "\n[[quality.judge]]\nname = \"sim\"\nurl = \"http://{addr}/v1\"\nmodel = {model:?}\n\
+             rubrics = [\"helpfulness\", \"safety\", \"over_refusal\"]\nsample_rate = 0.2\nconcurrency = 4\n\
+             \n[[probes]]\nname = \"golden\"\ninterval = \"1m\"\ntimeout = \"30s\"\n",
+            addr = replica.instance,
+            model = sim::judge::JUDGE_MODEL,
+        );
+    }
     for (preset, groups) in &groups {
         let file = data_dir.join(format!("targets-{preset}.json"));
         std::fs::write(&file, serde_json::to_vec_pretty(groups)?)

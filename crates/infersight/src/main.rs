@@ -3,6 +3,7 @@
 mod backfill;
 mod config;
 mod demo;
+mod judge_eval;
 mod logging;
 mod offline;
 mod serve;
@@ -74,6 +75,33 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Measures how well an LLM judge agrees with human labels: judges every
+    /// item of a labelled JSONL set by one rubric and prints the confusion
+    /// matrix, accuracy, Cohen's kappa and precision, recall and F1 of "fail".
+    #[command(group(clap::ArgGroup::new("judge_source").required(true).args(["judge", "url"])))]
+    JudgeEval {
+        /// Configuration file with the judge (`[[quality.judge]]`) and rubric files.
+        #[arg(long, requires = "judge", conflicts_with_all = ["url", "model"])]
+        config: Option<PathBuf>,
+        /// The `name` of a `[[quality.judge]]` of `--config`.
+        #[arg(long, requires = "config")]
+        judge: Option<String>,
+        /// Or the judge's OpenAI-compatible base URL, with `/v1`; judge defaults apply.
+        #[arg(long, requires = "model")]
+        url: Option<String>,
+        /// The judge model at `--url`.
+        #[arg(long, requires = "url")]
+        model: Option<String>,
+        /// Rubric: built in (correctness, faithfulness, ...) or from the config's rubric files.
+        #[arg(long)]
+        rubric: String,
+        /// Labelled JSONL: `{"id", "prompt", "answer", "context"?, "reference"?, "label": "pass"|"fail"}` (`-` for standard input).
+        #[arg(long)]
+        input: PathBuf,
+        /// Output JSONL, one verdict line per item.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Runs rule unit tests in Prometheus's `promtool test rules` format.
     TestRules {
         /// Test files (globs in the file name allowed).
@@ -124,6 +152,15 @@ fn main() -> ExitCode {
             offline::run(offline::Run::Score { scorer: &scorer }, &input, output.as_deref())
         }
         Command::Drift { input, output } => offline::run(offline::Run::Drift, &input, output.as_deref()),
+        Command::JudgeEval { config, judge, url, model, rubric, input, output } => {
+            let judge = match (config, judge, url, model) {
+                (Some(path), Some(name), _, _) => judge_eval::JudgeSource::Config { path, name },
+                (_, _, Some(url), Some(model)) => judge_eval::JudgeSource::Url { url, model },
+                _ => unreachable!("clap requires --config with --judge or --url with --model"),
+            };
+            let args = judge_eval::Args { judge, rubric, input, output };
+            with_logging(&cli.log_level, &cli.log_format, || judge_eval::run(&args))
+        }
         Command::TestRules { files } => {
             let report = rules::unittest::run_all(&files);
             print!("{report}");

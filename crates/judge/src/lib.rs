@@ -11,13 +11,16 @@
 //! itself: one OpenAI-compatible endpoint, a bounded number of concurrent
 //! calls, retries with backoff that honour 429 and `Retry-After`, a
 //! [`Cache`] keyed by rubric version, judge model and inputs, and its
-//! metrics. It reads no file and knows nothing of sampling, storage or
-//! series: the binary gives it exchanges and stores what comes back.
+//! metrics. [`eval`] measures how well a judge agrees with human labels
+//! (confusion matrix, Cohen's kappa, F1 of "fail"). It reads no file and
+//! knows nothing of sampling, storage or series: the binary gives it
+//! exchanges (or a labelled set's reader) and stores what comes back.
 #![warn(missing_docs)]
 
 mod budget;
 mod client;
 mod error;
+pub mod eval;
 mod judge;
 pub mod metrics;
 mod rubric;

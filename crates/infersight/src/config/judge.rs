@@ -100,15 +100,30 @@ impl std::fmt::Debug for JudgeSpec {
     }
 }
 
-/// The judges, or `None` after pushing each problem. Rubric files are read
-/// here; a rubric of a file replaces the built-in one of its name.
-pub(super) fn validate(
-    raw: Vec<RawJudge>,
+/// A judge at `url` (with `/v1`) serving `model`, with every other setting
+/// at the default of `[[quality.judge]]`: for running a judge without a
+/// configuration file (`infersight judge-eval --url --model`).
+pub fn default_judge(url: &str, model: &str) -> judge::JudgeConfig {
+    judge::JudgeConfig {
+        name: model.to_string(),
+        url: url.to_string(),
+        model: model.to_string(),
+        api_key: None,
+        concurrency: default_concurrency(),
+        timeout: parse_duration(&default_timeout()).expect("the default timeout is a duration"),
+        retries: default_retries(),
+        limits: judge::Limits::default(),
+        price: None,
+        json_mode: default_json_mode(),
+    }
+}
+
+/// The rubrics of `rubric_files` by name, after pushing a problem for each
+/// file that cannot be read or is not a rubric.
+pub(super) fn read_rubrics(
     rubric_files: &[std::path::PathBuf],
-    gateway: Option<&proxy::GatewaySettings>,
     problems: &mut Vec<Problem>,
-) -> Option<Vec<JudgeSpec>> {
-    let before = problems.len();
+) -> HashMap<String, judge::Rubric> {
     let mut custom: HashMap<String, judge::Rubric> = HashMap::new();
     for (i, path) in rubric_files.iter().enumerate() {
         let key = format!("quality.rubric_files[{i}]");
@@ -123,6 +138,18 @@ pub(super) fn validate(
             custom.insert(rubric.name.clone(), rubric);
         }
     }
+    custom
+}
+
+/// The judges, or `None` after pushing each problem. A rubric of `custom`
+/// (the rubric files') replaces the built-in one of its name.
+pub(super) fn validate(
+    raw: Vec<RawJudge>,
+    custom: &HashMap<String, judge::Rubric>,
+    gateway: Option<&proxy::GatewaySettings>,
+    problems: &mut Vec<Problem>,
+) -> Option<Vec<JudgeSpec>> {
+    let before = problems.len();
     let mut specs = Vec::new();
     let mut names = std::collections::HashSet::new();
     for (i, raw) in raw.into_iter().enumerate() {

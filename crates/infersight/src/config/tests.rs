@@ -155,3 +155,24 @@ fn probes_ask_every_named_model_through_the_gateway_and_every_mistake_names_its_
         assert!(got.iter().any(|p| p.starts_with(expected)), "{expected} in {got:?}");
     }
 }
+
+#[test]
+fn rubric_files_are_kept_by_name_even_those_that_need_a_reference() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("exact.toml");
+    std::fs::write(
+        &path,
+        "name = \"exact\"\nversion = 2\ninstructions = \"Same as the reference?\"\nlabels = [\"same\", \"different\"]\nneeds_reference = true\n",
+    )
+    .expect("write");
+    let text = format!("[quality]\nrubric_files = [{:?}]\n", path.display().to_string());
+    let config = RawConfig::parse(&text).expect("parses").validate().expect("valid");
+    let rubric = config.rubrics.get("exact").expect("kept");
+    assert_eq!((rubric.version, rubric.needs_reference), (2, true));
+
+    let judge = default_judge("http://127.0.0.1:8000/v1", "m");
+    assert_eq!(
+        (judge.concurrency, judge.timeout, judge.retries, judge.json_mode),
+        (4, Duration::from_secs(30), 2, true)
+    );
+}

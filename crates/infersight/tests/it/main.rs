@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod judge_eval;
 mod quality;
 mod server;
 mod tidy;

@@ -1,5 +1,6 @@
 //! Judges against a fake OpenAI-compatible judge on a loopback port: every
-//! fault counted by reason, the cache and the budget exact.
+//! fault counted by reason, the cache and the budget exact, and an eval
+//! run over labelled items.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -170,4 +171,41 @@ async fn requests_per_minute_hold_under_concurrency() {
         }
     }
     assert_eq!((judged, fake.requests().len()), (5, 5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eval_run_judges_every_item_in_order_and_counts_what_failed() {
+    use judge::eval::{self, Label};
+    let fake = FakeJudge::start(Vec::new()).await;
+    let judge = Arc::new(judge_with(JudgeConfig { concurrency: 3, ..config(fake.url()) }).0);
+    // The fake fails answers that say WRONG; item 7 has no reference, which
+    // the correctness rubric needs; item 8 is a false alarm.
+    let lines: String = (0..10)
+        .map(|idx| {
+            let (answer, label) = match idx {
+                2 | 5 => ("WRONG", "fail"),
+                8 => ("WRONG", "pass"),
+                9 => ("fine", "fail"),
+                _ => ("fine", "pass"),
+            };
+            let reference = if idx == 7 { String::new() } else { r#", "reference": "42""#.to_string() };
+            format!(
+                "{{\"id\": \"q{idx}\", \"prompt\": \"What is 6 x 7? ({idx})\", \"answer\": \"{answer}\"{reference}, \"label\": \"{label}\"}}\n"
+            )
+        })
+        .collect();
+    let read = eval::read_items(lines.as_bytes()).expect("reads");
+    assert!(read.bad_lines.is_empty(), "{:?}", read.bad_lines);
+    let judgements = eval::run(Arc::clone(&judge), &correctness(), read.items, 0).await;
+
+    let ids: Vec<&str> = judgements.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9"]);
+    assert_eq!(judgements[2].judge_label, Some(Label::Fail));
+    assert_eq!(judgements[7].outcome, Err(judge::Failure::MissingInput("a reference")));
+    assert_eq!(fake.requests().len(), 9);
+    let report = eval::Report::new(&judgements, 0);
+    assert_eq!((report.items, report.judged), (10, 9));
+    assert_eq!(report.failures.into_iter().collect::<Vec<_>>(), [("missing_input", 1)]);
+    let c = report.confusion;
+    assert_eq!((c.pass_pass, c.pass_fail, c.fail_pass, c.fail_fail), (5, 1, 1, 2));
 }
