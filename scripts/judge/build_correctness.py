@@ -103,6 +103,13 @@ def add(kind, key, prompt, answer, reference, label, context=None, note=None):
     items.append(item)
 
 
+def add_answers(kind, label, answers):
+    """Adds (fact key, answer) pairs to the fact prompts, with their references."""
+    for key, answer in answers:
+        prompt, right, _ = FACT[key]
+        add(kind, key, prompt, answer, right + ".", label)
+
+
 # Right facts, as the simulated models word them (plain, friendly, formal): pass.
 WRAPPERS = [
     "{fact}.",
@@ -117,7 +124,7 @@ for i, (key, prompt, right, wrong) in enumerate(FACTS):
     add("wrong", key, prompt, WRAPPERS[(i + 1) % 3].format(fact=wrong), right + ".", "fail")
 
 # A second right answer to some, with more said around the fact: pass.
-for key, answer in [
+add_answers("right-detail", "pass", [
     ("australia", "The capital of Australia is Canberra. Sydney and Melbourne are larger, and Canberra was built "
                   "as a compromise between them."),
     ("planets", "There are eight planets in the solar system: Mercury, Venus, Earth, Mars, Jupiter, Saturn, "
@@ -127,33 +134,27 @@ for key, answer in [
     ("http404", "HTTP 404 means the server could not find the requested resource; the server itself is "
                 "reachable, but nothing exists at that URL."),
     ("egg", "About six minutes in boiling water gives a soft yolk; cool the egg in cold water right after."),
-]:
-    prompt, right, _ = FACT[key]
-    add("right-detail", key, prompt, answer, right + ".", "pass")
+])
 
 # A second wrong answer to some: fail.
-for key, answer in [
+add_answers("wrong-detail", "fail", [
     ("river", "The Paraná is the longest river in South America, flowing through Brazil, Paraguay and Argentina."),
     ("mountain", "Mount Kenya is the highest mountain in Africa, at over 5,000 metres."),
     ("boiling", "At sea level the answer is simple. Water boils at 90 degrees Celsius at sea level."),
     ("berlin", "The Berlin Wall fell in 1991, shortly after the end of the Soviet Union."),
     ("multiply", "17 multiplied by 23 is 381."),
     ("reverse", "You can reverse a list in Python with my_list.flip(), which changes the list in place."),
-]:
-    prompt, right, _ = FACT[key]
-    add("wrong-detail", key, prompt, answer, right + ".", "fail")
+])
 
 # Right facts in other words: pass.
-for key, answer in [
+add_answers("paraphrase", "pass", [
     ("australia", "Canberra is Australia's capital, although Sydney is its biggest city."),
     ("mountain", "Mount Kilimanjaro in Tanzania, at about 5,895 metres, is Africa's highest peak."),
     ("multiply", "17 x 23 = 391."),
     ("planets", "Eight: Mercury, Venus, Earth, Mars, Jupiter, Saturn, Uranus and Neptune."),
     ("berlin", "It fell on 9 November 1989, when the border crossings were opened."),
     ("reverse", "Call my_list.reverse() to reverse it in place, or use my_list[::-1] for a reversed copy."),
-]:
-    prompt, right, _ = FACT[key]
-    add("paraphrase", key, prompt, answer, right + ".", "pass")
+])
 
 # Answers that name a common mistake and correct it: pass.
 add("corrected", "australia", FACT["australia"][0],

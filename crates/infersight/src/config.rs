@@ -276,16 +276,22 @@ fn expand_env(value: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// The scrape job of the server's own `/metrics`: on loopback when it
-/// listens on every address.
-fn self_scrape(listen: SocketAddr, interval: String) -> collectors::scrape::ScrapeConfig {
+/// The address to call a listener on: loopback when it listens on every
+/// address (`0.0.0.0` or `[::]`).
+pub(crate) fn loopback_if_unspecified(listen: SocketAddr) -> SocketAddr {
     let mut target = listen;
     if target.ip().is_unspecified() {
         target.set_ip(if listen.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
     }
+    target
+}
+
+/// The scrape job of the server's own `/metrics`: on loopback when it
+/// listens on every address.
+fn self_scrape(listen: SocketAddr, interval: String) -> collectors::scrape::ScrapeConfig {
     collectors::scrape::ScrapeConfig {
         job_name: Some("infersight".into()),
-        targets: vec![target.to_string()],
+        targets: vec![loopback_if_unspecified(listen).to_string()],
         interval,
         ..collectors::scrape::ScrapeConfig::default()
     }

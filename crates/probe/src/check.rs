@@ -36,7 +36,6 @@ impl Outcome {
 
 /// Checks `answer` against `item`.
 pub fn check(scorers: &Registry, item: &Item, answer: &str) -> Outcome {
-    let prompt: String = item.messages.iter().map(|message| message.content.as_str()).collect::<Vec<_>>().join("\n");
     let mut checks = Vec::new();
     if let Some(reference) = &item.reference {
         let value = quality::reference::Reference.score_text(answer, reference);
@@ -47,6 +46,7 @@ pub fn check(scorers: &Registry, item: &Item, answer: &str) -> Outcome {
         checks.push(Check { name: "json", value: if valid { 1.0 } else { 0.0 }, pass: valid });
     }
     if let Some(expected) = item.refuse {
+        let prompt = item.messages.iter().map(|message| message.content.as_str()).collect::<Vec<_>>().join("\n");
         let input = Input { prompt: Some(&prompt), response: Some(answer), ..Input::default() };
         let refused = scorers.scorer("refusal").and_then(|scorer| scorer.score(&input)).is_ok_and(|score| score.label);
         let pass = refused == expected;

@@ -187,14 +187,28 @@ fn permutation_test(features: &[&[u64]], n_current: usize, permutations: usize, 
             })
             .sum::<f64>()
     };
+    permute(n_total, n_current, permutations, seed, |members| statistic(members, &mut counts))
+}
+
+/// The observed statistic and its permutation p-value: `statistic` is
+/// given the members of the current window, first as observed (the last
+/// `n_current` of `n_total`), then after each shuffle.
+fn permute(
+    n_total: usize,
+    n_current: usize,
+    permutations: usize,
+    seed: u64,
+    mut statistic: impl FnMut(&[usize]) -> f64,
+) -> (f64, f64) {
+    let n_baseline = n_total - n_current;
     let mut order: Vec<usize> = (0..n_total).collect();
-    let observed = statistic(&order[n_baseline..], &mut counts);
+    let observed = statistic(&order[n_baseline..]);
     let mut rng = XorShift::new(seed);
     let mut exceed = 0usize;
     let mut done = 0usize;
     while done < permutations {
         rng.shuffle(&mut order);
-        if statistic(&order[n_baseline..], &mut counts) >= observed - 1e-9 * observed.abs() {
+        if statistic(&order[n_baseline..]) >= observed - 1e-9 * observed.abs() {
             exceed += 1;
         }
         done += 1;
@@ -243,22 +257,7 @@ fn mean_permutation_test(values: &[[f64; 2]], n_current: usize, permutations: us
         }
         (0..2).map(|column| (sums[column] / nc - (pooled[column] - sums[column]) / nb).abs()).fold(0.0, f64::max)
     };
-    let mut order: Vec<usize> = (0..n_total).collect();
-    let observed = statistic(&order[n_baseline..]);
-    let mut rng = XorShift::new(seed);
-    let mut exceed = 0usize;
-    let mut done = 0usize;
-    while done < permutations {
-        rng.shuffle(&mut order);
-        if statistic(&order[n_baseline..]) >= observed - 1e-9 * observed.abs() {
-            exceed += 1;
-        }
-        done += 1;
-        if done.is_multiple_of(100) && exceed >= 40 {
-            break;
-        }
-    }
-    (observed, (exceed + 1) as f64 / (done + 1) as f64)
+    permute(n_total, n_current, permutations, seed, statistic)
 }
 
 /// The features of one exchange on each view.

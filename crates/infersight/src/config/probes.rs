@@ -1,11 +1,10 @@
 //! `[[probes]]`: golden probes asked of the gateway's models on an interval.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{Problem, check, parse_duration};
+use super::{Problem, check, loopback_if_unspecified, parse_duration};
 
 /// `[[probes]]`.
 #[derive(Debug, Deserialize)]
@@ -130,13 +129,4 @@ pub(super) fn validate(
         gateway_url: format!("http://{}/v1", loopback_if_unspecified(gateway.listen)),
         api_key: gateway.api_keys.first().map(|key| key.expose().to_owned()),
     }))
-}
-
-/// The address to call a listener on: loopback for `0.0.0.0` or `[::]`.
-fn loopback_if_unspecified(listen: SocketAddr) -> SocketAddr {
-    match listen.ip() {
-        ip if ip.is_unspecified() && ip.is_ipv4() => SocketAddr::from(([127, 0, 0, 1], listen.port())),
-        ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, listen.port())),
-        _ => listen,
-    }
 }
