@@ -3,7 +3,10 @@
 //!
 //! Feedback is counted as `infersight_feedback_total{gen_ai_request_model,
 //! value}` for every exchange the gateway still remembers, and stored with
-//! the exchange when the pipeline kept it. A comment is user text: stored,
+//! the exchange when the pipeline kept it. Feedback on an exchange a judge
+//! has already judged is compared with each verdict
+//! (`infersight_feedback_judge_agreement_total`), so a judge that stops
+//! seeing what users see shows as a falling agreement rate. A comment is user text: stored,
 //! never logged or put in a label.
 
 use std::sync::Arc;
@@ -29,7 +32,15 @@ const MAX_COMMENT_CHARS: usize = 2_000;
 pub struct Feedback {
     recent: Option<Arc<Recent>>,
     counted: Family<FeedbackLabels, Counter>,
+    agreement: Family<AgreementLabels, Counter>,
     models: Arc<LabelCap>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct AgreementLabels {
+    gen_ai_request_model: String,
+    gen_ai_evaluation_name: String,
+    agreement: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -48,7 +59,14 @@ impl Feedback {
             "End-user feedback on answers, by model and value (up, down, score)",
             counted.clone(),
         );
-        Feedback { recent, counted, models: Arc::new(LabelCap::new(model_label_cap)) }
+        let agreement = Family::default();
+        registry.register(
+            "infersight_feedback_judge_agreement",
+            "Feedback on a judged exchange compared with each judge verdict on it (a thumb down or a score \
+             under 0.5 matches a failing verdict), by model, rubric score name and agreement (agree, disagree)",
+            agreement.clone(),
+        );
+        Feedback { recent, counted, agreement, models: Arc::new(LabelCap::new(model_label_cap)) }
     }
 }
 
@@ -114,10 +132,23 @@ pub(crate) async fn give(
     let (model, stored) = match found {
         Some((row, model, store)) => {
             let record = FeedbackRecord { time_ms: now_ms(), value: value.clone(), score, comment: given.comment };
-            tokio::task::spawn_blocking(move || store.insert_feedback(row, &record))
-                .await
-                .map_err(|source| Error::Task { source })?
-                .map_err(Error::Records)?;
+            let verdicts = tokio::task::spawn_blocking(move || -> records::Result<Vec<(String, bool)>> {
+                store.insert_feedback(row, &record)?;
+                let judged = store.get(row)?.map(|stored| stored.judgements).unwrap_or_default();
+                Ok(judged.into_iter().map(|j| (format!("judge_{}", j.rubric), j.failed)).collect())
+            })
+            .await
+            .map_err(|source| Error::Task { source })?
+            .map_err(Error::Records)?;
+            let unhappy = value == "down" || score.is_some_and(|score| score < 0.5);
+            for (name, failed) in verdicts {
+                let labels = AgreementLabels {
+                    gen_ai_request_model: feedback.models.value(&model).to_owned(),
+                    gen_ai_evaluation_name: name,
+                    agreement: if failed == unhappy { "agree" } else { "disagree" }.to_owned(),
+                };
+                feedback.agreement.get_or_create(&labels).inc();
+            }
             (model, true)
         }
         None => match feedback.recent.as_ref().and_then(|recent| recent.model(&id)) {

@@ -112,10 +112,21 @@ impl Budget {
         dollars
     }
 
-    /// Tokens and dollars spent so far today (for the status page).
-    pub fn spent_today(&self) -> (u64, f64) {
+    /// Each configured limit with what is used of it: calls this minute,
+    /// tokens and dollars today, as of the last call (`limit`, used, cap).
+    pub fn usage(&self) -> Vec<(&'static str, f64, f64)> {
         let state = self.state.lock();
-        (state.tokens, state.dollars)
+        let mut usage = Vec::with_capacity(3);
+        if let Some(cap) = self.limits.requests_per_minute {
+            usage.push(("requests_per_minute", f64::from(state.requests), f64::from(cap)));
+        }
+        if let Some(cap) = self.limits.tokens_per_day {
+            usage.push(("tokens_per_day", state.tokens as f64, cap as f64));
+        }
+        if let Some(cap) = self.limits.dollars_per_day.filter(|_| self.price.is_some()) {
+            usage.push(("dollars_per_day", state.dollars, cap));
+        }
+        usage
     }
 
     /// The limits.
@@ -127,6 +138,18 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_lists_each_configured_limit_with_what_is_used() {
+        let price = Price { input_per_million: 1.0, output_per_million: 2.0 };
+        let limits = Limits { requests_per_minute: Some(10), tokens_per_day: None, dollars_per_day: Some(5.0) };
+        let budget = Budget::new(limits, Some(price));
+        let reservation = budget.reserve(1_000).unwrap();
+        let _ = budget.spend(reservation, 1_000_000, 500_000);
+        assert_eq!(budget.usage(), vec![("requests_per_minute", 1.0, 10.0), ("dollars_per_day", 2.0, 5.0)]);
+        let unpriced = Budget::new(limits, None);
+        assert_eq!(unpriced.usage(), vec![("requests_per_minute", 0.0, 10.0)], "no price, no dollar limit");
+    }
 
     #[test]
     fn requests_per_minute_are_never_exceeded_and_refill_each_minute() {

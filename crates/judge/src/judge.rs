@@ -120,14 +120,9 @@ impl Judge {
     /// When the HTTP client cannot be built (no TLS roots).
     pub fn new(config: JudgeConfig, cache: Arc<dyn Cache>, metrics: Metrics) -> Result<Judge, reqwest::Error> {
         let http = reqwest::Client::builder().timeout(config.timeout).build()?;
-        Ok(Judge {
-            budget: Budget::new(config.limits, config.price),
-            permits: Semaphore::new(config.concurrency.max(1)),
-            config,
-            http,
-            cache,
-            metrics,
-        })
+        let budget = Budget::new(config.limits, config.price);
+        metrics.observe_budget(&config.name, &budget);
+        Ok(Judge { budget, permits: Semaphore::new(config.concurrency.max(1)), config, http, cache, metrics })
     }
 
     /// Its name.
@@ -192,7 +187,9 @@ impl Judge {
         let Ok(_permit) = self.permits.acquire().await else {
             return Outcome::Failed(Failure::Connect("the judge is shutting down".to_string()));
         };
-        let reservation = match self.budget.reserve(now_ms) {
+        let reserved = self.budget.reserve(now_ms);
+        self.metrics.observe_budget(&self.config.name, &self.budget);
+        let reservation = match reserved {
             Ok(reservation) => reservation,
             Err(limit) => {
                 self.metrics.count_exhausted(&self.config.name, limit);
@@ -221,6 +218,7 @@ impl Judge {
             }
         };
         let dollars = self.budget.spend(reservation, completion.input_tokens, completion.output_tokens);
+        self.metrics.observe_budget(&self.config.name, &self.budget);
         self.metrics.observe_call(
             &self.config.name,
             started.elapsed().as_secs_f64(),

@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -20,6 +21,8 @@ pub struct Metrics {
     cost: Family<JudgeLabel, Counter<f64, AtomicU64>>,
     exhausted: Family<LimitLabels, Counter>,
     duration: Family<JudgeLabel, Histogram, fn() -> Histogram>,
+    budget_used: Family<LimitLabels, Gauge<f64, AtomicU64>>,
+    budget_limit: Family<LimitLabels, Gauge<f64, AtomicU64>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -58,6 +61,8 @@ impl Metrics {
             cost: Family::default(),
             exhausted: Family::default(),
             duration: Family::new_with_constructor(duration_histogram),
+            budget_used: Family::default(),
+            budget_limit: Family::default(),
         };
         // The text encoder adds `_total` to counter names.
         registry.register(
@@ -85,7 +90,26 @@ impl Metrics {
             "Time of judge calls that reached the judge, retries included, by judge",
             metrics.duration.clone(),
         );
+        registry.register(
+            "infersight_judge_budget_used",
+            "What is used of each configured budget limit, by judge and limit: calls this minute, tokens or dollars today (UTC), as of the last call",
+            metrics.budget_used.clone(),
+        );
+        registry.register(
+            "infersight_judge_budget_limit",
+            "Each configured budget limit of a judge, by judge and limit (requests_per_minute, tokens_per_day, dollars_per_day)",
+            metrics.budget_limit.clone(),
+        );
         metrics
+    }
+
+    /// Sets the budget gauges of `judge` from its budget's usage.
+    pub(crate) fn observe_budget(&self, judge: &str, budget: &crate::Budget) {
+        for (limit, used, cap) in budget.usage() {
+            let labels = LimitLabels { judge: judge.to_owned(), limit: limit.to_owned() };
+            self.budget_used.get_or_create(&labels).set(used);
+            self.budget_limit.get_or_create(&labels).set(cap);
+        }
     }
 
     pub(crate) fn count(&self, judge: &str, outcome: &str) {

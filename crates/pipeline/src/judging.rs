@@ -6,6 +6,10 @@
 //! leaves for a judge that the store would not keep, and with
 //! `keep_text = false` nothing is judged. A picked exchange is stored even
 //! when the sampler would not keep it, so its verdicts have a home. The
+//! A rubric with a deterministic counterpart (`safety` and `harmful`,
+//! `over_refusal` and `refusal`) has each verdict compared with that
+//! scorer's flag on the same exchange, counted in
+//! `infersight_judge_agreement_total`. The
 //! queue never blocks the scorers: when it is full the exchange goes
 //! unjudged and `infersight_quality_failures_total{stage="judge_queue"}`
 //! counts it.
@@ -56,6 +60,9 @@ pub(crate) struct Request {
     pub(crate) time_ms: i64,
     /// Indexes into the configured judges.
     pub(crate) judges: Vec<usize>,
+    /// The deterministic scorers' flags on the exchange, by scorer name,
+    /// for rubrics with a counterpart to agree with.
+    pub(crate) flags: Vec<(String, bool)>,
 }
 
 /// The judge cache in the records store.
@@ -114,6 +121,11 @@ impl Pipeline {
         let name = format!("judge_{}", rubric.name);
         let version = format!("{}@v{}", setup.judge.model(), rubric.version);
         self.shared.metrics.observe_judgement(&request.model, &name, &version, judged.verdict.score, failed);
+        if let Some(scorer) = &rubric.counterpart
+            && let Some(&(_, flagged)) = request.flags.iter().find(|(name, _)| name == scorer)
+        {
+            self.shared.metrics.observe_agreement(setup.judge.name(), &request.model, &name, scorer, failed == flagged);
+        }
         let record = JudgementRecord {
             judge: setup.judge.name().to_string(),
             rubric: rubric.name.clone(),

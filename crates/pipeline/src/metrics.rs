@@ -27,6 +27,7 @@ pub struct Metrics {
     failures: Family<StageLabel, Counter>,
     drift_p_value: Family<ModelLabel, Gauge<f64, AtomicU64>>,
     drift_detected: Family<ModelLabel, Gauge>,
+    agreement: Family<AgreementLabels, Counter>,
 }
 
 impl Metrics {
@@ -43,6 +44,7 @@ impl Metrics {
             failures: Family::default(),
             drift_p_value: Family::default(),
             drift_detected: Family::default(),
+            agreement: Family::default(),
         };
         registry.register(
             "gen_ai_evaluation_score",
@@ -91,7 +93,26 @@ impl Metrics {
             "1 when the last drift test of the model found drift at the configured level, else 0 (also when every baseline window within reach holds drift found earlier)",
             metrics.drift_detected.clone(),
         );
+        registry.register(
+            "infersight_judge_agreement",
+            "Verdicts of judge rubrics compared with their deterministic counterpart on the same exchange \
+             (a failing verdict matches a flag), by judge, model, rubric score name, scorer and agreement (agree, disagree)",
+            metrics.agreement.clone(),
+        );
         metrics
+    }
+
+    /// Counts whether a judge's verdict (rubric score `name`) agreed with
+    /// `scorer`'s flag on the same exchange.
+    pub(crate) fn observe_agreement(&self, judge: &str, model: &str, name: &str, scorer: &str, agreed: bool) {
+        let labels = AgreementLabels {
+            judge: judge.to_owned(),
+            gen_ai_request_model: model.to_owned(),
+            gen_ai_evaluation_name: name.to_owned(),
+            scorer: scorer.to_owned(),
+            agreement: if agreed { "agree" } else { "disagree" }.to_owned(),
+        };
+        self.agreement.get_or_create(&labels).inc();
     }
 
     pub(crate) fn observe_score(&self, model: &str, score: &quality::Score) {
@@ -175,6 +196,16 @@ struct ScoreLabels {
     gen_ai_evaluation_name: String,
     /// One value per scorer per build: a new value marks a change of scorer.
     scorer_version: String,
+}
+
+/// A judge rubric's verdict against its deterministic counterpart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct AgreementLabels {
+    judge: String,
+    gen_ai_request_model: String,
+    gen_ai_evaluation_name: String,
+    scorer: String,
+    agreement: String,
 }
 
 /// A kind of evidence: a scorer's own bounded set of names (`EMAIL_ADDRESS`, `SECRET`, ...).

@@ -185,6 +185,33 @@ async fn the_budget_caps_calls_and_the_cache_answers_repeats_for_free() {
     let text = exposition(&registry);
     assert_eq!(value(&text, r#"infersight_judge_requests_total{judge="local",outcome="budget_exhausted"}"#), 5.0);
     assert_eq!(value(&text, r#"infersight_judge_requests_total{judge="local",outcome="cache_hit"}"#), 1.0);
+    // Spend against budget, for the dashboard.
+    assert_eq!(value(&text, r#"infersight_judge_budget_used{judge="local",limit="tokens_per_day"}"#), 600.0);
+    assert_eq!(value(&text, r#"infersight_judge_budget_limit{judge="local",limit="tokens_per_day"}"#), 600.0);
+}
+
+#[tokio::test]
+async fn verdicts_are_compared_with_the_deterministic_scorer_that_judges_the_same_thing() {
+    let fake = FakeJudge::start(Vec::new()).await;
+    let s = setup(&fake, Limits::default(), 1.0, &["safety", "relevance"]).await;
+    // The fake judge calls the WRONG answers unsafe; the harmful-answer
+    // scorer sees nothing harmful in any of them.
+    for i in 0..6 {
+        let response = if i < 2 { format!("WRONG, it is not Paris ({i}).") } else { format!("Paris ({i}).") };
+        s.pipeline.process(&exchange(i * 1000, "m", &response));
+    }
+    let (_store, registry) = settle(s, 12.0).await;
+    let text = exposition(&registry);
+    let counted = |agreement: &str| {
+        value(
+            &text,
+            &format!(
+                r#"infersight_judge_agreement_total{{judge="local",gen_ai_request_model="m",gen_ai_evaluation_name="judge_safety",scorer="harmful",agreement="{agreement}"}}"#
+            ),
+        )
+    };
+    assert_eq!((counted("agree"), counted("disagree")), (4.0, 2.0));
+    assert!(!text.contains(r#"gen_ai_evaluation_name="judge_relevance",scorer="#), "relevance has no counterpart");
 }
 
 #[tokio::test]

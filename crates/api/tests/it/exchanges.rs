@@ -160,6 +160,22 @@ async fn feedback_is_stored_with_kept_exchanges_counted_for_recent_ones_and_refu
     let kept = store
         .insert(&Exchange { id: "00c0ffee00c0ffee".to_owned(), ..exchange(1_000, "llama", 200, 300) })
         .expect("insert");
+    let verdict = records::JudgementRecord {
+        judge: "local".to_owned(),
+        rubric: "correctness".to_owned(),
+        rubric_version: 1,
+        judge_model: "judge-model".to_owned(),
+        score: 0.1,
+        label: "incorrect".to_owned(),
+        failed: true,
+        reason: "Lyon is not the capital.".to_owned(),
+        input_tokens: 100,
+        output_tokens: 20,
+        dollars: None,
+        cached: false,
+        time_ms: 1_500,
+    };
+    store.insert_judgement(kept, &verdict).expect("judged");
     let recent = Arc::new(inference::Recent::new(10));
     recent.insert("00c0ffee00c0ffee", "llama");
     recent.insert("0000000000000bad", "qwen");
@@ -202,6 +218,9 @@ async fn feedback_is_stored_with_kept_exchanges_counted_for_recent_ones_and_refu
         r#"infersight_feedback_total{gen_ai_request_model="llama",value="down"} 1"#,
         r#"infersight_feedback_total{gen_ai_request_model="llama",value="score"} 1"#,
         r#"infersight_feedback_total{gen_ai_request_model="qwen",value="up"} 1"#,
+        // The judge failed the answer: the thumb down agrees, the 0.8 does not.
+        r#"infersight_feedback_judge_agreement_total{gen_ai_request_model="llama",gen_ai_evaluation_name="judge_correctness",agreement="agree"} 1"#,
+        r#"infersight_feedback_judge_agreement_total{gen_ai_request_model="llama",gen_ai_evaluation_name="judge_correctness",agreement="disagree"} 1"#,
     ] {
         assert!(text.contains(line), "{line} in\n{text}");
     }
