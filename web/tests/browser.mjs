@@ -186,6 +186,11 @@ await section("zoom", async () => {
 
 await section("quality click-through", async () => {
 await open("#/quality?range=1h");
+const probeRows = await page.$$eval("table.probes tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+const probeModels = new Set(probeRows.map((r) => r[2]));
+check(probeRows.length > 0 && probeRows.every((r) => /%$/.test(r[3]) && /s$/.test(r[5])), `the probes panel has pass rate and latency per probe and model (${probeRows.length} rows, ${probeModels.size} models)`);
+const judgeCharts = await page.$$eval(".panel h3", (hs) => hs.map((x) => x.textContent ?? "").filter((t) => /^Judge/.test(t)));
+check(judgeCharts.some((t) => /budget/.test(t)) && judgeCharts.some((t) => /agreement/.test(t)), `judge scores, agreement and spend against budget are on the quality view (${judgeCharts.length} panels)`);
 const rows = await page.$$("table.flagged tr.clickable");
 check(rows.length > 0, `flagged exchanges are listed (${rows.length})`);
 if (rows.length) {

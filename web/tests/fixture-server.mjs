@@ -16,7 +16,7 @@ const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; ch
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'";
 
 const MODELS = ["meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen2.5-32B-Instruct"];
-const SCORERS = ["toxicity", "jailbreak", "schema"];
+const SCORERS = ["toxicity", "jailbreak", "schema", "judge_helpfulness", "judge_safety"];
 const ZONES = ["us-east-1a", "us-east-1b"];
 const ENGINES = [
   { instance: "10.0.1.11:8000", serving_engine: "vllm", job: "vllm", model_name: MODELS[0], availability_zone: ZONES[0] },
@@ -53,11 +53,24 @@ const GATEWAY = [
 const VLLM = ["vllm:time_to_first_token_seconds_bucket", "vllm:inter_token_latency_seconds_bucket", "vllm:e2e_request_latency_seconds_bucket", "vllm:e2e_request_latency_seconds_count", "vllm:kv_cache_usage_perc", "vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:num_preemptions_total", "vllm:prompt_tokens_total", "vllm:generation_tokens_total"];
 const SGLANG = ["sglang:time_to_first_token_seconds_bucket", "sglang:inter_token_latency_seconds_bucket", "sglang:e2e_request_latency_seconds_bucket", "sglang:e2e_request_latency_seconds_count", "sglang:token_usage", "sglang:num_running_reqs", "sglang:num_queue_reqs", "sglang:num_retracted_requests_total", "sglang:prompt_tokens_total", "sglang:generation_tokens_total"];
 const DCGM = ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_SM_CLOCK", "DCGM_FI_DEV_XID_ERRORS"];
-const ALL = [...GATEWAY, ...VLLM, ...SGLANG, ...DCGM, "up"];
+// Golden probes and LLM judges.
+const PROBES = ["infersight_probe_success", "infersight_probe_duration_seconds", "infersight_probe_time_to_first_token_seconds"];
+const JUDGES = ["infersight_judge_requests_total", "infersight_judge_budget_used", "infersight_judge_budget_limit", "infersight_judge_agreement_total", "infersight_feedback_judge_agreement_total"];
+function judgingRows(name) {
+  const models = MODELS.map((m) => ({ gen_ai_request_model: m }));
+  if (PROBES.includes(name)) return cross(models, "probe", ["golden"]);
+  if (name === "infersight_judge_requests_total") return cross([{ judge: "sim" }], "outcome", ["ok", "cache_hit", "budget_exhausted"]);
+  if (name.startsWith("infersight_judge_budget")) return cross([{ judge: "sim" }], "limit", ["requests_per_minute", "tokens_per_day"]);
+  const rubric = cross(models, "gen_ai_evaluation_name", ["judge_safety"]);
+  if (name === "infersight_judge_agreement_total") return cross(rubric.map((r) => ({ ...r, judge: "sim", scorer: "harmful" })), "agreement", ["agree", "disagree"]);
+  return cross(rubric, "agreement", ["agree", "disagree"]);
+}
+const ALL = [...GATEWAY, ...VLLM, ...SGLANG, ...DCGM, ...PROBES, ...JUDGES, "up"];
 
 function rowsOf(name) {
   let rows;
   if (GATEWAY.includes(name)) rows = gatewayRows(name);
+  else if (PROBES.includes(name) || JUDGES.includes(name)) rows = judgingRows(name);
   else if (name.startsWith("vllm:")) rows = ENGINES.filter((e) => e.serving_engine === "vllm");
   else if (name.startsWith("sglang:")) rows = ENGINES.filter((e) => e.serving_engine === "sglang");
   else if (name.startsWith("DCGM_")) rows = GPUS;
@@ -118,13 +131,14 @@ function splitTop(q, word) {
 }
 
 function matcherFilter(part) {
-  const eq = [...part.matchAll(/([a-zA-Z_]\w*)\s*(=|!=|=~)\s*"((?:[^"\\]|\\.)*)"/g)].map(([, k, op, v]) => ({ k, op, v: v.replace(/\\(.)/g, "$1") }));
+  const eq = [...part.matchAll(/([a-zA-Z_]\w*)\s*(=~|!~|=|!=)\s*"((?:[^"\\]|\\.)*)"/g)].map(([, k, op, v]) => ({ k, op, v: v.replace(/\\(.)/g, "$1") }));
   return (row) =>
     eq.every(({ k, op, v }) => {
       if (k === "__name__") return op === "=~" ? new RegExp(`^(?:${v})$`).test(row.__name__) : true;
       const have = row[k] ?? "";
       if (op === "=") return have === v;
       if (op === "!=") return have !== v;
+      if (op === "!~") return !new RegExp(`^(?:${v})$`).test(have);
       return new RegExp(`^(?:${v})$`).test(have);
     });
 }
@@ -150,6 +164,11 @@ function baseValue(part, labels) {
     const scale = /first_token/.test(p) ? 0.2 : 2;
     return 12 * (1 - Math.exp(-le / scale));
   }
+  if (/probe_success/.test(p)) return labels.gen_ai_request_model === MODELS[1] ? 0.86 : 1;
+  if (/probe_time_to_first_token/.test(p)) return 0.21;
+  if (/probe_duration/.test(p)) return 1.6;
+  if (/budget_used/.test(p)) return 0.42;
+  if (/agreement="agree"/.test(p)) return 0.91;
   if (/evaluation_score_sum/.test(p)) return labels.gen_ai_evaluation_name === "toxicity" ? 0.93 : 0.82;
   if (/error_type!=""/.test(p)) return p.includes("/") ? 0.018 : 0.15;
   if (/drift_p_value/.test(p)) return labels.gen_ai_request_model === MODELS[1] ? 0.004 : 0.4;
@@ -207,7 +226,7 @@ function evaluate(query, times) {
       const base = baseValue(part, labels);
       const seed = hash(key + names.join());
       const exact = /^up(\{|$)/.test(part.trim());
-      const scoreLike = /evaluation_score_sum|drift_p_value|kv_cache|token_usage"/.test(part);
+      const scoreLike = /evaluation_score_sum|drift_p_value|kv_cache|token_usage"|probe_success|budget_used|agreement="agree"/.test(part);
       const values = times.map((t) => {
         const wave = 1 + 0.25 * Math.sin(t / 700 + seed * 6.28) + 0.08 * Math.sin(t / 97 + seed * 40);
         const v = exact ? base : base * wave;

@@ -2,6 +2,7 @@
 import { exchange, exchanges, type Exchange } from "../api";
 import { h, fmtNumber, fmtTime } from "../dom";
 import { exchangeDetail } from "../exchange";
+import { judgeSection, probeSection } from "./judging";
 import { driftSection } from "./overview";
 import { matchers } from "../state";
 import { chartPanel, errorText, isAbort, panel, section, type Ctx } from "../view";
@@ -10,14 +11,18 @@ export async function quality(ctx: Ctx): Promise<void> {
   const { state: s, rw } = ctx;
   const scorer = s.extra.scorer ?? "";
   const sel = matchers(s, "gateway", scorer ? [`gen_ai_evaluation_name="${scorer.replace(/["\\]/g, "")}"`] : []);
+  // The deterministic scorers' scores (higher = more of what they detect);
+  // the judges' scores (higher is better) have a section of their own.
+  const scorers = matchers(s, "gateway", [scorer ? `gen_ai_evaluation_name="${scorer.replace(/["\\]/g, "")}"` : 'gen_ai_evaluation_name!~"judge_.*"']);
   const by = "gen_ai_request_model, gen_ai_evaluation_name";
   const flaggedPanel = panel("Flagged exchanges", { full: true, id: "flagged" });
   const drift = panel("Drift status by model", { id: "drift" });
+  const probes = probeSection(ctx);
   ctx.root.append(
     section(
       "Scores",
       chartPanel(ctx, "Mean score by model and scorer (higher = more of what the scorer detects)", [
-        { query: `sum by (${by}) (rate(gen_ai_evaluation_score_sum${sel}[${rw}])) / sum by (${by}) (rate(gen_ai_evaluation_score_count${sel}[${rw}]))` },
+        { query: `sum by (${by}) (rate(gen_ai_evaluation_score_sum${scorers}[${rw}])) / sum by (${by}) (rate(gen_ai_evaluation_score_count${scorers}[${rw}]))` },
       ], { wide: true, min: 0, max: 1 }),
       chartPanel(ctx, "Flagged per minute by scorer", [{ query: `60 * sum by (gen_ai_evaluation_name) (rate(infersight_quality_flagged_total${sel}[${rw}]))` }]),
       chartPanel(ctx, "Flagged share by model", [
@@ -30,6 +35,8 @@ export async function quality(ctx: Ctx): Promise<void> {
       chartPanel(ctx, "Drift detected", [{ query: `max by (gen_ai_request_model) (infersight_quality_drift_detected${matchers(s, "gateway")}) or max(infersight_quality_drift_detected)`, prefix: "drift " }], { min: 0, max: 1 }),
       chartPanel(ctx, "Scores scored per second by scorer", [{ query: `sum by (gen_ai_evaluation_name) (rate(gen_ai_evaluation_score_count${sel}[${rw}]))` }]),
     ),
+    judgeSection(ctx),
+    probes.el,
     section("Flagged exchanges", flaggedPanel.el),
   );
   const filterBar = h(
@@ -77,6 +84,7 @@ export async function quality(ctx: Ctx): Promise<void> {
   const jobs: Promise<unknown>[] = [
     load().catch((e) => !isAbort(e) && flaggedPanel.note(errorText(e), true)),
     driftSection(ctx, drift).catch((e) => !isAbort(e) && drift.note(errorText(e), true)),
+    probes.load(),
   ];
   if (s.extra.x) jobs.push(showExchange(ctx, s.extra.x));
   await Promise.all(jobs);
