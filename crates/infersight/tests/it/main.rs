@@ -3,6 +3,7 @@
 mod cli;
 mod crash;
 mod judge_eval;
+mod packaging;
 mod quality;
 mod server;
 mod tidy;
