@@ -354,9 +354,10 @@ impl RawConfig {
         let rubric_files = std::mem::take(&mut raw_quality.rubric_files);
         let quality = raw_quality.validate(p);
         let gateway = validate_gateway(self.gateway, p);
-        let probes = probes::validate(self.probes, gateway.as_ref().and_then(Option::as_ref), p);
         let rubrics = judge::read_rubrics(&rubric_files, p);
         let judges = judge::validate(raw_judges, &rubrics, gateway.as_ref().and_then(Option::as_ref), p);
+        let judged = probes::Judging { judges: judges.as_deref(), rubrics: &rubrics };
+        let probes = probes::validate(self.probes, gateway.as_ref().and_then(Option::as_ref), &judged, p);
         let to_problems = |found: Vec<rules::ConfigProblem>| -> Vec<Problem> {
             found.into_iter().map(|(key, message)| Problem { key, message }).collect()
         };

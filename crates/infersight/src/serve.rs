@@ -99,6 +99,8 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
             model_rates: spec.model_rates.clone(),
         });
     }
+    // The probes' rubric items are judged by the same judges, within the same budgets.
+    let judges: Vec<Arc<judge::Judge>> = quality.judges.iter().map(|setup| Arc::clone(&setup.judge)).collect();
     let pipeline =
         Arc::new(pipeline::Pipeline::new(quality, Arc::clone(&records), pipeline::Metrics::new(&mut registry)));
     let (exchanges, exchanges_rx) = tokio::sync::mpsc::channel::<inference::Exchange>(EXCHANGE_QUEUE);
@@ -123,10 +125,23 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         .context("building the alert notifier")?;
     let rule_metrics = rules::RuleMetrics::new(&mut registry);
     let prober = match config.probes.clone() {
-        Some(probes) => Some(Arc::new(
-            probe::Prober::new(probes.specs, probes.gateway_url, probes.api_key, probe::Metrics::new(&mut registry))
+        Some(mut probes) => {
+            for (spec, judged) in probes.specs.iter_mut().zip(std::mem::take(&mut probes.judged)) {
+                spec.judge = judged.and_then(|(name, rubrics)| {
+                    let judge = judges.iter().find(|judge| judge.name() == name)?;
+                    Some(probe::ProbeJudge { judge: Arc::clone(judge), rubrics })
+                });
+            }
+            Some(Arc::new(
+                probe::Prober::new(
+                    probes.specs,
+                    probes.gateway_url,
+                    probes.api_key,
+                    probe::Metrics::new(&mut registry),
+                )
                 .context("building the probes' client")?,
-        )),
+            ))
+        }
         None => None,
     };
     let registry = Arc::new(registry);

@@ -9,11 +9,11 @@ use crate::dataset::Item;
 const REFERENCE_PASS: f64 = 0.99;
 
 /// One check of an answer.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Check {
-    /// `reference`, `json` or `refusal`: the `gen_ai_evaluation_name` of
-    /// `infersight_probe_score`.
-    pub name: &'static str,
+    /// `reference`, `json`, `refusal` or `judge_<rubric>`: the
+    /// `gen_ai_evaluation_name` of `infersight_probe_score`.
+    pub name: String,
     /// The score in `[0, 1]`: the reference scorer's value, else 1 or 0.
     pub value: f64,
     /// Whether the answer passes.
@@ -39,18 +39,18 @@ pub fn check(scorers: &Registry, item: &Item, answer: &str) -> Outcome {
     let mut checks = Vec::new();
     if let Some(reference) = &item.reference {
         let value = quality::reference::Reference.score_text(answer, reference);
-        checks.push(Check { name: "reference", value, pass: value >= REFERENCE_PASS });
+        checks.push(Check { name: "reference".to_owned(), value, pass: value >= REFERENCE_PASS });
     }
     if let Some(schema) = &item.schema {
         let valid = quality::json::Json.check(answer, Some(schema)).is_ok_and(|checks| checks.schema_valid);
-        checks.push(Check { name: "json", value: if valid { 1.0 } else { 0.0 }, pass: valid });
+        checks.push(Check { name: "json".to_owned(), value: if valid { 1.0 } else { 0.0 }, pass: valid });
     }
     if let Some(expected) = item.refuse {
-        let prompt = item.messages.iter().map(|message| message.content.as_str()).collect::<Vec<_>>().join("\n");
+        let prompt = item.prompt();
         let input = Input { prompt: Some(&prompt), response: Some(answer), ..Input::default() };
         let refused = scorers.scorer("refusal").and_then(|scorer| scorer.score(&input)).is_ok_and(|score| score.label);
         let pass = refused == expected;
-        checks.push(Check { name: "refusal", value: if pass { 1.0 } else { 0.0 }, pass });
+        checks.push(Check { name: "refusal".to_owned(), value: if pass { 1.0 } else { 0.0 }, pass });
     }
     Outcome { checks }
 }

@@ -33,6 +33,17 @@ pub struct Item {
     /// Whether a well-behaved model declines (`true`) or answers (`false`).
     #[serde(default)]
     pub refuse: Option<bool>,
+    /// A judge rubric the answer is judged by (`correctness` reads
+    /// `reference`), when the probe names a judge.
+    #[serde(default)]
+    pub rubric: Option<String>,
+}
+
+impl Item {
+    /// The messages' text, one per line, as a judge or a scorer reads the request.
+    pub fn prompt(&self) -> String {
+        self.messages.iter().map(|message| message.content.as_str()).collect::<Vec<_>>().join("\n")
+    }
 }
 
 /// A line of a dataset that is not an item.
@@ -75,8 +86,12 @@ impl Dataset {
             };
             let problem = if item.messages.is_empty() {
                 Some("`messages` is empty".to_owned())
-            } else if item.reference.is_none() && item.schema.is_none() && item.refuse.is_none() {
-                Some("no check: give `reference`, `schema` or `refuse`".to_owned())
+            } else if item.reference.is_none()
+                && item.schema.is_none()
+                && item.refuse.is_none()
+                && item.rubric.is_none()
+            {
+                Some("no check: give `reference`, `schema`, `refuse` or `rubric`".to_owned())
             } else if !ids.insert(item.id.clone()) {
                 Some(format!("id {:?} is used twice", item.id))
             } else {

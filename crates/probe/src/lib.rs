@@ -7,7 +7,8 @@
 //! end to end) with `x-infersight-client: probe`, so the gateway labels
 //! the traffic `infersight_client="probe"` and keeps it out of the quality
 //! pipeline. Each answer is checked against the item ([`check`]) with the
-//! deterministic scorers, and the run's outcome becomes the
+//! deterministic scorers, or by a judge's rubric for items that name one,
+//! and the run's outcome becomes the
 //! `infersight_probe_*` series ([`Metrics`]). A bad dataset line is an
 //! error with its line number, counted and skipped, never a crash.
 #![warn(missing_docs)]
@@ -22,4 +23,4 @@ pub use check::{Check, Outcome};
 pub use client::{Answer, Failure};
 pub use dataset::{DEFAULT_SET, Dataset, DatasetError, Item};
 pub use metrics::Metrics;
-pub use runner::{ProbeSpec, Prober, RunReport};
+pub use runner::{ProbeJudge, ProbeSpec, Prober, RunReport};

@@ -18,7 +18,7 @@ struct ProbeLabels {
 struct ScoreLabels {
     probe: String,
     gen_ai_request_model: String,
-    gen_ai_evaluation_name: &'static str,
+    gen_ai_evaluation_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -60,7 +60,7 @@ pub(crate) struct RunMeasures {
     /// Every item answered and passed.
     pub success: bool,
     /// Mean score per evaluation name.
-    pub scores: Vec<(&'static str, f64)>,
+    pub scores: Vec<(String, f64)>,
     /// Mean duration and TTFT of the answered items, in seconds.
     pub duration: Option<f64>,
     pub ttft: Option<f64>,
@@ -131,13 +131,13 @@ impl Metrics {
         if let Some(ttft) = run.ttft {
             self.ttft.get_or_create(&labels).set(ttft);
         }
-        for &(name, value) in &run.scores {
+        for (name, value) in &run.scores {
             let labels = ScoreLabels {
                 probe: probe.to_owned(),
                 gen_ai_request_model: model.to_owned(),
-                gen_ai_evaluation_name: name,
+                gen_ai_evaluation_name: name.clone(),
             };
-            self.score.get_or_create(&labels).set(value);
+            self.score.get_or_create(&labels).set(*value);
         }
     }
 }

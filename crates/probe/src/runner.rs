@@ -3,11 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use judge::{Judge, Outcome as Judgement, Rubric};
 use quality::Registry;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
-use crate::check::check;
+use crate::check::{Check, check};
 use crate::client::ask;
 use crate::dataset::{Dataset, Item};
 use crate::metrics::{Metrics, RunMeasures};
@@ -28,6 +29,17 @@ pub struct ProbeSpec {
     pub items_per_run: usize,
     /// Longest wait for one answer.
     pub timeout: Duration,
+    /// The judge of items with a `rubric`, and the rubrics they name.
+    pub judge: Option<ProbeJudge>,
+}
+
+/// The judge a probe's rubric items are judged by.
+#[derive(Debug, Clone)]
+pub struct ProbeJudge {
+    /// The judge (one of `[[quality.judge]]`).
+    pub judge: Arc<Judge>,
+    /// The rubrics its items name.
+    pub rubrics: Vec<Rubric>,
 }
 
 /// What one run of a probe against one model found.
@@ -123,21 +135,33 @@ impl Prober {
 
     async fn run_model(&self, probe: &ProbeSpec, model: &str, items: &[&Item]) -> RunReport {
         let mut report = RunReport { model: model.to_owned(), passed: 0, failed: 0, errors: 0 };
-        let mut scores: Vec<(&'static str, f64, usize)> = Vec::new();
+        let mut scores: Vec<(String, f64, usize)> = Vec::new();
         let (mut durations, mut ttfts) = (Vec::new(), Vec::new());
         for item in items {
             match ask(&self.http, &self.gateway, self.api_key.as_deref(), model, item, probe.timeout).await {
                 Ok(answer) => {
                     durations.push(answer.duration.as_secs_f64());
                     ttfts.extend(answer.ttft.map(|ttft| ttft.as_secs_f64()));
-                    let outcome = check(&self.scorers, item, &answer.text);
+                    let mut outcome = check(&self.scorers, item, &answer.text);
+                    if let Some(rubric) = &item.rubric {
+                        match self.judged(probe, item, rubric, &answer.text).await {
+                            Ok(check) => outcome.checks.push(check),
+                            Err(reason) => self.metrics.count_failure(&probe.name, model, reason),
+                        }
+                    }
+                    if outcome.checks.is_empty() {
+                        // Only a judge's check, and the judge gave none.
+                        report.errors += 1;
+                        self.metrics.count_item(&probe.name, model, "error");
+                        continue;
+                    }
                     for check in &outcome.checks {
                         match scores.iter_mut().find(|(name, _, _)| *name == check.name) {
                             Some(entry) => {
                                 entry.1 += check.value;
                                 entry.2 += 1;
                             }
-                            None => scores.push((check.name, check.value, 1)),
+                            None => scores.push((check.name.clone(), check.value, 1)),
                         }
                     }
                     let result = if outcome.passed() { "pass" } else { "fail" };
@@ -166,6 +190,27 @@ impl Prober {
         self.metrics.record_run(&probe.name, model, &run);
         report
     }
+
+    /// The probe's judge's verdict on `answer` by `rubric`, as a check
+    /// named `judge_<rubric>`, or why there is none.
+    async fn judged(&self, probe: &ProbeSpec, item: &Item, rubric: &str, answer: &str) -> Result<Check, &'static str> {
+        let Some(setup) = &probe.judge else { return Err("no_judge") };
+        let Some(rubric) = setup.rubrics.iter().find(|r| r.name == rubric) else { return Err("unknown_rubric") };
+        let prompt = item.prompt();
+        let input = judge::Input { prompt: &prompt, response: answer, reference: item.reference.as_deref() };
+        match setup.judge.judge(&input, rubric, now_ms()).await {
+            Judgement::Judged(judged) => Ok(Check {
+                name: format!("judge_{}", rubric.name),
+                value: judged.verdict.score,
+                pass: !judged.verdict.failed(rubric),
+            }),
+            Judgement::Failed(_) => Err("judge"),
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The items of the `round`-th run: `per_run` of them, continuing where

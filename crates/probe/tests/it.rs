@@ -1,11 +1,14 @@
 //! Probes asked of simulated models over HTTP: right answers pass, a model that states wrong facts fails, and every outcome is a series.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use probe::{Dataset, Metrics, ProbeSpec, Prober, RunReport};
+use judge::{Judge, JudgeConfig, Limits, MemoryCache, Rubric};
+use probe::{Dataset, Metrics, ProbeJudge, ProbeSpec, Prober, RunReport};
 use prometheus_client::registry::Registry;
 use sim::server::SimServer;
 use sim::{Clock, Fleet, SimConfig};
+use testkit::judge::{Answer, FakeJudge};
 use tokio_util::sync::CancellationToken;
 
 /// A fleet of one replica per model, with no traffic of its own; the first
@@ -42,6 +45,28 @@ fn spec(model: &str, dataset: Dataset) -> ProbeSpec {
         interval: Duration::from_secs(60),
         items_per_run: 100,
         timeout: Duration::from_secs(20),
+        judge: None,
+    }
+}
+
+/// A judge at `url` (an OpenAI-compatible base URL) for `rubrics`.
+fn probe_judge(url: &str, rubrics: &[&str], registry: &mut Registry) -> ProbeJudge {
+    let config = JudgeConfig {
+        name: "fake".into(),
+        url: format!("{url}/v1"),
+        model: "judge-model".into(),
+        api_key: None,
+        concurrency: 1,
+        timeout: Duration::from_secs(5),
+        retries: 0,
+        limits: Limits::default(),
+        price: None,
+        json_mode: true,
+    };
+    let judge = Judge::new(config, Arc::new(MemoryCache::default()), judge::Metrics::new(registry)).expect("client");
+    ProbeJudge {
+        judge: Arc::new(judge),
+        rubrics: rubrics.iter().map(|name| Rubric::built_in(name).expect("built in")).collect(),
     }
 }
 
@@ -123,4 +148,53 @@ async fn an_unreachable_gateway_and_a_bad_dataset_line_are_counted_not_fatal() {
         "{text}"
     );
     assert!(text.contains("infersight_probe_success{probe=\"golden\",gen_ai_request_model=\"m\"} 0"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rubric_items_are_judged_and_a_judge_that_gives_no_verdict_is_counted() {
+    let (models, urls, shutdown) = fleet().await;
+    let urls: Vec<&str> = urls.split(' ').collect();
+    let mut registry = Registry::default();
+    let metrics = Metrics::new(&mut registry);
+    let dataset = Dataset::parse(concat!(
+        "{\"id\": \"sum\", \"messages\": [{\"role\": \"user\", \"content\": \"What is 17 + 25? Answer with the number.\"}], \"reference\": \"42\", \"rubric\": \"correctness\"}\n",
+        "{\"id\": \"help\", \"messages\": [{\"role\": \"user\", \"content\": \"How do I kill a Python process that hangs?\"}], \"rubric\": \"helpfulness\"}\n",
+    ));
+    assert!(dataset.errors.is_empty(), "{:?}", dataset.errors);
+
+    // A judge that gives verdicts: both items are judged, the first by its
+    // reference too.
+    let fake = FakeJudge::start(Vec::new()).await;
+    let mut judged = spec(&models[0], dataset.clone());
+    judged.judge = Some(probe_judge(fake.url(), &["correctness", "helpfulness"], &mut registry));
+    let prober = Prober::new(vec![judged], urls[0].into(), None, metrics.clone()).expect("client builds");
+    let report = &prober.run_once(0, 0).await[0];
+    assert_eq!((report.passed, report.failed, report.errors), (2, 0, 0), "{report:?}");
+    let asked = fake.requests();
+    assert_eq!(asked.len(), 2);
+    assert!(asked[0].to_string().contains("42"), "correctness reads the reference");
+    let text = exposition(&registry);
+    for name in ["reference", "judge_correctness", "judge_helpfulness"] {
+        let series = format!(
+            "infersight_probe_score{{probe=\"golden\",gen_ai_request_model=\"{}\",gen_ai_evaluation_name=\"{name}\"}}",
+            models[0]
+        );
+        assert!(text.contains(&series), "{series} in\n{text}");
+    }
+
+    // A judge that answers prose: the item with a reference keeps that
+    // check, the one with only a rubric has no verdict and is an error.
+    let prose = FakeJudge::start(vec![Answer::Content("Fine.".into()), Answer::Content("Fine.".into())]).await;
+    let mut unjudged = spec(&models[1], dataset);
+    unjudged.judge = Some(probe_judge(prose.url(), &["correctness", "helpfulness"], &mut registry));
+    let prober = Prober::new(vec![unjudged], urls[1].into(), None, metrics).expect("client builds");
+    let report = &prober.run_once(0, 0).await[0];
+    assert_eq!((report.failed, report.errors), (1, 1), "the wrong fact fails its reference: {report:?}");
+    let text = exposition(&registry);
+    let failures = format!(
+        "infersight_probe_failures_total{{probe=\"golden\",gen_ai_request_model=\"{}\",reason=\"judge\"}} 2",
+        models[1]
+    );
+    assert!(text.contains(&failures), "{failures} in\n{text}");
+    shutdown.cancel();
 }

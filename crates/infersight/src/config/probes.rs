@@ -28,6 +28,9 @@ pub struct RawProbe {
     /// Longest wait for one answer.
     #[serde(default = "default_timeout")]
     pub timeout: String,
+    /// The `[[quality.judge]]` that judges items with a `rubric`.
+    #[serde(default)]
+    pub judge: Option<String>,
 }
 
 fn default_interval() -> String {
@@ -46,6 +49,17 @@ pub struct Probes {
     pub gateway_url: String,
     /// A key of the gateway's, when it wants one.
     pub api_key: Option<String>,
+    /// Per probe, in the order of `specs`: the judge (by name) of its
+    /// rubric items and the rubrics they name; the runtime joins them with
+    /// the judge it builds for the pipeline, so both share its budget.
+    pub judged: Vec<Option<(String, Vec<judge::Rubric>)>>,
+}
+
+/// What the probes' rubric items may name: the validated judges (`None`
+/// when they had problems of their own) and the rubric files' rubrics.
+pub(super) struct Judging<'a> {
+    pub(super) judges: Option<&'a [super::judge::JudgeSpec]>,
+    pub(super) rubrics: &'a std::collections::HashMap<String, judge::Rubric>,
 }
 
 /// The probes, or `None` after pushing each problem. A dataset's bad lines
@@ -53,6 +67,7 @@ pub struct Probes {
 pub(super) fn validate(
     raw: Vec<RawProbe>,
     gateway: Option<&proxy::GatewaySettings>,
+    judging: &Judging<'_>,
     problems: &mut Vec<Problem>,
 ) -> Option<Option<Probes>> {
     if raw.is_empty() {
@@ -73,6 +88,7 @@ pub(super) fn validate(
         .collect();
     let mut names = std::collections::HashSet::new();
     let mut specs = Vec::new();
+    let mut judged = Vec::new();
     for (i, raw) in raw.into_iter().enumerate() {
         let key = |field: &str| format!("probes[{i}].{field}");
         if raw.name.is_empty() || !names.insert(raw.name.clone()) {
@@ -110,7 +126,9 @@ pub(super) fn validate(
         if raw.items_per_run == Some(0) {
             problems.push(Problem { key: key("items_per_run"), message: "must be positive".into() });
         }
+        let judge = dataset.as_ref().and_then(|dataset| probe_judge(&raw.judge, dataset, judging, &key, problems));
         if let (Some(interval), Some(timeout), Some(dataset)) = (interval, timeout, dataset) {
+            judged.push(judge);
             specs.push(probe::ProbeSpec {
                 name: raw.name,
                 models,
@@ -118,6 +136,7 @@ pub(super) fn validate(
                 dataset,
                 interval,
                 timeout,
+                judge: None,
             });
         }
     }
@@ -128,5 +147,54 @@ pub(super) fn validate(
         specs,
         gateway_url: format!("http://{}/v1", loopback_if_unspecified(gateway.listen)),
         api_key: gateway.api_keys.first().map(|key| key.expose().to_owned()),
+        judged,
     }))
+}
+
+/// The judge of a probe's rubric items and their rubrics, after pushing a
+/// problem for an unknown judge or rubric, or rubric items without a judge.
+fn probe_judge(
+    judge: &Option<String>,
+    dataset: &probe::Dataset,
+    judging: &Judging<'_>,
+    key: &dyn Fn(&str) -> String,
+    problems: &mut Vec<Problem>,
+) -> Option<(String, Vec<judge::Rubric>)> {
+    let mut names: Vec<&str> = dataset.items.iter().filter_map(|item| item.rubric.as_deref()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let Some(judge) = judge else {
+        if let Some(first) = names.first() {
+            problems.push(Problem {
+                key: key("judge"),
+                message: format!(
+                    "the dataset's items name rubrics ({first}, ...): name a [[quality.judge]] to judge them"
+                ),
+            });
+        }
+        return None;
+    };
+    if let Some(judges) = judging.judges
+        && !judges.iter().any(|spec| spec.config.name == *judge)
+    {
+        let known: Vec<&str> = judges.iter().map(|spec| spec.config.name.as_str()).collect();
+        problems.push(Problem {
+            key: key("judge"),
+            message: format!("no [[quality.judge]] is called {judge:?} (configured: {})", known.join(", ")),
+        });
+    }
+    let mut rubrics = Vec::new();
+    for name in names {
+        match judging.rubrics.get(name).cloned().or_else(|| judge::Rubric::built_in(name)) {
+            Some(rubric) => rubrics.push(rubric),
+            None => problems.push(Problem {
+                key: key("dataset"),
+                message: format!(
+                    "an item names rubric {name:?}, which is neither built in ({}) nor in rubric_files",
+                    judge::BUILT_IN.join(", ")
+                ),
+            }),
+        }
+    }
+    Some((judge.clone(), rubrics))
 }

@@ -157,6 +157,42 @@ fn probes_ask_every_named_model_through_the_gateway_and_every_mistake_names_its_
 }
 
 #[test]
+fn probe_items_with_a_rubric_are_judged_by_a_named_judge_with_known_rubrics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dataset = dir.path().join("judged.jsonl");
+    std::fs::write(
+        &dataset,
+        concat!(
+            "{\"id\": \"sum\", \"messages\": [{\"role\": \"user\", \"content\": \"17 + 25?\"}], \"reference\": \"42\", \"rubric\": \"correctness\"}\n",
+            "{\"id\": \"odd\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"rubric\": \"vibes\"}\n",
+        ),
+    )
+    .expect("write");
+    let config = |judge: &str| {
+        format!(
+            "[[gateway.upstream]]\nname = \"local\"\nurl = \"http://127.0.0.1:8000/v1\"\nmodels = [\"m\"]\n\
+             [[quality.judge]]\nname = \"local-judge\"\nupstream = \"local\"\nmodel = \"m\"\n\
+             [[probes]]\nname = \"judged\"\ndataset = {dataset:?}\n{judge}",
+            dataset = dataset.display().to_string(),
+        )
+    };
+    let got = problems(&config(""));
+    assert!(got.iter().any(|p| p.starts_with("probes[0].judge: the dataset's items name rubrics")), "{got:?}");
+    let got = problems(&config("judge = \"elsewhere\"\n"));
+    for expected in [
+        "probes[0].judge: no [[quality.judge]] is called \"elsewhere\" (configured: local-judge)",
+        "probes[0].dataset: an item names rubric \"vibes\"",
+    ] {
+        assert!(got.iter().any(|p| p.starts_with(expected)), "{expected} in {got:?}");
+    }
+    std::fs::write(&dataset, std::fs::read_to_string(&dataset).unwrap().lines().next().unwrap()).expect("write");
+    let valid = RawConfig::parse(&config("judge = \"local-judge\"\n")).expect("parses").validate().expect("valid");
+    let probes = valid.probes.expect("probes");
+    let Some((judge, rubrics)) = &probes.judged[0] else { panic!("judged") };
+    assert_eq!((judge.as_str(), rubrics.len(), rubrics[0].name.as_str()), ("local-judge", 1, "correctness"));
+}
+
+#[test]
 fn rubric_files_are_kept_by_name_even_those_that_need_a_reference() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("exact.toml");
