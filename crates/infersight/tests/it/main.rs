@@ -1,8 +1,10 @@
 //! The binary as a user runs it: a real process, real sockets, real files.
 
+mod check_config;
 mod cli;
 mod crash;
 mod judge_eval;
 mod quality;
+mod serve_flags;
 mod server;
 mod tidy;
