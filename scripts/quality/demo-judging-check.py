@@ -29,6 +29,8 @@ import urllib.request
 SWAPPED_REPLICA = "sglang-r1-1b"
 SWAPPED_MODEL = "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B"
 SWAP_START_S = 12 * 60
+# The demo's fleet serves three models (crates/sim/src/demo.rs).
+EXPECTED_MODELS = 3
 
 
 def get(base, path, **params):
@@ -83,8 +85,8 @@ def main():
         runs = {}
         while time.monotonic() - started < args.minutes * 60:
             elapsed = time.monotonic() - started
-            if not models:
-                models = set(by(query(base, "count by (gen_ai_request_model) (gen_ai_client_operation_duration_seconds_count)"), "gen_ai_request_model"))
+            # The simulated models, as the gateway has seen them so far.
+            models |= set(by(query(base, "count by (gen_ai_request_model) (gen_ai_client_operation_duration_seconds_count)"), "gen_ai_request_model"))
             if judged_s is None:
                 names = by(query(base, "count by (gen_ai_evaluation_name) (gen_ai_evaluation_score_count)"), "gen_ai_evaluation_name")
                 judges = sorted(n for n in names if n.startswith("judge_"))
@@ -92,7 +94,7 @@ def main():
                     judged_s = elapsed
                     print(f"judge rubrics after {judged_s:.0f} s ({judged_s - ready_s:.0f} s after ready): {', '.join(judges)}")
             probed = set(by(query(base, "infersight_probe_success"), "gen_ai_request_model"))
-            if probes_s is None and models and models <= probed:
+            if probes_s is None and len(models) >= EXPECTED_MODELS and models <= probed:
                 probes_s = elapsed
                 print(f"infersight_probe_success for all {len(models)} models after {probes_s:.0f} s")
             for r in query(base, 'infersight_probe_score{gen_ai_evaluation_name="reference"}'):

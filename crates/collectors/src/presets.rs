@@ -21,7 +21,7 @@
 //!   and its old-namespace option writes `uuid` for `UUID`; both are mapped
 //!   to the released spelling so one set of GPU panels serves every version.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::relabel::{Action, RelabelConfig};
 
@@ -37,7 +37,7 @@ pub const ACCEPT_OPENMETRICS: &str = "application/openmetrics-text;version=1.0.0
 pub const ACCEPT_TEXT: &str = "text/plain;version=0.0.4;q=1.0,*/*;q=0.1";
 
 /// The engines and exporters infersight knows how to scrape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
     /// vLLM's OpenAI server, `:8000/metrics`.

@@ -10,10 +10,10 @@ use std::fmt;
 
 use md5::{Digest, Md5};
 use regex::Regex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One relabelling step as written in the configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RelabelConfig {
     /// Labels whose values, joined by `separator`, are matched against `regex`.
@@ -48,7 +48,7 @@ impl Default for RelabelConfig {
 }
 
 /// The relabelling actions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Writes `replacement` (expanded) to `target_label` when `regex` matches.

@@ -2,23 +2,29 @@
 //! checked settings the runtime uses ([`Config`]).
 //!
 //! Parsing has two stages, so a user sees every problem at once: serde
-//! reads the TOML into `RawConfig` (unknown keys and wrong types stop it,
-//! with the key path), then [`RawConfig::validate`] checks every value and
-//! reports each problem with its key path.
+//! reads the TOML into `RawConfig` (`read` goes on past each unknown key
+//! and wrong type, leaving it out), then [`RawConfig::validate`] checks
+//! every value. Each problem has its key path and, where the file has the
+//! key, its line. `serve`'s flags add to `RawConfig` between the two
+//! stages (`flags`), and [`RawConfig::to_toml`] prints the result as a file
+//! that reads back to the same `RawConfig`.
 
+mod flags;
 mod judge;
 mod probes;
 mod quality;
+mod read;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use series::parse_duration;
 pub use series::parse_size;
 
+pub use self::flags::{Overrides, ScrapeFlag};
 pub use self::judge::default_judge;
 
 use self::quality::RawQuality;
@@ -26,8 +32,17 @@ use self::quality::RawQuality;
 /// The embedded default configuration: what `serve` runs with no file.
 pub const DEFAULT_TOML: &str = "";
 
+/// The comment `serve --print-config` starts its output with.
+pub const PRINTED_HEADER: &str = "\
+# infersight configuration printed by `infersight serve --print-config`:
+# the file and flags it ran with, every key with its effective value.
+# Save it and run `infersight serve --config FILE`; the server's own
+# self-scrape job is added from [server] and is not listed under [[scrape]].
+
+";
+
 /// The configuration file as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
     /// The HTTP server: API, remote write, self-metrics.
@@ -63,7 +78,7 @@ pub struct RawConfig {
 }
 
 /// `[query]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawQuery {
     /// A query running longer is stopped with a `timeout` error (a request's
@@ -82,7 +97,7 @@ impl Default for RawQuery {
 }
 
 /// `[server]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawServer {
     /// Address of the HTTP API, remote write receiver and `/metrics`.
@@ -107,7 +122,7 @@ impl Default for RawServer {
 }
 
 /// `[storage]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawStorage {
     /// Data directory (created if missing).
@@ -307,22 +322,29 @@ impl RawConfig {
     ///
     /// # Errors
     ///
-    /// The first structural problem (syntax, unknown key, wrong type) with its key path.
-    pub fn parse(text: &str) -> Result<RawConfig, Problem> {
-        let deserializer = toml::Deserializer::new(text);
-        serde_path_to_error::deserialize(deserializer).map_err(|err| {
-            let key = err.path().to_string();
-            let inner = err.into_inner();
-            let message = inner.message().to_owned();
-            let location = inner
-                .span()
-                .map(|span| {
-                    let line = text[..span.start].matches('\n').count() + 1;
-                    format!(" (line {line})")
-                })
-                .unwrap_or_default();
-            Problem { key: if key == "." { "<root>".into() } else { key }, message: format!("{message}{location}") }
-        })
+    /// Every structural problem (syntax, unknown keys, wrong types, missing
+    /// keys) with its key path and line.
+    pub fn parse(text: &str) -> Result<RawConfig, Vec<Problem>> {
+        let mut reading = read::read(text);
+        match reading.raw {
+            Some(raw) if reading.problems.is_empty() => Ok(raw),
+            _ => {
+                read::add_lines(text, &mut reading.problems);
+                Err(reading.problems)
+            }
+        }
+    }
+
+    /// The configuration as a TOML file: every key, defaults included, in
+    /// the form [`RawConfig::parse`] reads back to an equal `RawConfig`.
+    /// Secrets are printed as written, so `${ENV_VAR}` stays a reference.
+    ///
+    /// # Panics
+    ///
+    /// Never: every value of a `RawConfig` has a TOML form (paths came from
+    /// TOML text, so they are UTF-8).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("every value of the configuration has a TOML form")
     }
 
     /// Checks every value; returns the runtime settings or every problem.
@@ -353,9 +375,11 @@ impl RawConfig {
         let raw_judges = std::mem::take(&mut raw_quality.judge);
         let rubric_files = std::mem::take(&mut raw_quality.rubric_files);
         let quality = raw_quality.validate(p);
+        let upstream_names: Vec<String> = self.gateway.upstreams.iter().map(|u| u.name.clone()).collect();
         let gateway = validate_gateway(self.gateway, p);
         let rubrics = judge::read_rubrics(&rubric_files, p);
-        let judges = judge::validate(raw_judges, &rubrics, gateway.as_ref().and_then(Option::as_ref), p);
+        let judges =
+            judge::validate(raw_judges, &rubrics, gateway.as_ref().and_then(Option::as_ref), &upstream_names, p);
         let judged = probes::Judging { judges: judges.as_deref(), rubrics: &rubrics };
         let probes = probes::validate(self.probes, gateway.as_ref().and_then(Option::as_ref), &judged, p);
         let to_problems = |found: Vec<rules::ConfigProblem>| -> Vec<Problem> {
@@ -489,6 +513,17 @@ impl RawConfig {
 ///
 /// A [`ConfigError`] with every problem found, or the file's read error.
 pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+    load_with(file, &Overrides::default()).map(|(_, config)| config)
+}
+
+/// Loads a configuration file (or the embedded default), adds what the
+/// flags say, and validates the result; returns it both as written (for
+/// `--print-config`) and checked.
+///
+/// # Errors
+///
+/// A [`ConfigError`] with every problem found, or the file's read error.
+pub fn load_with(file: Option<&Path>, overrides: &Overrides) -> Result<(RawConfig, Config), ConfigError> {
     let text = match file {
         Some(path) => std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: Some(path.to_owned()),
@@ -496,9 +531,35 @@ pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         })?,
         None => DEFAULT_TOML.to_owned(),
     };
-    let error = |problems| ConfigError { file: file.map(Path::to_owned), problems };
-    let raw = RawConfig::parse(&text).map_err(|p| error(vec![p]))?;
-    raw.validate().map_err(error)
+    load_text(&text, overrides).map_err(|problems| ConfigError { file: file.map(Path::to_owned), problems })
+}
+
+/// Parses and validates configuration text with the flags' additions:
+/// every problem at once, structural ones first, each with its key path
+/// and line. A value problem that only follows from a key left out for a
+/// structural problem (a block left without a key it needs) is not repeated.
+///
+/// # Errors
+///
+/// Every problem found.
+pub fn load_text(text: &str, overrides: &Overrides) -> Result<(RawConfig, Config), Vec<Problem>> {
+    let reading = read::read(text);
+    let mut problems = reading.problems;
+    if let Some(mut raw) = reading.raw {
+        overrides.apply(&mut raw);
+        match raw.clone().validate() {
+            Ok(config) if problems.is_empty() => return Ok((raw, config)),
+            Ok(_) => {}
+            Err(found) => problems.extend(
+                found
+                    .into_iter()
+                    .filter(|problem| !reading.removed.caused(&problem.key))
+                    .map(|problem| Problem { key: reading.removed.map_key(&problem.key), message: problem.message }),
+            ),
+        }
+    }
+    read::add_lines(text, &mut problems);
+    Err(problems)
 }
 
 #[cfg(test)]

@@ -175,11 +175,11 @@ pub(crate) fn demo_config(
             file = file.display().to_string()
         );
     }
-    let raw = RawConfig::parse(&toml).map_err(|p| anyhow::anyhow!("demo config: {p}"))?;
-    raw.validate().map_err(|problems| {
+    let problems = |problems: Vec<crate::config::Problem>| {
         let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
         anyhow::anyhow!("demo config: {}", list.join("; "))
-    })
+    };
+    RawConfig::parse(&toml).map_err(problems)?.validate().map_err(problems)
 }
 
 fn humanize(d: Duration) -> String {

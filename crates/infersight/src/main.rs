@@ -35,6 +35,19 @@ enum Command {
         /// Configuration file; the embedded defaults apply without one.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Watches a server, in addition to the file's: KIND=URL. KIND
+        /// vllm, sglang, tgi, triton, dcgm or node scrapes the URL (its path,
+        /// or /metrics without one); openai makes the URL (its path, or /v1
+        /// without one) an upstream of the gateway. Repeatable.
+        #[arg(long = "scrape", value_name = "KIND=URL", value_parser = parse_scrape)]
+        scrape: Vec<config::ScrapeFlag>,
+        /// Address of the API and dashboard, in place of `[server] listen`.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// Prints the effective configuration (the file with the flags'
+        /// additions, every key) as TOML to save as a config file, and exits.
+        #[arg(long)]
+        print_config: bool,
     },
     /// Runs a complete simulated fleet watched by infersight: engines, GPUs,
     /// traffic through the gateway, quality scoring, scripted incidents, and
@@ -114,6 +127,10 @@ enum Command {
     },
 }
 
+fn parse_scrape(value: &str) -> Result<config::ScrapeFlag, String> {
+    value.parse()
+}
+
 fn parse_backfill(value: &str) -> Result<std::time::Duration, String> {
     if value == "0" {
         return Ok(std::time::Duration::ZERO);
@@ -176,14 +193,19 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Serve { config } => {
-            let config = match config::load(config.as_deref()) {
-                Ok(config) => config,
+        Command::Serve { config, scrape, listen, print_config } => {
+            let overrides = config::Overrides { scrape, listen };
+            let (raw, config) = match config::load_with(config.as_deref(), &overrides) {
+                Ok(loaded) => loaded,
                 Err(err) => {
                     eprint!("{err}");
                     return ExitCode::from(2);
                 }
             };
+            if print_config {
+                print!("{}{}", config::PRINTED_HEADER, raw.to_toml());
+                return ExitCode::SUCCESS;
+            }
             with_logging(&cli.log_level, &cli.log_format, || {
                 serve::run(config).map_err(|err| tracing::error!(error = format!("{err:#}"), "infersight stopped"))
             })

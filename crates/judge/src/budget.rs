@@ -9,7 +9,7 @@
 //! reached. Minutes and days are UTC, from the caller's clock.
 
 use parking_lot::Mutex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 86_400_000;
@@ -26,7 +26,7 @@ pub struct Limits {
 }
 
 /// What the judge model costs, in dollars per million tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 pub struct Price {
     /// Per million input tokens.
     pub input_per_million: f64,

@@ -6,13 +6,13 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ConfigProblem, ConfigProblems, Error, Result};
 use crate::route::ModelPattern;
 
 /// `[gateway]`: the OpenAI-compatible proxy in front of the upstream models.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewayConfig {
     /// Address the gateway listens on. The gateway runs only when at least
@@ -45,7 +45,7 @@ impl Default for GatewayConfig {
 }
 
 /// `[[gateway.upstream]]`: one OpenAI-compatible server.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamConfig {
     /// Unique name, used in exchanges and the `upstream` label.
@@ -93,7 +93,7 @@ fn first_byte_timeout() -> String {
 
 /// A secret from the configuration, such as an API key. Its `Debug` output
 /// is redacted so that it never reaches a log.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 
@@ -242,7 +242,7 @@ impl GatewayConfig {
 
 /// `host:port` of an `http` or `https` URL, with the scheme's default port when none is written.
 fn server_address(url: &str) -> Result<String, String> {
-    let invalid = || format!("invalid URL {url:?}: expected http://host:port/v1 or https://host/v1");
+    let invalid = || format!("{url:?} is not an http(s) URL; expected http://host:port/v1 or https://host/v1");
     let (rest, default_port) = if let Some(rest) = url.strip_prefix("http://") {
         (rest, 80)
     } else if let Some(rest) = url.strip_prefix("https://") {

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One `[[rule_files]]` entry: a glob of Prometheus rule files, or the
 /// built-in rule pack.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFilesConfig {
     /// Rule files in Prometheus's YAML format; `*` and `?` may appear in the file name (`"rules/*.yml"`).
@@ -39,7 +39,7 @@ pub struct RuleFiles {
 }
 
 /// The `[alerting]` section.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertingConfig {
     /// Alertmanager base URLs (`http://alertmanager:9093`); alerts are posted to `<url>/api/v2/alerts`.

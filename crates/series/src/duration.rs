@@ -39,10 +39,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         rest = &rest[digits..];
         let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let unit = &rest[..unit_len];
-        let rank = UNITS
-            .iter()
-            .position(|(u, _)| *u == unit)
-            .ok_or_else(|| format!("invalid duration {text:?}: unknown unit {unit:?}"))?;
+        let rank = UNITS.iter().position(|(u, _)| *u == unit).ok_or_else(|| {
+            format!("invalid duration {text:?}: unknown unit {unit:?}; units are y, w, d, h, m, s, ms")
+        })?;
         if last_rank != usize::MAX && rank <= last_rank {
             return Err(format!("invalid duration {text:?}: units must go from largest to smallest"));
         }

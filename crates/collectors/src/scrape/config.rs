@@ -6,13 +6,13 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::presets::{ACCEPT_OPENMETRICS, Preset, SERVING_ENGINE_LABEL};
 use crate::relabel::{RelabelConfig, Rule};
 
 /// One `[[scrape]]` block as written.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScrapeConfig {
     /// The `job` label of every series; defaults to the preset's name. Unique across blocks.
@@ -83,7 +83,7 @@ impl Default for ScrapeConfig {
 }
 
 /// The URL scheme of a target.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scheme {
     /// Plain HTTP.
@@ -111,7 +111,7 @@ impl Scheme {
 }
 
 /// `basic_auth = { username = "...", password = "${ENV_VAR}" }`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BasicAuth {
     /// The user name.
@@ -122,7 +122,7 @@ pub struct BasicAuth {
 }
 
 /// A secret from the configuration; its `Debug` output is redacted.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(transparent)]
 pub struct Secret(pub String);
 
@@ -397,8 +397,18 @@ pub(crate) fn normalize_address(target: &str, default_port: u16) -> Result<Strin
     if target.is_empty() {
         return Err("empty target".into());
     }
-    if target.contains("://") || target.contains('/') {
-        return Err(format!("{target:?} must be host:port, without a scheme or path (use `scheme` and `path`)"));
+    if target.contains("://") {
+        return Err(match reqwest::Url::parse(target) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+                let host = url.host_str().unwrap_or_default();
+                let address = url.port().map_or_else(|| host.to_owned(), |port| format!("{host}:{port}"));
+                format!("{target:?} is a URL; write {address:?} here, and the scheme and path as `scheme` and `path`")
+            }
+            _ => format!("{target:?} is not an http(s) URL, and targets are host:port"),
+        });
+    }
+    if target.contains('/') {
+        return Err(format!("{target:?} must be host:port, without a path (use `path`)"));
     }
     let (host, port) = if let Some(rest) = target.strip_prefix('[') {
         let Some((host, after)) = rest.split_once(']') else {

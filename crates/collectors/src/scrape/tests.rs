@@ -71,7 +71,7 @@ fn validation_lists_every_problem_with_its_key_path() {
             "scrape[1].job_name: required when no preset is given",
             "scrape[1].interval: invalid duration \"15\": expected a number and a unit, like \"15s\", \"2h\" or \"15d\"",
             "scrape[1].path: \"metrics\" must start with '/'",
-            "scrape[1].targets[0]: \"http://h:1/metrics\" must be host:port, without a scheme or path (use `scheme` and `path`)",
+            "scrape[1].targets[0]: \"http://h:1/metrics\" is a URL; write \"h:1\" here, and the scheme and path as `scheme` and `path`",
             "scrape[1].targets[1]: \"h:99999\": invalid port \"99999\"",
             "scrape[1].targets[2]: empty target",
             "scrape[1].labels.__reserved: \"__reserved\": names starting with \"__\" are reserved",

@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Problem, check, expand_env, parse_duration};
 
 /// `[[quality.judge]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawJudge {
     /// Its name, the `judge` label of `infersight_judge_*`.
@@ -32,7 +32,7 @@ pub struct RawJudge {
     pub sample_rate: f64,
     /// Shares of particular served models.
     #[serde(default)]
-    pub model_sample_rates: HashMap<String, f64>,
+    pub model_sample_rates: std::collections::BTreeMap<String, f64>,
     /// Calls in flight at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
@@ -142,11 +142,13 @@ pub(super) fn read_rubrics(
 }
 
 /// The judges, or `None` after pushing each problem. A rubric of `custom`
-/// (the rubric files') replaces the built-in one of its name.
+/// (the rubric files') replaces the built-in one of its name;
+/// `upstream_names` are the upstreams as written, valid or not.
 pub(super) fn validate(
     raw: Vec<RawJudge>,
     custom: &HashMap<String, judge::Rubric>,
     gateway: Option<&proxy::GatewaySettings>,
+    upstream_names: &[String],
     problems: &mut Vec<Problem>,
 ) -> Option<Vec<JudgeSpec>> {
     let before = problems.len();
@@ -162,13 +164,16 @@ pub(super) fn validate(
                 Some(upstream) => {
                     (Some(upstream.base_url.clone()), upstream.api_key.as_ref().map(|k| k.expose().to_string()))
                 }
+                // An upstream that is written but invalid has problems of its own.
+                None if gateway.is_none() && upstream_names.contains(name) => (None, None),
                 None => {
-                    let known: Vec<&str> =
-                        gateway.map(|g| g.upstreams.iter().map(|u| u.name.as_str()).collect()).unwrap_or_default();
-                    problems.push(Problem {
-                        key: key("upstream"),
-                        message: format!("no [[gateway.upstream]] is called {name:?}; known: {}", known.join(", ")),
-                    });
+                    let missing = format!("no [[gateway.upstream]] is called {name:?}");
+                    let message = match super::read::nearest(name, upstream_names) {
+                        Some(near) => format!("{missing}; did you mean {near:?}?"),
+                        None if upstream_names.is_empty() => format!("{missing}; none is configured"),
+                        None => format!("{missing}; known: {}", upstream_names.join(", ")),
+                    };
+                    problems.push(Problem { key: key("upstream"), message });
                     (None, None)
                 }
             },
@@ -247,7 +252,7 @@ pub(super) fn validate(
                 },
                 rubrics,
                 sample_rate: raw.sample_rate,
-                model_rates: raw.model_sample_rates,
+                model_rates: raw.model_sample_rates.into_iter().collect(),
             });
         }
     }

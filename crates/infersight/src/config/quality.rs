@@ -1,13 +1,13 @@
 //! `[quality]`: sampling, redaction and drift of the online quality pipeline.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Problem, check, parse_duration};
 
 /// `[quality]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawQuality {
     /// Share of successful exchanges scored; failed ones always are.
@@ -16,7 +16,7 @@ pub struct RawQuality {
     /// Errors and flagged exchanges are always kept.
     pub sample_rate: f64,
     /// Sample rates of particular models, by requested model name.
-    pub model_sample_rates: HashMap<String, f64>,
+    pub model_sample_rates: BTreeMap<String, f64>,
     /// Most exchanges kept per model per minute, errors and flagged ones included.
     pub budget_per_minute: u32,
     /// Keep the (redacted) prompt and response text; `false` keeps timings,
@@ -35,7 +35,7 @@ pub struct RawQuality {
     /// Label thresholds by scorer (`toxicity = 0.8`), in place of the
     /// defaults chosen on validation data (`infersight score` prints the
     /// probability a threshold applies to).
-    pub thresholds: HashMap<String, f64>,
+    pub thresholds: BTreeMap<String, f64>,
 }
 
 impl Default for RawQuality {
@@ -43,13 +43,13 @@ impl Default for RawQuality {
         RawQuality {
             score_rate: 1.0,
             sample_rate: 0.1,
-            model_sample_rates: HashMap::new(),
+            model_sample_rates: BTreeMap::new(),
             budget_per_minute: 600,
             keep_text: true,
             redact_patterns: Vec::new(),
             model_label_cap: 100,
             drift: RawDrift::default(),
-            thresholds: HashMap::new(),
+            thresholds: BTreeMap::new(),
             judge: Vec::new(),
             rubric_files: Vec::new(),
         }
@@ -57,7 +57,7 @@ impl Default for RawQuality {
 }
 
 /// `[quality.drift]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawDrift {
     /// How often the drift test runs.
@@ -152,7 +152,7 @@ impl RawQuality {
         Some(pipeline::Config {
             score_rate: self.score_rate,
             sample_rate: self.sample_rate,
-            model_rates: self.model_sample_rates,
+            model_rates: self.model_sample_rates.into_iter().collect(),
             budget_per_minute: self.budget_per_minute,
             text: if self.keep_text { pipeline::TextPolicy::Redacted { patterns } } else { pipeline::TextPolicy::None },
             model_label_cap: self.model_label_cap,
@@ -164,7 +164,7 @@ impl RawQuality {
                 alpha: self.drift.alpha,
                 ..pipeline::drift::Schedule::default()
             },
-            thresholds: self.thresholds,
+            thresholds: self.thresholds.into_iter().collect(),
             judges: Vec::new(),
         })
     }

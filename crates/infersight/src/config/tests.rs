@@ -2,11 +2,20 @@
 
 use super::*;
 
+/// Every problem `load_text` finds in `text`, as check-config prints them.
 fn problems(text: &str) -> Vec<String> {
-    match RawConfig::parse(text) {
-        Err(p) => vec![p.to_string()],
-        Ok(raw) => raw.validate().err().unwrap_or_default().iter().map(ToString::to_string).collect(),
-    }
+    problems_with(text, &Overrides::default())
+}
+
+fn problems_with(text: &str, overrides: &Overrides) -> Vec<String> {
+    load_text(text, overrides).err().unwrap_or_default().iter().map(ToString::to_string).collect()
+}
+
+/// The configuration `text` and the flags make.
+fn raw_with(text: &str, flags: &[&str]) -> RawConfig {
+    let overrides =
+        Overrides { scrape: flags.iter().map(|flag| flag.parse().expect("valid flag")).collect(), listen: None };
+    load_text(text, &overrides).expect("valid").0
 }
 
 #[test]
@@ -39,17 +48,227 @@ fn every_value_problem_is_reported_with_its_key() {
     );
     assert_eq!(got.len(), 3, "{got:?}");
     assert!(got[0].starts_with("server.listen: \"localhost\" is not an address"), "{got:?}");
-    assert_eq!(got[1], r#"storage.retention: invalid duration "15x": unknown unit "x""#);
+    assert_eq!(
+        got[1],
+        r#"storage.retention: invalid duration "15x": unknown unit "x"; units are y, w, d, h, m, s, ms (line 5)"#
+    );
     assert!(got[2].starts_with("storage.retention_size: invalid size \"lots\""), "{got:?}");
 }
 
 #[test]
-fn unknown_keys_and_wrong_types_name_the_key() {
-    let got = problems("[storage]\nretension = \"15d\"\n");
-    assert!(got[0].starts_with("storage.retension: unknown field `retension`"), "{got:?}");
-    assert!(got[0].ends_with("(line 2)"), "{got:?}");
-    let got = problems("[server]\nlisten = 8490\n");
-    assert!(got[0].starts_with("server.listen: invalid type"), "{got:?}");
+fn unknown_keys_suggest_the_nearest_known_key_and_every_one_is_reported() {
+    let got = problems("[storage]\nretension = \"15d\"\n[quality]\nsample_rat = 0.2\nscore_rate = 1.5\n");
+    assert_eq!(
+        got,
+        [
+            "storage.retension: unknown key; did you mean storage.retention? (line 2)",
+            "quality.sample_rat: unknown key; did you mean quality.sample_rate? (line 4)",
+            "quality.score_rate: 1.5 is not a share between 0 and 1 (line 5)",
+        ]
+    );
+}
+
+#[test]
+fn a_key_of_another_section_says_where_it_belongs() {
+    let got = problems(
+        "[server]\nretention = \"15d\"\n[[scrape]]\npreset = \"vllm\"\ntargets = [\"h:8000\"]\nlisten = \"x\"\n",
+    );
+    assert_eq!(
+        got,
+        [
+            "server.retention: unknown key here; retention is a key of [storage] (line 2)",
+            "scrape[0].listen: unknown key here; listen is a key of [gateway] and [server] (line 6)",
+        ]
+    );
+    let got = problems("[gateway]\ntargets = []\n");
+    assert_eq!(got, ["gateway.targets: unknown key here; targets is a key of [[scrape]] (line 2)"]);
+}
+
+#[test]
+fn wrong_types_say_what_to_write() {
+    let got = problems(
+        "[server]\nlisten = 8490\n[quality]\nsample_rate = \"0.1\"\n[[scrape]]\npreset = \"vllm\"\ntargets = \"h:8000\"\n",
+    );
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(
+        got[0],
+        "server.listen: invalid type: integer `8490`, expected a string; write a quoted string, like the default \"127.0.0.1:8490\" (line 2)"
+    );
+    assert_eq!(
+        got[1],
+        "quality.sample_rate: invalid type: string \"0.1\", expected f64; write it without quotes (line 4)"
+    );
+    assert!(got[2].starts_with("scrape[0].targets: invalid type: string \"h:8000\""), "{got:?}");
+    assert!(got[2].ends_with("; write a list in brackets: [\"...\"] (line 7)"), "{got:?}");
+}
+
+#[test]
+fn unknown_values_of_a_choice_suggest_the_nearest() {
+    let got = problems("[[scrape]]\npreset = \"vlm\"\ntargets = [\"h:8000\"]\n");
+    assert_eq!(got, ["scrape[0].preset: \"vlm\" is not one of the accepted values; did you mean \"vllm\"? (line 2)"]);
+}
+
+#[test]
+fn blocks_left_out_for_a_missing_key_keep_the_indexes_of_the_file() {
+    let got = problems(
+        r#"
+        [[gateway.upstream]]
+        url = "http://127.0.0.1:8000/v1"
+        [[gateway.upstream]]
+        name = "local"
+        url = "htp://x"
+        [[gateway.upstream]]
+        name = 7
+        url = "http://127.0.0.1:8001/v1"
+        "#,
+    );
+    assert_eq!(
+        got,
+        [
+            "gateway.upstream[0].name: missing: this key is required here (line 2)",
+            "gateway.upstream[1].url: \"htp://x\" is not an http(s) URL; expected http://host:port/v1 or https://host/v1 (line 6)",
+            "gateway.upstream[2].name: invalid type: integer `7`, expected a string; quote it, with its unit where it is a duration or size (\"15s\", \"512MiB\") (line 8)",
+        ]
+    );
+}
+
+#[test]
+fn syntax_errors_give_the_line() {
+    let got = problems("[server]\nlisten = \"127.0.0.1:8490\nx = 1\n");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].starts_with("<root>: not valid TOML:"), "{got:?}");
+    assert!(got[0].contains("(line 2)"), "{got:?}");
+}
+
+#[test]
+fn duplicate_names_and_missing_references_are_problems() {
+    let got = problems(
+        r#"
+        [[scrape]]
+        preset = "vllm"
+        targets = ["a:8000"]
+        [[scrape]]
+        preset = "vllm"
+        targets = ["b:8000"]
+        [[gateway.upstream]]
+        name = "local"
+        url = "http://127.0.0.1:8000/v1"
+        [[gateway.upstream]]
+        name = "local"
+        url = "http://127.0.0.1:8001/v1"
+        [[quality.judge]]
+        name = "j"
+        upstream = "locl"
+        model = "m"
+        "#,
+    );
+    for expected in [
+        "scrape[1].job_name: job name \"vllm\" is used by an earlier block",
+        "gateway.upstream[1].name: \"local\" is the name of an earlier upstream",
+    ] {
+        assert!(got.iter().any(|p| p.starts_with(expected)), "{expected} in {got:?}");
+    }
+    let got = problems(
+        "[[gateway.upstream]]\nname = \"local\"\nurl = \"http://h:8000/v1\"\n[[quality.judge]]\nname = \"j\"\nupstream = \"locl\"\nmodel = \"m\"\n",
+    );
+    assert_eq!(
+        got,
+        ["quality.judge[0].upstream: no [[gateway.upstream]] is called \"locl\"; did you mean \"local\"? (line 6)"]
+    );
+}
+
+#[test]
+fn scrape_targets_written_as_urls_say_what_to_write() {
+    let got = problems("[[scrape]]\npreset = \"vllm\"\ntargets = [\"http://h:8000/metrics\", \"htp://x\"]\n");
+    assert_eq!(
+        got,
+        [
+            "scrape[0].targets[0]: \"http://h:8000/metrics\" is a URL; write \"h:8000\" here, and the scheme and path as `scheme` and `path` (line 3)",
+            "scrape[0].targets[1]: \"htp://x\" is not an http(s) URL, and targets are host:port (line 3)",
+        ]
+    );
+}
+
+#[test]
+fn scrape_flags_become_preset_targets_and_openai_flags_upstreams() {
+    let raw = raw_with(
+        "",
+        &[
+            "vllm=http://10.0.0.5:8000",
+            "vllm=http://10.0.0.6:8000/metrics",
+            "dcgm=http://gpu-1:9400",
+            "triton=https://triton:8002/metrics/v2",
+            "openai=http://10.0.0.5:8000",
+            "openai=https://api.example.com/v1",
+        ],
+    );
+    let blocks: Vec<_> = raw
+        .scrape
+        .iter()
+        .map(|b| (b.job_name.as_deref(), b.preset, b.scheme, b.path.as_deref(), b.targets.clone()))
+        .collect();
+    use collectors::presets::Preset;
+    use collectors::scrape::Scheme;
+    assert_eq!(
+        blocks,
+        [
+            (
+                None,
+                Some(Preset::Vllm),
+                Scheme::Http,
+                None,
+                vec!["10.0.0.5:8000".to_owned(), "10.0.0.6:8000".to_owned()]
+            ),
+            (None, Some(Preset::Dcgm), Scheme::Http, None, vec!["gpu-1:9400".to_owned()]),
+            (None, Some(Preset::Triton), Scheme::Https, Some("/metrics/v2"), vec!["triton:8002".to_owned()]),
+        ]
+    );
+    let upstreams: Vec<_> = raw.gateway.upstreams.iter().map(|u| (u.name.as_str(), u.url.as_str())).collect();
+    assert_eq!(
+        upstreams,
+        [("10.0.0.5:8000", "http://10.0.0.5:8000/v1"), ("api.example.com", "https://api.example.com/v1")]
+    );
+    assert_eq!(raw.gateway.upstreams[0].models, ["*"]);
+}
+
+#[test]
+fn scrape_flags_add_to_the_file_without_repeating_its_targets() {
+    let file = "[[scrape]]\npreset = \"vllm\"\ntargets = [\"a\"]\n[[gateway.upstream]]\nname = \"a:8000\"\nurl = \"http://a:9000/v1\"\n";
+    let raw = raw_with(
+        file,
+        &["vllm=http://a:8000", "vllm=http://b:8000", "openai=http://a:8000", "openai=http://a:9000/v1"],
+    );
+    let jobs: Vec<_> = raw.scrape.iter().map(|b| (b.job_name.as_deref(), b.targets.clone())).collect();
+    assert_eq!(jobs, [(None, vec!["a".to_owned()]), (Some("vllm-2"), vec!["b:8000".to_owned()])]);
+    let upstreams: Vec<_> = raw.gateway.upstreams.iter().map(|u| (u.name.as_str(), u.url.as_str())).collect();
+    assert_eq!(upstreams, [("a:8000", "http://a:9000/v1"), ("a:8000-2", "http://a:8000/v1")]);
+}
+
+#[test]
+fn scrape_flags_reject_unknown_kinds_and_urls_that_are_not_http() {
+    let err = |flag: &str| flag.parse::<ScrapeFlag>().expect_err("invalid");
+    let kinds = "accepted kinds: vllm, sglang, tgi, triton, dcgm, node, openai";
+    assert_eq!(err("vlm=http://h:8000"), format!("unknown kind \"vlm\"; {kinds}"));
+    assert_eq!(err("http://h:8000"), format!("expected KIND=URL, like vllm=http://localhost:8000; {kinds}"));
+    assert_eq!(err("vllm=htp://x"), "\"htp://x\" is not an http(s) URL, like http://localhost:8000");
+    assert_eq!(err("vllm=localhost:8000"), "\"localhost:8000\" is not an http(s) URL, like http://localhost:8000");
+    assert!(err("vllm=http://u:p@h:8000").contains("credentials"));
+    assert!(err("vllm=http://h:8000/metrics?x=1").contains("query"));
+}
+
+#[test]
+fn printed_config_reads_back_to_the_same_config() {
+    let example =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/infersight.example.toml"))
+            .expect("example");
+    let mut raw =
+        raw_with(&example, &["vllm=http://127.0.0.1:8000", "sglang=https://s:30000/m", "openai=http://127.0.0.1:8000"]);
+    raw.quality.model_sample_rates.insert("llama 3".into(), 0.5);
+    raw.scrape[0].labels.insert("team".into(), "a".into());
+    raw.scrape[0].bearer_token = Some(collectors::scrape::Secret("${TOKEN}".into()));
+    let printed = raw.to_toml();
+    assert_eq!(RawConfig::parse(&printed).expect("reads back"), raw, "{printed}");
+    assert!(printed.contains("bearer_token = \"${TOKEN}\""), "secrets stay references: {printed}");
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! The binary as a user runs it: a real process, real sockets, real files.
 
+mod check_config;
 mod cli;
 mod crash;
 mod judge_eval;
 mod packaging;
 mod quality;
+mod serve_flags;
 mod server;
 mod tidy;

@@ -46,9 +46,16 @@ impl Server {
 
     /// Starts a server with the config file at `config`, listening on `port`.
     pub async fn start_with_config(config: PathBuf, port: u16) -> Server {
+        let config = config.to_str().expect("utf-8").to_owned();
+        Server::start_with_args(&["serve", "--config", &config], Path::new("."), port).await
+    }
+
+    /// Runs `infersight` with `args` in the directory `cwd` and waits until
+    /// the server on `port` is ready.
+    pub async fn start_with_args(args: &[&str], cwd: &Path, port: u16) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_infersight"))
-            .args(["serve", "--config"])
-            .arg(&config)
+            .args(args)
+            .current_dir(cwd)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
