@@ -75,6 +75,9 @@ pub struct RawConfig {
     /// Golden probes asked of the gateway's models (`[[probes]]`).
     #[serde(default)]
     pub probes: Vec<probes::RawProbe>,
+    /// Roles of the web configuration's users, and bearer tokens (`[auth]`, `[[auth.token]]`).
+    #[serde(default)]
+    pub auth: access::AuthConfig,
 }
 
 /// `[query]`.
@@ -108,6 +111,16 @@ pub struct RawServer {
     pub self_scrape: bool,
     /// How often the self-scrape runs.
     pub self_scrape_interval: String,
+    /// Prometheus's exporter-toolkit web configuration (`web.yml`): TLS,
+    /// client certificates, response headers and `basic_auth_users`, for
+    /// the API and the gateway's listener. Paths in it are relative to its folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_config: Option<PathBuf>,
+    /// Serve without authentication on an address other than loopback.
+    /// Without it, such a `listen` (or gateway `listen` without
+    /// `api_keys`) is refused while no user, token or client certificate
+    /// is configured.
+    pub allow_unauthenticated: bool,
 }
 
 impl Default for RawServer {
@@ -117,6 +130,8 @@ impl Default for RawServer {
             remote_write_max_bytes: "32MiB".into(),
             self_scrape: true,
             self_scrape_interval: "15s".into(),
+            web_config: None,
+            allow_unauthenticated: false,
         }
     }
 }
@@ -194,6 +209,54 @@ pub struct Config {
     /// The rubrics of `[quality] rubric_files` by name, those that need a
     /// reference included (`infersight judge-eval` uses them).
     pub rubrics: std::collections::HashMap<String, ::judge::Rubric>,
+    /// Who may reach the listeners.
+    pub access: Access,
+}
+
+/// Checked `[server] web_config`, `allow_unauthenticated` and `[auth]`.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// The web configuration: TLS, headers, basic-auth users.
+    pub web: access::WebSettings,
+    /// Users with their roles, and tokens (the self-scrape's included).
+    pub credentials: access::Credentials,
+    /// Listeners not on loopback that serve without authentication, on
+    /// purpose (`allow_unauthenticated`): each is warned about at start.
+    pub unauthenticated: Vec<String>,
+}
+
+/// What a non-loopback listener without authentication is told.
+const CONFIGURE_AUTH: &str = "set [server] web_config to a web.yml with basic_auth_users (bcrypt hashes from \
+     `infersight hash-password`) or client certificates (RequireAndVerifyClientCert), add [[auth.token]], \
+     or set [server] allow_unauthenticated = true to serve everyone on purpose";
+
+/// The web configuration and `[auth]`, checked; `None` after pushing each problem.
+fn validate_access(
+    web_config: Option<&Path>,
+    auth: access::AuthConfig,
+    problems: &mut Vec<Problem>,
+) -> Option<(access::WebSettings, access::Credentials)> {
+    let web =
+        match web_config {
+            None => access::WebSettings::default(),
+            Some(path) => match access::web_config::load(path) {
+                Ok(web) => web,
+                Err(found) => {
+                    problems.extend(found.into_iter().map(|f| Problem {
+                        key: "server.web_config".into(),
+                        message: format!("{}: {f}", path.display()),
+                    }));
+                    return None;
+                }
+            },
+        };
+    match auth.validate(&web.users) {
+        Ok(credentials) => Some((web, credentials)),
+        Err(found) => {
+            problems.extend(found.into_iter().map(|f| Problem { key: f.key, message: f.message }));
+            None
+        }
+    }
 }
 
 /// A problem with a key of the configuration.
@@ -301,6 +364,9 @@ pub(crate) fn loopback_if_unspecified(listen: SocketAddr) -> SocketAddr {
     target
 }
 
+/// The name of the token the self-scrape sends when authentication is on.
+const SELF_SCRAPE_TOKEN: &str = "infersight-self-scrape";
+
 /// The scrape job of the server's own `/metrics`: on loopback when it
 /// listens on every address.
 fn self_scrape(listen: SocketAddr, interval: String) -> collectors::scrape::ScrapeConfig {
@@ -375,6 +441,7 @@ impl RawConfig {
         let raw_judges = std::mem::take(&mut raw_quality.judge);
         let rubric_files = std::mem::take(&mut raw_quality.rubric_files);
         let quality = raw_quality.validate(p);
+        let access = validate_access(self.server.web_config.as_deref(), self.auth, p);
         let upstream_names: Vec<String> = self.gateway.upstreams.iter().map(|u| u.name.clone()).collect();
         let gateway = validate_gateway(self.gateway, p);
         let rubrics = judge::read_rubrics(&rubric_files, p);
@@ -389,10 +456,49 @@ impl RawConfig {
             rules::validate_rule_files(&self.rule_files).map_err(|found| p.extend(to_problems(found))).ok();
         let alerting = self.alerting.validate("alerting").map_err(|found| p.extend(to_problems(found))).ok();
         let mut scrape_configs = self.scrape;
+        let mut access = access.map(|(web, credentials)| Access { web, credentials, unauthenticated: Vec::new() });
         if self.server.self_scrape
             && let Some(listen) = listen
         {
-            scrape_configs.push(self_scrape(listen, self.server.self_scrape_interval));
+            let mut job = self_scrape(listen, self.server.self_scrape_interval);
+            if let Some(access) = &mut access
+                && access.credentials.is_enabled()
+            {
+                let token = access
+                    .credentials
+                    .add_internal_token(SELF_SCRAPE_TOKEN, [access::Role::Metrics].into_iter().collect());
+                job.bearer_token = Some(collectors::scrape::Secret(token));
+            }
+            // The self-scrape speaks plain HTTP; over TLS Prometheus scrapes infersight (issue 20).
+            if access.as_ref().is_none_or(|access| access.web.tls.is_none()) {
+                scrape_configs.push(job);
+            }
+        }
+        if let (Some(access), Some(listen)) = (&mut access, listen) {
+            let authenticated = access.credentials.is_enabled()
+                || access.web.tls.as_ref().is_some_and(|tls| tls.client_auth == access::ClientAuth::RequireAndVerify);
+            let mut exposed = Vec::new();
+            if !authenticated && !listen.ip().is_loopback() {
+                exposed.push(("server.listen", format!("{listen}")));
+            }
+            if let Some(Some(gateway)) = &gateway
+                && gateway.api_keys.is_empty()
+                && !gateway.listen.ip().is_loopback()
+            {
+                exposed.push(("gateway.listen", format!("{} (the gateway, without api_keys)", gateway.listen)));
+            }
+            for (key, what) in exposed {
+                if self.server.allow_unauthenticated {
+                    access.unauthenticated.push(what);
+                } else {
+                    p.push(Problem {
+                        key: key.into(),
+                        message: format!(
+                            "{what} is not a loopback address and no authentication is configured; {CONFIGURE_AUTH}"
+                        ),
+                    });
+                }
+            }
         }
         let scrape = collectors::scrape::validate_all(&scrape_configs, "scrape", &|name| std::env::var(name).ok())
             .map_err(|found| p.extend(found.into_iter().map(|f| Problem { key: f.key, message: f.message })))
@@ -445,6 +551,7 @@ impl RawConfig {
             Some(mut alerting),
             Some(judges),
             Some(probes),
+            Some(access),
         ) = (
             listen,
             max_bytes,
@@ -463,6 +570,7 @@ impl RawConfig {
             alerting,
             judges,
             probes,
+            access,
         )
         else {
             unreachable!("every failed check pushed a problem");
@@ -503,6 +611,7 @@ impl RawConfig {
             judges,
             probes,
             rubrics,
+            access,
         })
     }
 }

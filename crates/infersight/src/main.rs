@@ -125,6 +125,10 @@ enum Command {
         /// The file to check.
         file: PathBuf,
     },
+    /// Reads a password (or a token) from standard input, its first line,
+    /// and prints its bcrypt hash for web.yml's `basic_auth_users` or
+    /// `[[auth.token]] hash`.
+    HashPassword,
 }
 
 fn parse_scrape(value: &str) -> Result<config::ScrapeFlag, String> {
@@ -153,6 +157,31 @@ fn with_logging(level: &str, format: &str, run: impl FnOnce() -> Result<(), ()>)
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(()) => ExitCode::FAILURE,
+    }
+}
+
+/// `infersight hash-password`: the first line of standard input, without
+/// its line ending, hashed with bcrypt; exit 1 on an empty password.
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if let Err(err) = std::io::stdin().read_line(&mut line) {
+        eprintln!("infersight: reading the password from standard input: {err}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.strip_suffix('\n').map(|rest| rest.strip_suffix('\r').unwrap_or(rest)).unwrap_or(&line);
+    if password.is_empty() {
+        eprintln!("infersight: no password on standard input (try: printf %s PASSWORD | infersight hash-password)");
+        return ExitCode::FAILURE;
+    }
+    match access::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("infersight: hashing the password: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -193,6 +222,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::HashPassword => hash_password(),
         Command::Serve { config, scrape, listen, print_config } => {
             let overrides = config::Overrides { scrape, listen };
             let (raw, config) = match config::load_with(config.as_deref(), &overrides) {

@@ -71,6 +71,13 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     let tsdb_metrics = tsdb::Metrics::new(&mut registry);
     let receiver_metrics = receivers::Metrics::new(&mut registry);
     let api_metrics = Arc::new(api::Metrics::new(&mut registry));
+    let access_metrics = access::Metrics::new(&mut registry);
+    let certificates = match config.access.web.tls.clone() {
+        Some(tls) => Some(Arc::new(
+            access::Certificates::new(tls, access_metrics.clone()).context("loading the TLS certificates")?,
+        )),
+        None => None,
+    };
     let data_dir = config.data_dir.clone();
     let options = config.storage.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&data_dir, options, tsdb_metrics))
@@ -177,23 +184,45 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
                 .with_feedback(feedback),
         ))
         .merge(dashboard::router());
-    let app = api::instrument(app, api_metrics);
+    let clock: access::Clock = Arc::new(now_ms);
+    let guard = access::Guard::new(
+        &config.access.web,
+        config.access.credentials.clone(),
+        access_metrics.clone(),
+        Arc::clone(&clock),
+    );
+    let app = api::instrument(Arc::new(guard).protect(app), api_metrics);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
-    info!(listen = %config.listen, data_dir = %config.data_dir.display(), "infersight started");
+    let listener = access::Listener::new(listener, certificates.clone(), access_metrics.clone());
+    info!(
+        listen = %config.listen,
+        tls = listener.is_tls(),
+        authentication = config.access.credentials.is_enabled(),
+        data_dir = %config.data_dir.display(),
+        "infersight started"
+    );
+    for exposed in &config.access.unauthenticated {
+        warn!(listen = %exposed, "Serving without authentication on a non-loopback address (allow_unauthenticated = true)");
+    }
 
     let shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
     if let Some((listen, gateway)) = gateway {
         let listener =
             tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding the gateway to {listen}"))?;
-        info!(listen = %listen, "Gateway started");
-        let router = gateway.router();
+        let listener = access::Listener::new(listener, certificates.clone(), access_metrics.clone());
+        info!(listen = %listen, tls = listener.is_tls(), "Gateway started");
+        let guard = access::Guard::headers_only(&config.access.web, access_metrics.clone(), Arc::clone(&clock));
+        let router = Arc::new(guard).protect(gateway.router());
         let gateway_shutdown = shutdown.clone();
         tasks.spawn(async move {
-            if let Err(err) = proxy::serve(listener, router, gateway_shutdown).await {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { gateway_shutdown.cancelled().await })
+                .await;
+            if let Err(err) = served {
                 error!(error = %err, "Gateway stopped");
             }
         });

@@ -326,6 +326,8 @@ fn judges_resolve_their_upstream_and_rubrics_and_every_mistake_names_its_key() {
 #[test]
 fn probes_ask_every_named_model_through_the_gateway_and_every_mistake_names_its_key() {
     let text = r#"
+        [server]
+        allow_unauthenticated = true
         [gateway]
         listen = "0.0.0.0:8491"
         [[gateway.upstream]]
@@ -429,5 +431,61 @@ fn rubric_files_are_kept_by_name_even_those_that_need_a_reference() {
     assert_eq!(
         (judge.concurrency, judge.timeout, judge.retries, judge.json_mode),
         (4, Duration::from_secs(30), 2, true)
+    );
+}
+
+#[test]
+fn issue_20_a_listener_beyond_loopback_needs_authentication_or_a_deliberate_opt_out() {
+    let got = problems("[server]\nlisten = \"0.0.0.0:8490\"\n");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].starts_with(
+            "server.listen: 0.0.0.0:8490 is not a loopback address and no authentication is configured; set \
+             [server] web_config to a web.yml with basic_auth_users"
+        ),
+        "{got:?}"
+    );
+    assert!(got[0].contains("allow_unauthenticated = true"), "{got:?}");
+    let gateway = problems(
+        "[gateway]\nlisten = \"0.0.0.0:8491\"\n[[gateway.upstream]]\nname = \"u\"\nurl = \"http://127.0.0.1:8000/v1\"\n",
+    );
+    assert!(gateway[0].starts_with("gateway.listen: 0.0.0.0:8491 (the gateway, without api_keys) is not a loopback"));
+
+    let text = "[server]\nlisten = \"0.0.0.0:8490\"\nallow_unauthenticated = true\n";
+    let config = RawConfig::parse(text).expect("parses").validate().expect("valid on purpose");
+    assert_eq!(config.access.unauthenticated, ["0.0.0.0:8490"]);
+    let loopback = RawConfig::parse("").expect("parses").validate().expect("valid");
+    assert!(loopback.access.unauthenticated.is_empty() && !loopback.access.credentials.is_enabled());
+}
+
+#[test]
+fn issue_20_web_config_users_and_tokens_turn_authentication_on_and_the_self_scrape_gets_a_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hash = access::hash_password("wonderland").expect("hash");
+    std::fs::write(dir.path().join("web.yml"), format!("basic_auth_users:\n  alice: {hash}\n")).expect("write");
+    let text = format!(
+        "[server]\nlisten = \"0.0.0.0:8490\"\nweb_config = {:?}\n[auth.users]\nalice = [\"metrics\", \"exchanges\"]\n\
+         [[auth.token]]\nname = \"grafana\"\nhash = \"sha256:{}\"\nroles = [\"metrics\"]\n",
+        dir.path().join("web.yml"),
+        "ab".repeat(32)
+    );
+    let config = RawConfig::parse(&text).expect("parses").validate().expect("valid");
+    assert!(config.access.credentials.is_enabled());
+    let self_scrape = config.scrape.iter().find(|job| job.job_name == "infersight").expect("self-scrape");
+    assert!(matches!(self_scrape.auth, Some(collectors::scrape::Auth::Bearer(_))), "the self-scrape authenticates");
+
+    std::fs::write(dir.path().join("web.yml"), "tls_server_config:\n  min_version: TLS10\n  cert_file: c.pem\n")
+        .expect("write");
+    let got = problems(&text);
+    assert!(
+        got.iter()
+            .any(|p| p.starts_with("server.web_config: ") && p.contains("tls_server_config.key_file: is required")),
+        "{got:?}"
+    );
+    let roles_without_users = problems("[auth.users]\nalice = [\"metrics\"]\n");
+    assert_eq!(
+        roles_without_users,
+        ["auth.users.alice: has roles but [server] web_config has no basic_auth_users (line 2)"],
+        "{roles_without_users:?}"
     );
 }

@@ -1,0 +1,438 @@
+//! Who is asking: roles, `[auth]` (the roles of web.yml's users and the
+//! bearer tokens), and the [`Authenticator`] that checks a request's
+//! `Authorization` header against them.
+//!
+//! Passwords and tokens are kept only as hashes: bcrypt for users (as
+//! web.yml writes them) and bcrypt or SHA-256 for tokens. bcrypt is slow on
+//! purpose, so a verdict is cached under a salted SHA-256 of the
+//! credentials (never the credentials themselves), failures included, and
+//! at most one bcrypt comparison runs at a time, as in exporter-toolkit.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use base64::Engine;
+use parking_lot::Mutex;
+use ring::digest;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+
+use crate::Problem;
+use crate::secret::Secret;
+use crate::web_config::check_bcrypt;
+
+/// What a principal may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The query API, `/metrics` and the dashboard's metric views.
+    Metrics,
+    /// Stored prompts, responses and their scores (`/api/v1/infersight/exchanges*`).
+    Exchanges,
+    /// Remote write, OTLP and end-user feedback.
+    Ingest,
+    /// Flush, reload, delete and configuration.
+    Admin,
+}
+
+impl Role {
+    /// Every role, in the order they are documented.
+    pub const ALL: [Role; 4] = [Role::Metrics, Role::Exchanges, Role::Ingest, Role::Admin];
+
+    /// The role's name in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Metrics => "metrics",
+            Role::Exchanges => "exchanges",
+            Role::Ingest => "ingest",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// A role by its name.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the roles, for any other name.
+    pub fn parse(name: &str) -> Result<Role, String> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == name)
+            .ok_or_else(|| format!("{name:?} is not a role; one of \"metrics\", \"exchanges\", \"ingest\", \"admin\""))
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of roles.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Roles(u8);
+
+impl Roles {
+    /// Every role: what everyone has while no authentication is configured.
+    pub const ALL: Roles = Roles(0b1111);
+
+    /// Whether the set holds `role`.
+    pub fn has(self, role: Role) -> bool {
+        self.0 & role.bit() != 0
+    }
+}
+
+impl FromIterator<Role> for Roles {
+    fn from_iter<I: IntoIterator<Item = Role>>(iter: I) -> Roles {
+        Roles(iter.into_iter().fold(0, |bits, role| bits | role.bit()))
+    }
+}
+
+impl fmt::Debug for Roles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(Role::ALL.into_iter().filter(|r| self.has(*r)).map(Role::as_str)).finish()
+    }
+}
+
+/// Who made a request, as handlers see it (an extension of the request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The username, the token's name, or `anonymous` without authentication.
+    pub name: String,
+    /// What it may do.
+    pub roles: Roles,
+}
+
+impl Principal {
+    /// The principal of every request while no authentication is configured.
+    pub fn anonymous() -> Principal {
+        Principal { name: "anonymous".to_owned(), roles: Roles::ALL }
+    }
+}
+
+/// `[auth]`: roles of the web configuration's users, and bearer tokens.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Roles of each user of `basic_auth_users` in `[server] web_config`,
+    /// by username (`alice = ["metrics", "exchanges"]`). A user not listed
+    /// has the `metrics` role only.
+    pub users: BTreeMap<String, Vec<String>>,
+    /// Bearer tokens (`[[auth.token]]`), sent as `Authorization: Bearer <token>`.
+    #[serde(rename = "token")]
+    pub tokens: Vec<TokenConfig>,
+}
+
+/// `[[auth.token]]`: one bearer token, kept as a hash.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Who holds it: the name audits and metrics show (never the token).
+    pub name: String,
+    /// `"sha256:<64 hex digits>"` of the token, or a bcrypt hash
+    /// (`infersight hash-password` prints one).
+    pub hash: Secret,
+    /// What it may do: `metrics`, `exchanges`, `ingest`, `admin`.
+    pub roles: Vec<String>,
+    /// When it stops working (RFC 3339, `"2026-12-31T00:00:00Z"`); never without.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// The roles of users not listed in `[auth.users]`.
+const DEFAULT_USER_ROLES: [Role; 1] = [Role::Metrics];
+
+/// A checked token.
+#[derive(Clone)]
+pub struct Token {
+    name: String,
+    hash: TokenHash,
+    roles: Roles,
+    expires_ms: Option<i64>,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token").field("name", &self.name).field("roles", &self.roles).finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+enum TokenHash {
+    Sha256([u8; 32]),
+    Bcrypt(String),
+}
+
+/// The checked `[auth]` with the web configuration's users.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    users: BTreeMap<String, (Secret, Roles)>,
+    tokens: Vec<Token>,
+}
+
+impl Credentials {
+    /// Whether any user or token is configured: without one, every request is let in.
+    pub fn is_enabled(&self) -> bool {
+        !self.users.is_empty() || !self.tokens.is_empty()
+    }
+
+    /// Adds a token made up now, for infersight's own requests to itself
+    /// (the self-scrape), and returns it. It lives only in this process's
+    /// memory and changes at every start.
+    ///
+    /// # Panics
+    ///
+    /// If the system's random number generator fails.
+    pub fn add_internal_token(&mut self, name: &str, roles: Roles) -> String {
+        let mut bytes = [0; 32];
+        SystemRandom::new().fill(&mut bytes).expect("the system random number generator works");
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut sha = [0; 32];
+        sha.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
+        self.tokens.push(Token { name: name.to_owned(), hash: TokenHash::Sha256(sha), roles, expires_ms: None });
+        token
+    }
+}
+
+impl AuthConfig {
+    /// Checks the roles and tokens against the web configuration's users
+    /// (`web_users`, username to bcrypt hash). Keys start with `auth.`.
+    ///
+    /// # Errors
+    ///
+    /// Every problem: an unknown role, roles for a user the web
+    /// configuration does not have, a hash that is neither form, a bad
+    /// expiry, a duplicate token name.
+    pub fn validate(self, web_users: &BTreeMap<String, Secret>) -> Result<Credentials, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let roles_of = |key: &str, names: &[String], problems: &mut Vec<Problem>| -> Roles {
+            names
+                .iter()
+                .enumerate()
+                .filter_map(|(i, name)| {
+                    Role::parse(name).map_err(|m| problems.push(Problem::new(format!("{key}[{i}]"), m))).ok()
+                })
+                .collect()
+        };
+        for user in self.users.keys() {
+            if !web_users.contains_key(user) {
+                let message = if web_users.is_empty() {
+                    "has roles but [server] web_config has no basic_auth_users".to_owned()
+                } else {
+                    format!("is not a user of basic_auth_users in [server] web_config ({:?})", web_users.keys())
+                };
+                problems.push(Problem::new(format!("auth.users.{user}"), message));
+            }
+        }
+        let mut users = BTreeMap::new();
+        for (user, hash) in web_users {
+            let roles = match self.users.get(user) {
+                Some(names) => roles_of(&format!("auth.users.{user}"), names, &mut problems),
+                None => DEFAULT_USER_ROLES.into_iter().collect(),
+            };
+            users.insert(user.clone(), (hash.clone(), roles));
+        }
+        let mut tokens = Vec::new();
+        let mut names = std::collections::BTreeSet::new();
+        for (i, raw) in self.tokens.into_iter().enumerate() {
+            let key = format!("auth.token[{i}]");
+            if raw.name.is_empty() {
+                problems.push(Problem::new(format!("{key}.name"), "must not be empty".into()));
+            } else if !names.insert(raw.name.clone()) {
+                problems.push(Problem::new(format!("{key}.name"), format!("{:?} names two tokens", raw.name)));
+            }
+            let roles = roles_of(&format!("{key}.roles"), &raw.roles, &mut problems);
+            if raw.roles.is_empty() {
+                problems.push(Problem::new(format!("{key}.roles"), "must name at least one role".into()));
+            }
+            let hash = match parse_token_hash(raw.hash.expose()) {
+                Ok(hash) => Some(hash),
+                Err(message) => {
+                    problems.push(Problem::new(format!("{key}.hash"), message));
+                    None
+                }
+            };
+            let expires = raw.expires.as_deref().unwrap_or_default();
+            let expires_ms = match raw.expires.as_deref().map(chrono::DateTime::parse_from_rfc3339).transpose() {
+                Ok(at) => at.map(|at| at.timestamp_millis()),
+                Err(e) => {
+                    problems.push(Problem::new(
+                        format!("{key}.expires"),
+                        format!("{expires:?} is not an RFC 3339 time (\"2026-12-31T00:00:00Z\"): {e}"),
+                    ));
+                    None
+                }
+            };
+            if let Some(hash) = hash {
+                tokens.push(Token { name: raw.name, hash, roles, expires_ms });
+            }
+        }
+        if problems.is_empty() { Ok(Credentials { users, tokens }) } else { Err(problems) }
+    }
+}
+
+fn parse_token_hash(text: &str) -> Result<TokenHash, String> {
+    if let Some(hex) = text.strip_prefix("sha256:") {
+        let bytes = decode_hex(hex)
+            .filter(|b| b.len() == 32)
+            .ok_or_else(|| "\"sha256:\" must be followed by 64 hex digits".to_owned())?;
+        let mut digest = [0; 32];
+        digest.copy_from_slice(&bytes);
+        return Ok(TokenHash::Sha256(digest));
+    }
+    check_bcrypt(text).map_err(|_| {
+        "is neither \"sha256:<64 hex digits>\" (`printf %s TOKEN | sha256sum`) nor a bcrypt hash \
+         (`infersight hash-password`)"
+            .to_owned()
+    })?;
+    Ok(TokenHash::Bcrypt(text.to_owned()))
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// What a request's credentials come to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Known, with these roles.
+    Allowed(Principal),
+    /// No `Authorization` header (or one of another scheme).
+    Missing,
+    /// Wrong password, unknown user or token.
+    Invalid,
+    /// A token past its expiry.
+    Expired,
+}
+
+/// What a request presents.
+#[derive(Clone, PartialEq, Eq)]
+enum Presented {
+    Basic { user: String, password: String },
+    Bearer(String),
+}
+
+/// Entries of the verdict cache; past this it is emptied, so a flood of
+/// wrong passwords cannot grow it.
+const CACHE_ENTRIES: usize = 4096;
+
+/// Checks credentials against the configured users and tokens.
+pub struct Authenticator {
+    credentials: Credentials,
+    salt: [u8; 16],
+    cache: Mutex<HashMap<[u8; 32], bool>>,
+    /// Held while bcrypt runs, so that at most one comparison uses a core.
+    bcrypt: Mutex<()>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator").field("credentials", &self.credentials).finish_non_exhaustive()
+    }
+}
+
+/// A bcrypt hash of a password no one has, compared when the user is
+/// unknown so that unknown and known users take the same time (made with
+/// `infersight hash-password`, its password thrown away).
+const DECOY_HASH: &str = "$2b$10$.ir0s5HArMv4ec87TKgQ9O90m3UIvO6N9TnpKCz5zX7bUj.55BPBW";
+
+impl Authenticator {
+    /// An authenticator over `credentials`.
+    ///
+    /// # Panics
+    ///
+    /// If the system's random number generator fails.
+    pub fn new(credentials: Credentials) -> Authenticator {
+        let mut salt = [0; 16];
+        SystemRandom::new().fill(&mut salt).expect("the system random number generator works");
+        Authenticator { credentials, salt, cache: Mutex::new(HashMap::new()), bcrypt: Mutex::new(()) }
+    }
+
+    /// Whether any user or token is configured.
+    pub fn is_enabled(&self) -> bool {
+        self.credentials.is_enabled()
+    }
+
+    /// The verdict on `headers` at `now_ms`. May run bcrypt (tens of
+    /// milliseconds): call it off the async threads.
+    pub fn authenticate(&self, headers: &HeaderMap, now_ms: i64) -> Verdict {
+        let Some(presented) = presented(headers) else { return Verdict::Missing };
+        match presented {
+            Presented::Basic { user, password } => {
+                let known = self.credentials.users.get(&user);
+                let hash = known.map_or(DECOY_HASH, |(hash, _)| hash.expose());
+                let ok = self.bcrypt_cached(&["basic", &user, hash, &password]) && known.is_some();
+                match known {
+                    Some((_, roles)) if ok => Verdict::Allowed(Principal { name: user, roles: *roles }),
+                    _ => Verdict::Invalid,
+                }
+            }
+            Presented::Bearer(token) => {
+                let sha = digest::digest(&digest::SHA256, token.as_bytes());
+                for known in &self.credentials.tokens {
+                    let matches = match &known.hash {
+                        TokenHash::Sha256(expected) => ring_eq(sha.as_ref(), expected),
+                        TokenHash::Bcrypt(hash) => self.bcrypt_cached(&["bearer", &known.name, hash, &token]),
+                    };
+                    if matches {
+                        if known.expires_ms.is_some_and(|at| now_ms >= at) {
+                            return Verdict::Expired;
+                        }
+                        return Verdict::Allowed(Principal { name: known.name.clone(), roles: known.roles });
+                    }
+                }
+                Verdict::Invalid
+            }
+        }
+    }
+
+    /// bcrypt's verdict on the last two of `parts` (hash, password), cached.
+    fn bcrypt_cached(&self, parts: &[&str; 4]) -> bool {
+        let mut context = digest::Context::new(&digest::SHA256);
+        context.update(&self.salt);
+        for part in parts {
+            context.update(&(part.len() as u64).to_le_bytes());
+            context.update(part.as_bytes());
+        }
+        let mut key = [0; 32];
+        key.copy_from_slice(context.finish().as_ref());
+        if let Some(ok) = self.cache.lock().get(&key) {
+            return *ok;
+        }
+        let ok = {
+            let _one_at_a_time = self.bcrypt.lock();
+            bcrypt::verify(parts[3], parts[2]).unwrap_or(false)
+        };
+        let mut cache = self.cache.lock();
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, ok);
+        ok
+    }
+}
+
+fn ring_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn presented(headers: &HeaderMap) -> Option<Presented> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(rest).ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        let (user, password) = decoded.split_once(':')?;
+        return Some(Presented::Basic { user: user.to_owned(), password: password.to_owned() });
+    }
+    if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
+        return Some(Presented::Bearer(rest.to_owned()));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

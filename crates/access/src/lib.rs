@@ -1,0 +1,68 @@
+//! Who may reach what: TLS on every listener, Prometheus's exporter-toolkit
+//! `web.config.yml` (certificates, client certificates, security headers,
+//! bcrypt basic auth), bearer tokens, and the roles each route needs.
+//!
+//! The binary reads the files and binds the sockets; this crate checks the
+//! settings ([`web_config`], [`AuthConfig`]), wraps a `TcpListener` in a
+//! [`Listener`] that speaks TLS with certificates reloaded when their files
+//! change ([`Certificates`]), and guards a router ([`Guard`]): every request
+//! but liveness and readiness needs credentials with the role of its route
+//! ([`policy`]) once any user or token is configured. Handlers read the
+//! [`Principal`] from the request's extensions. The crate knows nothing of
+//! what the routes do.
+#![warn(missing_docs)]
+
+mod auth;
+mod error;
+mod guard;
+mod listener;
+mod metrics;
+pub mod policy;
+mod secret;
+mod tls;
+pub mod web_config;
+
+use std::fmt;
+
+pub use auth::{AuthConfig, Authenticator, Credentials, Principal, Role, Roles, TokenConfig, Verdict};
+pub use error::{Error, Result};
+pub use guard::{Clock, Guard};
+pub use listener::{Connection, Listener};
+pub use metrics::Metrics;
+pub use secret::Secret;
+pub use tls::{Certificates, ClientAuth, Source, TlsSettings};
+pub use web_config::{WebConfigFile, WebSettings};
+
+/// The cost `infersight hash-password` hashes with, as Prometheus's
+/// documentation suggests (`htpasswd -nBC 10`): about 70 ms on a server core.
+pub const BCRYPT_COST: u32 = 10;
+
+/// A bcrypt hash of `password`, for `basic_auth_users` or `[[auth.token]] hash`.
+///
+/// # Errors
+///
+/// What bcrypt reports (the system's random number generator failed).
+pub fn hash_password(password: &str) -> Result<String, bcrypt::BcryptError> {
+    bcrypt::hash(password, BCRYPT_COST)
+}
+
+/// One invalid value of a web configuration file or of `[auth]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where it is: `tls_server_config.min_version`, `auth.token[0].hash`.
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl Problem {
+    pub(crate) fn new(key: impl Into<String>, message: String) -> Problem {
+        Problem { key: key.into(), message }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
