@@ -1,14 +1,67 @@
 //! `/api/v1/infersight/exchanges`: sampled gateway exchanges and their scores, from the records store.
+//!
+//! Every answer that carries exchanges' text is audited first: one row per
+//! exchange in the records store's `exchange_reads` (who, which, when, how)
+//! and `infersight_exchange_reads_total{user}`. If the audit cannot be
+//! written, the text is not sent.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use access::Principal;
+use axum::Extension;
 use axum::extract::{Path, State};
-use records::{ExchangeRecord, Filter, Page, StatusFilter, Store};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
+use records::{ExchangeId, ExchangeRecord, Filter, Page, StatusFilter, Store};
 
 use crate::params::Params;
 use crate::query::parse_duration_ms;
 use crate::{ApiState, Error, Result, Success};
+
+/// Where reads of exchanges' text are counted.
+#[derive(Debug, Clone, Default)]
+pub struct ExchangeReads {
+    reads: Family<UserLabels, Counter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct UserLabels {
+    user: String,
+}
+
+impl ExchangeReads {
+    /// Registers `infersight_exchange_reads_total{user}`. The label is a
+    /// configured username or token name (or `anonymous`), so it is bounded.
+    pub fn new(registry: &mut Registry) -> ExchangeReads {
+        let reads = ExchangeReads::default();
+        registry.register(
+            "infersight_exchange_reads",
+            "Exchanges whose prompt and response text an API client was sent, by user or token name",
+            reads.reads.clone(),
+        );
+        reads
+    }
+}
+
+/// Audits that `principal` is being sent the text of `ids`.
+async fn audit(state: &ApiState, principal: Option<&Principal>, ids: Vec<ExchangeId>, how: &'static str) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let reader = principal.map_or_else(|| Principal::anonymous().name, |p| p.name.clone());
+    let store = records_of(state)?;
+    let n_read = ids.len() as u64;
+    let now_ms = crate::clock::now_ms();
+    let user = reader.clone();
+    blocking(move || store.record_reads(&reader, &ids, how, now_ms)).await?;
+    if let Some(reads) = &state.exchange_reads {
+        reads.reads.get_or_create(&UserLabels { user }).inc_by(n_read);
+    }
+    Ok(())
+}
 
 /// `GET /api/v1/infersight/exchanges`: the newest exchanges matching the
 /// parameters, with their scores.
@@ -18,19 +71,30 @@ use crate::{ApiState, Error, Result, Success};
 /// (a duration, `2s` or `2.5`); `flagged` (a scorer name, or `any`);
 /// `before` (the previous page's `next_before`); `limit` (default 100, at
 /// most 1000). The answer is `{"exchanges": [...], "next_before": id|null}`.
-pub(crate) async fn search(State(state): State<ApiState>, params: Params) -> Result<Success<Page>> {
+pub(crate) async fn search(
+    State(state): State<ApiState>,
+    principal: Option<Extension<Principal>>,
+    params: Params,
+) -> Result<Success<Page>> {
     let filter = filter_from(&params)?;
     let store = records_of(&state)?;
     let page = blocking(move || store.search(&filter)).await?;
+    let ids = page.exchanges.iter().map(|record| record.id).collect();
+    audit(&state, principal.as_deref(), ids, "search").await?;
     Ok(Success::new(page))
 }
 
 /// `GET /api/v1/infersight/exchanges/{id}`: one exchange with every score.
-pub(crate) async fn get(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Success<ExchangeRecord>> {
+pub(crate) async fn get(
+    State(state): State<ApiState>,
+    principal: Option<Extension<Principal>>,
+    Path(id): Path<String>,
+) -> Result<Success<ExchangeRecord>> {
     let id: i64 = id.parse().map_err(|_| Error::InvalidFilter { message: format!("invalid exchange id {id:?}") })?;
     let store = records_of(&state)?;
-    let record = blocking(move || store.get(id)).await?;
-    record.map(Success::new).ok_or(Error::ExchangeNotFound { id })
+    let record = blocking(move || store.get(id)).await?.ok_or(Error::ExchangeNotFound { id })?;
+    audit(&state, principal.as_deref(), vec![record.id], "get").await?;
+    Ok(Success::new(record))
 }
 
 fn records_of(state: &ApiState) -> Result<Arc<Store>> {

@@ -32,6 +32,7 @@ use axum::Router;
 use axum::routing::get;
 
 pub use error::{Error, Result};
+pub use exchanges::ExchangeReads;
 pub use feedback::Feedback;
 pub use metrics::{Metrics, instrument};
 pub use response::{ApiError, ErrorType, Success};
@@ -49,6 +50,7 @@ pub struct ApiState {
     head_stats: Option<Arc<dyn Fn() -> HeadStats + Send + Sync>>,
     records: Option<Arc<records::Store>>,
     feedback: Option<feedback::Feedback>,
+    exchange_reads: Option<ExchangeReads>,
 }
 
 impl ApiState {
@@ -61,6 +63,7 @@ impl ApiState {
             head_stats: None,
             records: None,
             feedback: None,
+            exchange_reads: None,
         }
     }
 
@@ -81,6 +84,13 @@ impl ApiState {
     /// (`POST /api/v1/infersight/exchanges/{id}/feedback`).
     pub fn with_feedback(mut self, feedback: feedback::Feedback) -> ApiState {
         self.feedback = Some(feedback);
+        self
+    }
+
+    /// The same state counting reads of exchanges' text into `reads`
+    /// (every read is audited in the records store either way).
+    pub fn with_exchange_reads(mut self, reads: ExchangeReads) -> ApiState {
+        self.exchange_reads = Some(reads);
         self
     }
 

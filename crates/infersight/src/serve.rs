@@ -127,6 +127,7 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         gateway.as_ref().map(|(_, gateway)| gateway.recent()),
         config.quality.model_label_cap,
     );
+    let exchange_reads = api::ExchangeReads::new(&mut registry);
     let scrape_metrics = collectors::scrape::ScrapeMetrics::new(&mut registry);
     let notifier = rules::Notifier::new(config.alerting.clone(), rules::NotifyMetrics::new(&mut registry))
         .context("building the alert notifier")?;
@@ -181,7 +182,8 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
                 .with_engine(config.query.clone())
                 .with_head_stats(head_stats(Arc::clone(&db)))
                 .with_records(Arc::clone(&records))
-                .with_feedback(feedback),
+                .with_feedback(feedback)
+                .with_exchange_reads(exchange_reads),
         ))
         .merge(dashboard::router());
     let clock: access::Clock = Arc::new(now_ms);

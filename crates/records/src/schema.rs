@@ -87,6 +87,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX feedback_by_exchange ON feedback (exchange_id);
 ",
+    "
+    CREATE TABLE exchange_reads (
+        time_ms     INTEGER NOT NULL,
+        reader      TEXT    NOT NULL,
+        exchange_id INTEGER NOT NULL,
+        how         TEXT    NOT NULL
+    );
+    CREATE INDEX exchange_reads_by_time ON exchange_reads (time_ms);
+",
 ];
 
 /// Brings the schema of `conn` to the newest version.

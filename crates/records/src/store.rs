@@ -224,6 +224,7 @@ impl Store {
             let cutoff = now_ms.saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX));
             deleted += tx.execute("DELETE FROM exchanges WHERE time_ms < ?1", [cutoff])?;
             tx.execute("DELETE FROM judge_cache WHERE time_ms < ?1", [cutoff])?;
+            tx.execute("DELETE FROM exchange_reads WHERE time_ms < ?1", [cutoff])?;
         }
         if let Some(max) = max_bytes {
             let total: i64 = tx.query_row("SELECT coalesce(sum(size_bytes), 0) FROM exchanges", [], |r| r.get(0))?;

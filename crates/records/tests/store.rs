@@ -203,3 +203,28 @@ fn the_judge_cache_answers_by_key_until_retention_drops_it() {
     store.enforce_retention(1_000_000, Some(Duration::from_secs(60)), None).expect("retention");
     assert_eq!(store.cached_verdict(u64::MAX).expect("read"), None);
 }
+
+#[test]
+fn issue_20_reads_are_audited_outlive_their_exchange_and_go_with_retention() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("records.db")).expect("open");
+    let first = store.insert(&exchange(1_000, "m", 200)).expect("insert");
+    let second = store.insert(&exchange(2_000, "m", 200)).expect("insert");
+    store.record_reads("alice", &[first, second], "search", 5_000).expect("audit");
+    store.record_reads("grafana", &[second], "get", 6_000).expect("audit");
+    store.record_reads("nobody", &[], "search", 6_500).expect("nothing read, nothing written");
+    let reads = store.reads(10).expect("reads");
+    let seen: Vec<(&str, i64, &str, i64)> =
+        reads.iter().map(|r| (r.reader.as_str(), r.exchange_id, r.how.as_str(), r.time_ms)).collect();
+    assert_eq!(
+        seen,
+        [("grafana", second, "get", 6_000), ("alice", second, "search", 5_000), ("alice", first, "search", 5_000)]
+    );
+
+    // The exchanges go by age first; their audit stays until it is as old.
+    store.enforce_retention(5_500, Some(Duration::from_millis(3_000)), None).expect("retention");
+    assert_eq!(store.count().expect("count"), 0);
+    assert_eq!(store.reads(10).expect("reads").len(), 3);
+    store.enforce_retention(8_500, Some(Duration::from_millis(3_000)), None).expect("retention");
+    assert_eq!(store.reads(10).expect("reads").len(), 1, "reads older than the limit are dropped");
+}

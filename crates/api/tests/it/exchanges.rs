@@ -226,3 +226,41 @@ async fn feedback_is_stored_with_kept_exchanges_counted_for_recent_ones_and_refu
     }
     assert!(!text.contains("wrong"), "comments never reach metrics");
 }
+
+#[tokio::test]
+async fn issue_20_every_read_of_exchange_text_is_audited_and_counted_by_reader() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(&dir.path().join("records.db")).expect("records store"));
+    let first = store.insert(&exchange(1_000_000, "llama", 200, 300)).expect("insert");
+    let second = store.insert(&exchange(2_000_000, "qwen", 200, 300)).expect("insert");
+    let mut registry = prometheus_client::registry::Registry::default();
+    let reads = api::ExchangeReads::new(&mut registry);
+    let app = api::router(
+        ApiState::new(Arc::new(MemStorage::new())).with_records(Arc::clone(&store)).with_exchange_reads(reads),
+    );
+    let alice = access::Principal { name: "alice".into(), roles: [access::Role::Exchanges].into_iter().collect() };
+    let mut request = Request::get("/api/v1/infersight/exchanges").body(Body::empty()).expect("request");
+    request.extensions_mut().insert(alice);
+    let (status, _, _) = send(app.clone(), request).await;
+    assert_eq!(status, StatusCode::OK);
+    // Without a principal (no authentication configured): anonymous.
+    assert_eq!(get(&app, &format!("/api/v1/infersight/exchanges/{first}")).await.0, StatusCode::OK);
+    // Nothing read, nothing audited.
+    assert_eq!(get(&app, "/api/v1/infersight/exchanges/999").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/api/v1/infersight/exchanges?model=none").await.0, StatusCode::OK);
+
+    let seen: Vec<(String, i64, String)> =
+        store.reads(10).expect("reads").into_iter().map(|r| (r.reader, r.exchange_id, r.how)).collect();
+    assert_eq!(
+        seen,
+        [
+            ("anonymous".to_owned(), first, "get".to_owned()),
+            ("alice".to_owned(), first, "search".to_owned()),
+            ("alice".to_owned(), second, "search".to_owned()),
+        ]
+    );
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).expect("encode");
+    assert!(text.contains("infersight_exchange_reads_total{user=\"alice\"} 2"), "{text}");
+    assert!(text.contains("infersight_exchange_reads_total{user=\"anonymous\"} 1"), "{text}");
+}
