@@ -138,10 +138,13 @@ pub(crate) fn demo_config(
         }
     }
     let mut toml = format!(
-        "[server]\nlisten = \"{listen}\"\n\n[storage]\npath = {data:?}\n\n[collectors]\nnvml = false\n\n[[rule_files]]\nbuiltin = true\n\n\
+        "[server]\nlisten = \"{listen}\"\n{open}\n[storage]\npath = {data:?}\n\n[collectors]\nnvml = false\n\n[[rule_files]]\nbuiltin = true\n\n\
          [quality]\nscore_rate = 0.3\nsample_rate = 0.3\n\n[quality.drift]\ninterval = \"5m\"\nwindow = \"30m\"\nbaseline_offset = \"{offset_min}m\"\n\n\
          [gateway]\nlisten = \"{gateway}\"\n",
         data = data_dir.join("data").display().to_string(),
+        // The demo holds only simulated traffic: on an address beyond
+        // loopback it serves without authentication, warned about at start.
+        open = if listen.ip().is_loopback() { "" } else { "allow_unauthenticated = true\n" },
     );
     for replica in replicas {
         let _ = write!(
