@@ -24,9 +24,10 @@ pub fn need(method: &Method, matched: Option<&str>) -> Need {
     if route == "/-/healthy" || route == "/-/ready" {
         return Need::Nothing;
     }
-    let role = if route == "/api/v1/write" || route.starts_with("/api/v1/otlp/") {
-        Role::Ingest
-    } else if route == "/api/v1/infersight/exchanges/{id}/feedback" {
+    let role = if route == "/api/v1/write"
+        || route.starts_with("/api/v1/otlp/")
+        || route == "/api/v1/infersight/exchanges/{id}/feedback"
+    {
         Role::Ingest
     } else if *method == Method::DELETE
         || route.starts_with("/api/v1/admin/")
