@@ -223,6 +223,9 @@ pub struct Access {
     /// Listeners not on loopback that serve without authentication, on
     /// purpose (`allow_unauthenticated`): each is warned about at start.
     pub unauthenticated: Vec<String>,
+    /// The self-scrape was asked for but left out: it speaks plain HTTP
+    /// and the listener speaks TLS (warned about at start).
+    pub self_scrape_skipped: bool,
 }
 
 /// What a non-loopback listener without authentication is told.
@@ -456,7 +459,12 @@ impl RawConfig {
             rules::validate_rule_files(&self.rule_files).map_err(|found| p.extend(to_problems(found))).ok();
         let alerting = self.alerting.validate("alerting").map_err(|found| p.extend(to_problems(found))).ok();
         let mut scrape_configs = self.scrape;
-        let mut access = access.map(|(web, credentials)| Access { web, credentials, unauthenticated: Vec::new() });
+        let mut access = access.map(|(web, credentials)| Access {
+            web,
+            credentials,
+            unauthenticated: Vec::new(),
+            self_scrape_skipped: false,
+        });
         if self.server.self_scrape
             && let Some(listen) = listen
         {
@@ -470,8 +478,9 @@ impl RawConfig {
                 job.bearer_token = Some(collectors::scrape::Secret(token));
             }
             // The self-scrape speaks plain HTTP; over TLS Prometheus scrapes infersight (issue 20).
-            if access.as_ref().is_none_or(|access| access.web.tls.is_none()) {
-                scrape_configs.push(job);
+            match &mut access {
+                Some(access) if access.web.tls.is_some() => access.self_scrape_skipped = true,
+                _ => scrape_configs.push(job),
             }
         }
         if let (Some(access), Some(listen)) = (&mut access, listen) {

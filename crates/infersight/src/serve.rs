@@ -206,6 +206,9 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         data_dir = %config.data_dir.display(),
         "infersight started"
     );
+    if config.access.self_scrape_skipped {
+        warn!("Self-scrape off: it speaks plain HTTP and the listener speaks TLS; scrape /metrics from Prometheus");
+    }
     for exposed in &config.access.unauthenticated {
         warn!(listen = %exposed, "Serving without authentication on a non-loopback address (allow_unauthenticated = true)");
     }
