@@ -77,12 +77,18 @@ export function displayName(labels: Record<string, string>, key = "instance"): N
   return { text: job ? `${job} on ${host}` : host, title: raw };
 }
 
-/** Makes names that several addresses share distinct by adding each one's port. */
-export function disambiguate<T extends { text: string; title?: string }>(items: T[]): T[] {
+/**
+ * Makes names that several addresses share distinct by adding each one's
+ * port; `group` (a job, say) limits the comparison to items of one group.
+ */
+export function disambiguate<T extends { text: string; title?: string }>(items: T[], group: (index: number) => string = () => ""): T[] {
   const addresses = new Map<string, Set<string>>();
-  for (const it of items) if (it.title) addresses.set(it.text, (addresses.get(it.text) ?? new Set()).add(it.title));
-  return items.map((it) => {
-    if (!it.title || (addresses.get(it.text)?.size ?? 0) < 2) return it;
+  const key = (it: T, i: number) => `${group(i)}\u0000${it.text}`;
+  items.forEach((it, i) => {
+    if (it.title) addresses.set(key(it, i), (addresses.get(key(it, i)) ?? new Set()).add(it.title));
+  });
+  return items.map((it, i) => {
+    if (!it.title || (addresses.get(key(it, i))?.size ?? 0) < 2) return it;
     const ports = it.title.split(", ").map((a) => split(a).port).filter(Boolean);
     return ports.length ? { ...it, text: `${it.text}, port ${ports.join("/")}` } : it;
   });

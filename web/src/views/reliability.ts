@@ -3,7 +3,7 @@ import { queryRange } from "../api";
 import { h } from "../dom";
 import { quote } from "../state";
 import { EMPTY } from "../help";
-import { displayName } from "../names";
+import { disambiguate, displayName } from "../names";
 import { chartPanel, dot, emptyNote, errorText, isAbort, last, names, panel, section, type Ctx } from "../view";
 import { sel } from "./queries";
 
@@ -32,11 +32,13 @@ export async function reliability(ctx: Ctx): Promise<void> {
   );
   try {
     const [result] = await Promise.all([queryRange(upSel(s), ctx.range, ctx.signal), names(ctx)]);
-    const rows = result
+    const sorted = result
       .map((r) => ({ m: r.metric, v: last(r.values) }))
-      .sort((a, b) => (a.v ?? 0) - (b.v ?? 0) || `${a.m.job}${a.m.instance}`.localeCompare(`${b.m.job}${b.m.instance}`))
-      .map(({ m, v }) => {
-        const name = displayName(m);
+      .sort((a, b) => (a.v ?? 0) - (b.v ?? 0) || `${a.m.job}${a.m.instance}`.localeCompare(`${b.m.job}${b.m.instance}`));
+    const named = disambiguate(sorted.map(({ m }) => displayName(m)), (i) => sorted[i].m.job ?? "");
+    const rows = sorted
+      .map(({ m, v }, i) => {
+        const name = named[i];
         return h("tr", {}, h("td", {}, dot(v === 1 ? "ok" : v === null ? "unknown" : "bad"), v === 1 ? " up" : " down"), h("td", {}, m.job ?? "–"), h("td", { title: name.title }, name.text || "–"), h("td", {}, m.serving_engine ?? "–"));
       });
     targets.body.append(

@@ -4,7 +4,7 @@ import { buildInfo, query, targets, tsdbStatus, type Sample, type Target } from 
 import { format } from "../charts";
 import { fmtNumber, fmtTime, h } from "../dom";
 import { EMPTY } from "../help";
-import { displayName } from "../names";
+import { disambiguate, displayName } from "../names";
 import { matchers } from "../state";
 import { chartPanel, dot, emptyNote, errorText, isAbort, names, panel, section, type Ctx, type Panel } from "../view";
 
@@ -131,8 +131,10 @@ async function targetTable(ctx: Ctx, p: Panel): Promise<void> {
   list.sort((a, b) => order[a.health] - order[b.health] || a.scrapePool.localeCompare(b.scrapePool) || a.scrapeUrl.localeCompare(b.scrapeUrl));
   const down = list.filter((t) => t.health === "down").length;
   p.note(`${list.length} targets, ${down} down`, false);
-  const rows = list.map((t) => {
-    const name = displayName(t.labels);
+  // Names are made distinct within a job (a replica's engine and GPU exporter may share one).
+  const named = disambiguate(list.map((t) => displayName(t.labels)), (i) => list[i].scrapePool);
+  const rows = list.map((t, i) => {
+    const name = named[i];
     return h(
       "tr",
       { "data-health": t.health },
@@ -174,10 +176,11 @@ async function upstreamTable(ctx: Ctx, p: Panel, dur: string, errs: string): Pro
     p.body.append(emptyNote(EMPTY.gateway));
     return;
   }
-  const rows = [...req.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .map(([address, r]) => {
-      const name = displayName({ server_address: address }, "server_address");
+  const entries = [...req.entries()].sort((a, b) => b[1] - a[1]);
+  const labels = disambiguate(entries.map(([address]) => displayName({ server_address: address }, "server_address")));
+  const rows = entries
+    .map(([address, r], i) => {
+      const name = labels[i];
       const ratio = r > 0 ? (err.get(address) ?? 0) / r : null;
       return h(
         "tr",
