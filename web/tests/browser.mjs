@@ -480,6 +480,7 @@ await section("empty states", async () => {
   if (shots) {
     for (const theme of ["light", "dark"]) {
       await p.evaluate((t) => localStorage.setItem("infersight-theme", t), theme);
+      await p.goto("about:blank");
       await p.goto(`${base}/#/capacity?range=1h`);
       await p.waitForFunction(() => document.body.dataset.loading === "false", null, { timeout: 30000 });
       await p.waitForTimeout(150);

@@ -162,11 +162,12 @@ async function targetTable(ctx: Ctx, p: Panel): Promise<void> {
   );
 }
 
-/** Requests/s and error ratio per upstream (`server_address`) at the end of the range. */
+/** Requests/s and error ratio per upstream (`server_address`), averaged over the range. */
 async function upstreamTable(ctx: Ctx, p: Panel, dur: string, errs: string): Promise<void> {
+  const span = `${Math.max(60, Math.round(ctx.range.end - ctx.range.start))}s`;
   const [requests, errors] = await Promise.all([
-    query(`sum by (server_address) (rate(${dur}[${ctx.rw}]))`, ctx.range.end, ctx.signal),
-    query(`sum by (server_address) (rate(${errs}[${ctx.rw}]))`, ctx.range.end, ctx.signal),
+    query(`sum by (server_address) (rate(${dur}[${span}]))`, ctx.range.end, ctx.signal),
+    query(`sum by (server_address) (rate(${errs}[${span}]))`, ctx.range.end, ctx.signal),
     names(ctx),
   ]);
   const rate = (r: unknown) => new Map(((r as Sample[]) ?? []).map((x) => [x.metric.server_address ?? "", Number(x.value[1])]));
@@ -191,7 +192,7 @@ async function upstreamTable(ctx: Ctx, p: Panel, dur: string, errs: string): Pro
       );
     });
   p.body.append(
-    h("div", { class: "table-wrap short" }, h("table", { class: "upstreams" }, h("thead", {}, h("tr", {}, h("th", {}, "Upstream"), h("th", {}, "Requests/s"), h("th", {}, "Errors"))), h("tbody", {}, ...rows))),
+    h("div", { class: "table-wrap short" }, h("table", { class: "upstreams" }, h("thead", {}, h("tr", {}, h("th", {}, "Upstream"), h("th", { title: "Averaged over the range" }, "Requests/s"), h("th", { title: "Share of requests that failed, over the range" }, "Errors"))), h("tbody", {}, ...rows))),
   );
 }
 
