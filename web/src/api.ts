@@ -152,3 +152,34 @@ export async function exchanges(params: Record<string, string | number | undefin
 export async function exchange(id: number | string, signal?: AbortSignal): Promise<Exchange> {
   return get<Exchange>(`/api/v1/infersight/exchanges/${encodeURIComponent(String(id))}`, {}, signal);
 }
+
+/** One scrape target of `/api/v1/targets`, as Prometheus answers it. */
+export interface Target {
+  discoveredLabels: Record<string, string>;
+  labels: Record<string, string>;
+  scrapePool: string;
+  scrapeUrl: string;
+  lastError: string;
+  /** RFC 3339; `0001-01-01T00:00:00Z` before the first scrape. */
+  lastScrape: string;
+  lastScrapeDuration: number;
+  health: "up" | "down" | "unknown";
+  scrapeInterval: string;
+}
+
+export async function targets(signal?: AbortSignal): Promise<Target[]> {
+  return (await get<{ activeTargets: Target[] }>("/api/v1/targets", { state: "active" }, signal)).activeTargets ?? [];
+}
+
+export interface TsdbStatus {
+  headStats: { numSeries: number; numLabelPairs: number; chunkCount: number; minTime: number; maxTime: number };
+  seriesCountByMetricName: { name: string; value: number }[];
+}
+
+export async function tsdbStatus(signal?: AbortSignal): Promise<TsdbStatus> {
+  return get<TsdbStatus>("/api/v1/status/tsdb", {}, signal);
+}
+
+export async function buildInfo(signal?: AbortSignal): Promise<Record<string, string>> {
+  return get<Record<string, string>>("/api/v1/status/buildinfo", {}, signal);
+}

@@ -11,8 +11,9 @@ import { reliability } from "./views/reliability";
 import { quality } from "./views/quality";
 import { correlation } from "./views/correlation";
 import { explore } from "./views/explore";
+import { status } from "./views/status";
 
-const RENDER: Record<View, ViewFn> = { overview, performance: performanceView, capacity, reliability, quality, correlation, explore };
+const RENDER: Record<View, ViewFn> = { overview, performance: performanceView, capacity, reliability, quality, correlation, explore, status };
 const TITLES: Record<View, string> = {
   overview: "Overview",
   performance: "Performance",
@@ -21,6 +22,7 @@ const TITLES: Record<View, string> = {
   quality: "Quality",
   correlation: "Correlation",
   explore: "Explore",
+  status: "Status",
 };
 
 const app = document.getElementById("app") as HTMLElement;

@@ -55,7 +55,11 @@ impl BackfillSink {
         let mut addresses = BTreeMap::new();
         for replica in fleet.replicas() {
             addresses.insert(replica.name.clone(), replica.instance.clone());
-            let labels = BTreeMap::from([("availability_zone".to_owned(), replica.zone.clone())]);
+            // The target labels of the demo's file_sd groups (demo.rs), so history and live series are the same series.
+            let labels = BTreeMap::from([
+                ("availability_zone".to_owned(), replica.zone.clone()),
+                ("replica".to_owned(), replica.name.clone()),
+            ]);
             if let Some(job) = job(replica.engine.as_str()) {
                 engines.insert(replica.name.clone(), Replay::new(job, &replica.instance, &labels));
             }

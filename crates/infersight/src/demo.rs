@@ -124,16 +124,18 @@ pub(crate) fn demo_config(
     let offset_min = (backfill.as_secs() / 60 / 2).clamp(30, 120);
     let mut groups: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
     let mut seen_dcgm = std::collections::HashSet::new();
+    // `replica` names each target, so the dashboard shows `vllm-llama-1a`
+    // rather than a loopback address with an ephemeral port.
     for replica in replicas {
         let engine = replica.engine.as_str();
         groups.entry(engine).or_default().push(serde_json::json!({
             "targets": [replica.instance],
-            "labels": {"availability_zone": replica.zone},
+            "labels": {"availability_zone": replica.zone, "replica": replica.name},
         }));
         if seen_dcgm.insert(replica.dcgm_instance.clone()) {
             groups.entry("dcgm").or_default().push(serde_json::json!({
                 "targets": [replica.dcgm_instance],
-                "labels": {"availability_zone": replica.zone},
+                "labels": {"availability_zone": replica.zone, "replica": replica.name},
             }));
         }
     }
