@@ -15,7 +15,7 @@ export const EMPTY = {
   judge: "Configure a judge with [[quality.judge]] (an OpenAI-compatible url or upstream, a model and rubrics) to fill this.",
   judgeAgreement: "Appears once a [[quality.judge]] with the safety or over_refusal rubric has judged, or users have given feedback on judged answers.",
   budget: "No budget configured: set max_requests_per_minute, max_tokens_per_day or max_dollars_per_day on a [[quality.judge]].",
-  probe: "Configure golden probes with [[probes]] (a name, models, a dataset or the built-in set, an interval) to fill this.",
+  probe: "No probe results in this range. Probes report after their first run (every model, every interval); configure them with [[probes]] (a name, models, a dataset or the built-in set, an interval).",
   self: "No self-metrics: set [server] self_scrape = true (the default) so infersight stores its own /metrics as job \"infersight\".",
   targets: `No scrape targets: ${SCRAPE_ENGINE}; preset = "dcgm" for GPUs.`,
   noErrors: "No gateway errors in this range.",
