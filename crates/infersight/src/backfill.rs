@@ -4,19 +4,111 @@
 //! The simulator runs on simulated time, as fast as it computes, and hands
 //! each scrape page and each exchange to [`BackfillSink`]: pages go through
 //! the scrape jobs' labelling, exchanges through the gateway's metrics and
-//! the quality pipeline, and those metrics are stored as the self-scrape
-//! would have read them. Its test also evaluates the rules on the same
-//! simulated time, so alerts fire (and are sent) as they would have live.
+//! the quality pipeline (and its judges, answered in process), and those
+//! metrics are stored as the self-scrape would have read them. [`run`]
+//! drives it beside a serving server, which writes live data into the same
+//! store meanwhile: the history ends where the live data begins. Its test
+//! also evaluates the rules on the same simulated time, so alerts fire (and
+//! are sent) as they would have live.
 
-use std::collections::BTreeMap;
+mod progress;
+
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use anyhow::Context;
 use collectors::exposition::Format;
 use collectors::scrape::{Replay, ScrapeJob};
 use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+pub(crate) use progress::Progress;
 
 use crate::serve::Stores;
+
+/// Simulated time written per call into the simulator: progress is
+/// reported, and a shutdown noticed, at least this often.
+const CHUNK_MS: i64 = 60_000;
+
+/// A judge of the configuration, for the backfill to judge its history with.
+#[derive(Clone)]
+pub(crate) struct BackfillJudge {
+    /// Its settings; the URL goes unused, the answers come from `answer`.
+    pub config: judge::JudgeConfig,
+    /// Its rubrics.
+    pub rubrics: Vec<judge::Rubric>,
+    /// Default share judged.
+    pub sample_rate: f64,
+    /// Shares of particular models.
+    pub model_rates: HashMap<String, f64>,
+    /// What the judge's model answers.
+    pub answer: judge::Answerer,
+}
+
+/// A backfill to run beside the server: whose history, over what span,
+/// and the settings the live data is written with.
+pub(crate) struct Plan {
+    /// The fleet whose history it is: one of its own, on simulated time, so
+    /// that the live fleet starts at `to_ms` while this one catches up.
+    pub fleet: sim::Fleet,
+    /// Start of the history, Unix milliseconds.
+    pub from_ms: i64,
+    /// Its end, where the live data starts.
+    pub to_ms: i64,
+    /// Time between scrapes, as the live jobs scrape.
+    pub scrape_interval_ms: i64,
+    /// The server's scrape jobs.
+    pub jobs: Vec<ScrapeJob>,
+    /// The server's address, its self-scrape's `instance`.
+    pub listen: SocketAddr,
+    /// The quality pipeline's settings.
+    pub quality: pipeline::Config,
+    /// The judges, answered in process.
+    pub judges: Vec<BackfillJudge>,
+}
+
+/// Writes the plan's history into `stores` on a blocking thread, reporting
+/// to `progress`, until done or `shutdown`; returns what the simulator did.
+///
+/// # Errors
+///
+/// When the blocking task fails (a panic).
+pub(crate) async fn run(
+    plan: Plan,
+    stores: Stores,
+    progress: Arc<Progress>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<sim::BackfillReport> {
+    let reporting = Arc::clone(&progress);
+    let report = tokio::task::spawn_blocking(move || {
+        let mut sink = BackfillSink::new(&plan.fleet, &plan.jobs, plan.listen, stores, plan.quality, plan.judges);
+        let mut total = sim::BackfillReport { scrapes: 0, exchanges: 0, elapsed: std::time::Duration::ZERO };
+        let mut t = plan.from_ms;
+        while t < plan.to_ms && !shutdown.is_cancelled() {
+            let next = (t + CHUNK_MS).min(plan.to_ms);
+            let report = plan.fleet.run_backfill(t, next, plan.scrape_interval_ms, &mut sink);
+            total.scrapes += report.scrapes;
+            total.exchanges += report.exchanges;
+            total.elapsed += report.elapsed;
+            t = next;
+            reporting.advance(t);
+        }
+        sink.finish(t);
+        total
+    })
+    .await;
+    progress.finish();
+    let report = report.context("backfill task")?;
+    info!(
+        scrapes = report.scrapes,
+        exchanges = report.exchanges,
+        elapsed_s = progress.status().elapsed_seconds,
+        "Backfill done"
+    );
+    Ok(report)
+}
 
 /// Writes what the backfill produces as the live path would have: pages
 /// through the scrape jobs' labelling, exchanges through the gateway's
@@ -27,6 +119,8 @@ pub(crate) struct BackfillSink {
     engines: BTreeMap<String, Replay>,
     gpus: BTreeMap<String, (Replay, i64)>,
     pipeline: pipeline::Pipeline,
+    /// Whether the pipeline has judges, whose queue this sink drains.
+    judging: bool,
     gateway: proxy::Metrics,
     /// Upstream (replica) name → its `host:port`, the `server_address` label.
     addresses: BTreeMap<String, String>,
@@ -47,7 +141,8 @@ impl BackfillSink {
         jobs: &[ScrapeJob],
         listen: SocketAddr,
         stores: Stores,
-        quality: pipeline::Config,
+        mut quality: pipeline::Config,
+        judges: Vec<BackfillJudge>,
     ) -> BackfillSink {
         let job = |name: &str| jobs.iter().find(|j| j.job_name == name).cloned();
         let mut engines = BTreeMap::new();
@@ -66,6 +161,25 @@ impl BackfillSink {
         }
         let drift_interval_ms = i64::try_from(quality.drift.interval.as_millis()).unwrap_or(i64::MAX);
         let mut registry = Registry::default();
+        let judge_metrics = judge::Metrics::new(&mut registry);
+        // A cache of its own: a backfill's inputs do not repeat, and the
+        // records store's cache is the live judges' to fill.
+        let cache: Arc<dyn judge::Cache> = Arc::new(judge::MemoryCache::default());
+        quality.judges = judges
+            .into_iter()
+            .map(|spec| pipeline::judging::JudgeSetup {
+                judge: Arc::new(judge::Judge::in_process(
+                    spec.config,
+                    spec.answer,
+                    Arc::clone(&cache),
+                    judge_metrics.clone(),
+                )),
+                rubrics: spec.rubrics,
+                sample_rate: spec.sample_rate,
+                model_rates: spec.model_rates,
+            })
+            .collect();
+        let judging = !quality.judges.is_empty();
         let pipeline = pipeline::Pipeline::new(quality, stores.records, pipeline::Metrics::new(&mut registry));
         let gateway = proxy::Metrics::new(&mut registry);
         let self_scrape = job("infersight").map(|job| Replay::new(job, &listen.to_string(), &BTreeMap::new()));
@@ -74,6 +188,7 @@ impl BackfillSink {
             engines,
             gpus,
             pipeline,
+            judging,
             gateway,
             addresses,
             registry,
@@ -86,10 +201,16 @@ impl BackfillSink {
         }
     }
 
-    /// Scores and keeps the pending exchanges, on every core.
+    /// Scores and keeps the pending exchanges, on every core, and judges
+    /// those the judges picked.
     fn flush_exchanges(&mut self) {
         self.pipeline.process_all(&self.pending, self.threads);
         self.pending.clear();
+        if self.judging {
+            // In process, a judge's call never waits on anything but the
+            // records store; this runs on a blocking thread of the runtime.
+            tokio::runtime::Handle::current().block_on(self.pipeline.judge_queued());
+        }
     }
 
     /// The gateway's and the pipeline's metrics as a self-scrape at `t_ms` reads them.
@@ -109,12 +230,15 @@ impl BackfillSink {
         self.last_self_scrape = t_ms;
     }
 
-    /// Marks the backfilled self-metrics stale: the live server's own
-    /// counters start again from zero.
-    pub(crate) fn finish(&mut self) {
-        self.flush_exchanges();
-        if let Some(replay) = &mut self.self_scrape {
-            let _ = replay.page(&*self.db, None, Format::Text, self.last_self_scrape + 1);
+    /// Scores the last exchanges and takes a last self-scrape just before
+    /// `end_ms`, where the live data begins. No stale markers: the live
+    /// server's series go on where these end (its counters from zero,
+    /// a reset that `rate` reads as one).
+    pub(crate) fn finish(&mut self, end_ms: i64) {
+        if self.last_self_scrape < end_ms - 1 {
+            self.scrape_self(end_ms - 1);
+        } else {
+            self.flush_exchanges();
         }
     }
 }
