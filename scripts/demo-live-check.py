@@ -10,10 +10,12 @@ Starts `BINARY demo` on a fresh (temporary) data directory and reports:
   - seconds until /api/v1/infersight/backfill says the history is written;
   - the process's CPU (seconds, and cores on average) and RSS (at the end of
     the backfill, and the peak), read from /proc;
-  - the join: `sum(rate(gen_ai_client_operation_duration_seconds_count[5m]))`
-    and an engine counter's rate over the join time, step by step (no step
-    may be empty, none twice its neighbours, none half), and each raw series'
-    largest gap between samples across the join;
+  - the joins, where the history meets live data and where its two spans
+    (written by fleets of their own, the last 15 min first) meet:
+    `sum(rate(gen_ai_client_operation_duration_seconds_count[5m]))` and an
+    engine counter's rate, step by step (no step may be empty, none twice
+    or half the median before), and each raw series' largest gap between
+    samples of `up` and counter resets across the live join;
   - metric names live data writes that the history lacks, and the reverse
     (from /api/v1/series inside the history and after the join).
 Exits 1 when a target is missed (live > 10 s) or the join has a gap or a
@@ -37,7 +39,7 @@ from infersight_process import cpu_seconds, memory_mib  # noqa: E402
 OVERVIEW = 'sum by (gen_ai_request_model) (rate(gen_ai_client_operation_duration_seconds_count[5m]))'
 GATEWAY = 'sum(rate(gen_ai_client_operation_duration_seconds_count[5m]))'
 ENGINE = 'sum(rate(vllm:request_success_total[5m]))'
-RAW = ['gen_ai_client_operation_duration_seconds_count', 'vllm:request_success_total', 'DCGM_FI_DEV_GPU_UTIL']
+RAW = ['up', 'gen_ai_client_operation_duration_seconds_count', 'vllm:request_success_total']
 SCRAPE_INTERVAL_S = 15
 
 
@@ -57,56 +59,63 @@ def answers(base, path, params=None):
         return None
 
 
-def names(base, start, end):
+def series(base, start, end):
+    """Every series with samples in [start, end], as sorted label tuples."""
     data = get(base, "/api/v1/series", {"match[]": '{__name__=~".+"}', "start": start, "end": end}, timeout=120)
-    return {s["__name__"] for s in data}
+    return {tuple(sorted(s.items())) for s in data}
 
 
-def join_steps(base, query, join_s, now_s):
-    """Values of `query` every scrape interval from 15 min before the join to now."""
+def check_join(base, query, join_s, end_s, what):
+    """`query` every scrape interval from 15 min before `join_s` to `end_s`:
+    every step has a value, and none within 5 min of the join is twice or
+    half the median before it (a double count or a hole would be)."""
+    start = int(join_s - 900)
     data = get(base, "/api/v1/query_range",
-               {"query": query, "start": join_s - 900, "end": now_s, "step": SCRAPE_INTERVAL_S}, timeout=60)
-    values = {int(float(t)): float(v) for s in data["result"] for t, v in s["values"]}
-    steps = list(range(int(join_s - 900), int(now_s) + 1, SCRAPE_INTERVAL_S))
-    return [(t, values.get(t)) for t in steps]
-
-
-def check_join(base, query, join_s, now_s):
-    """Every step has a value, and none near the join is twice or half the
-    median before it (a double count or a hole would be)."""
-    steps = join_steps(base, query, join_s, now_s)
+               {"query": query, "start": start, "end": end_s, "step": SCRAPE_INTERVAL_S}, timeout=60)
+    values = {round(float(t)): float(v) for s in data["result"] for t, v in s["values"]}
+    steps = [(t, values.get(t)) for t in range(start, int(end_s) + 1, SCRAPE_INTERVAL_S)]
     missing = [t for t, v in steps if v is None]
     before = [v for t, v in steps if v is not None and t < join_s - 300]
-    near = [(t - join_s, v) for t, v in steps if v is not None and abs(t - join_s) <= 300]
+    near = [(round(t - join_s), v) for t, v in steps if v is not None and abs(t - join_s) <= 300]
     median = statistics.median(before) if before else float("nan")
     odd = [(dt, v) for dt, v in near if not (0.5 * median <= v <= 2.0 * median)]
     shown = ", ".join(f"{dt:+d}s={v:.2f}" for dt, v in near[::4])
-    ok = not missing and not odd and before
-    print(f"  {'ok  ' if ok else 'FAIL'} {query}: {len(steps)} steps, {len(missing)} empty, median before {median:.2f}; "
-          f"around the join: {shown}")
+    ok = bool(before) and not missing and not odd
+    print(f"  {'ok  ' if ok else 'FAIL'} {what}: {query}: {len(steps)} steps, {len(missing)} empty, "
+          f"median before {median:.2f}; around the join: {shown}")
     if odd:
         print(f"       out of [0.5, 2] x median: {odd[:5]}")
     return ok
 
 
 def check_raw(base, metric, join_s, now_s):
-    """The largest gap between two samples of each series of `metric` from
-    10 min before the join to now, and how many counter resets each has."""
+    """Each series of `metric` that spans the join, from 10 min before it to
+    now: for `up`, the largest gap between two samples (at most a scrape
+    interval plus the live side's start); for a counter, how many resets
+    (one at most: the live side starts from zero)."""
     window = int(now_s - join_s + 600)
     data = get(base, "/api/v1/query", {"query": f"{metric}[{window}s]", "time": now_s}, timeout=60)
     worst_gap, worst_resets, across = 0.0, 0, 0
     for series in data["result"]:
         points = [(float(t), float(v)) for t, v in series["values"]]
-        if len(points) < 2:
+        if len(points) < 2 or not points[0][0] < join_s < points[-1][0]:
             continue
-        across += points[0][0] < join_s < points[-1][0]
+        across += 1
         worst_gap = max(worst_gap, max(b[0] - a[0] for a, b in zip(points, points[1:])))
         worst_resets = max(worst_resets, sum(1 for a, b in zip(points, points[1:]) if b[1] < a[1]))
-    counter = metric.endswith(("_total", "_count"))
-    ok = across > 0 and worst_gap <= 2.5 * SCRAPE_INTERVAL_S and (not counter or worst_resets <= 1)
-    print(f"  {'ok  ' if ok else 'FAIL'} {metric}: {len(data['result'])} series, {across} span the join; "
-          f"largest gap {worst_gap:.1f} s" + (f", at most {worst_resets} counter reset(s) per series" if counter else ""))
+    if metric == "up":
+        ok = across > 0 and worst_gap <= 2.5 * SCRAPE_INTERVAL_S
+        detail = f"largest gap {worst_gap:.1f} s"
+    else:
+        ok = across > 0 and worst_resets <= 1
+        detail = f"at most {worst_resets} counter reset(s) per series"
+    print(f"  {'ok  ' if ok else 'FAIL'} {metric}: {len(data['result'])} series, {across} span the join; {detail}")
     return ok
+
+
+def parse_span(text):
+    """Seconds in `6h`, `30m`, `90s`."""
+    return float(text[:-1]) * {"h": 3600, "m": 60, "s": 1}[text[-1]]
 
 
 def main():
@@ -171,15 +180,36 @@ def main():
         time.sleep(max(0.0, args.live_after - (time.monotonic() - started - done)))
         now_s = time.time()
         join_s = join_ms / 1000
-        print(f"the join ({now_s - join_s:.0f} s of live data):")
-        ok = check_join(base, GATEWAY, join_s, now_s) & check_join(base, ENGINE, join_s, now_s)
+        # Where the demo's two history spans meet: 15 min before the live start, between two scrapes.
+        split_s = ((join_ms - 900_000) // 15_000 * 15_000 + 7_500) / 1000
+        print(f"the joins (history to live, with {now_s - join_s:.0f} s of live data; and the history's two spans):")
+        ok = True
+        for query in (GATEWAY, ENGINE):
+            ok &= check_join(base, query, join_s, now_s, "live")
+            ok &= check_join(base, query, split_s, split_s + 600, "spans")
         for metric in RAW:
             ok &= check_raw(base, metric, join_s, now_s)
-        history = names(base, join_s - 3 * 3600, join_s - 1800)
-        after = names(base, join_s + 1, now_s)
-        print(f"metric names: {len(history)} in the history, {len(after)} after the join")
+        span_s = min(3 * 3600, join_s - 1800 - (join_ms / 1000 - parse_span(args.backfill)))
+        history_series = series(base, join_s - 1800 - span_s, join_s - 1800)
+        after_series = series(base, join_s + 1, now_s)
+        name = lambda labels: dict(labels)["__name__"]  # noqa: E731
+        history, after = {name(s) for s in history_series}, {name(s) for s in after_series}
+        print(f"metric names: {len(history)} in the history (before join-30m), {len(after)} after the join")
         print(f"  live only: {', '.join(sorted(after - history)) or 'none'}")
         print(f"  history only: {', '.join(sorted(history - after)) or 'none'}")
+        # Label sets live data writes, of names the history has, that the history lacks.
+        missing = {}
+        for labels in after_series - history_series:
+            if name(labels) in history:
+                missing[name(labels)] = missing.get(name(labels), 0) + 1
+        top = sorted(missing.items(), key=lambda kv: -kv[1])[:12]
+        print(f"  series live only, of names in both: {sum(missing.values())}; most: "
+              + ", ".join(f"{n} ({c})" for n, c in top))
+        probe_like = [dict(l) for l in after_series - history_series if dict(l).get("infersight_client") == "probe"]
+        print(f"  of which labelled infersight_client=\"probe\": {len(probe_like)}")
+        judged = get(base, "/api/v1/query", {"query": 'count(gen_ai_evaluation_score_count{gen_ai_evaluation_name=~"judge_.*"})',
+                                             "time": join_s - 1800})["result"]
+        print(f"  judge score series 30 min before the join: {judged[0]['value'][1] if judged else 0}")
         process_end = memory_mib(proc.pid)
         print(f"RSS now {process_end:.0f} MiB, peak {memory_mib(proc.pid, 'VmHWM'):.0f} MiB; "
               f"CPU {cpu_seconds(proc.pid):.1f} s over {time.monotonic() - started:.0f} s")

@@ -162,7 +162,6 @@ export interface Backfill {
   from_ms?: number;
   /** Where the history ends and live data starts. */
   to_ms?: number;
-  done_ms?: number;
   elapsed_seconds?: number;
   /** Null until it can tell. */
   remaining_seconds?: number | null;

@@ -153,7 +153,7 @@ async function section(name, body) {
 
 await section("backfill banner", async () => {
   // The server reports a backfill in progress, then done: the banner shows percent and time left, then goes.
-  let status = { state: "running", progress: 0.42, from_ms: Date.now() - 6 * 3600e3, to_ms: Date.now(), done_ms: Date.now() - 3.5 * 3600e3, elapsed_seconds: 12, remaining_seconds: 16.5 };
+  let status = { state: "running", progress: 0.42, from_ms: Date.now() - 6 * 3600e3, to_ms: Date.now(), elapsed_seconds: 12, remaining_seconds: 16.5 };
   await page.route("**/api/v1/infersight/backfill", (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify({ status: "success", data: status }) }));
   await open("#/overview?range=1h");
   const text = await page.waitForSelector("#backfill", { timeout: 5000 }).then((e) => e.textContent());

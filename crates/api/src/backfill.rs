@@ -14,8 +14,8 @@ pub struct BackfillStatus {
     pub from_ms: i64,
     /// Its end, where live data starts, Unix milliseconds.
     pub to_ms: i64,
-    /// Written up to here, Unix milliseconds.
-    pub done_ms: i64,
+    /// Share of it written, in `[0, 1]`.
+    pub progress: f64,
     /// Real time it has taken so far (all of it, once done).
     pub elapsed_seconds: f64,
     /// Real time it should still take, once it can tell.
@@ -34,15 +34,13 @@ pub(crate) struct Answer {
     #[serde(skip_serializing_if = "Option::is_none")]
     to_ms: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    done_ms: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     elapsed_seconds: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     remaining_seconds: Option<f64>,
 }
 
 /// `GET /api/v1/infersight/backfill`: `{"state", "progress" (0 to 1),
-/// "from_ms", "to_ms", "done_ms", "elapsed_seconds", "remaining_seconds"}`;
+/// "from_ms", "to_ms", "elapsed_seconds", "remaining_seconds"}`;
 /// the dashboard shows a banner while `state` is `running`.
 pub(crate) async fn status(State(state): State<ApiState>) -> Success<Answer> {
     let Some(status) = state.backfill.as_ref().map(|f| f()) else {
@@ -51,19 +49,16 @@ pub(crate) async fn status(State(state): State<ApiState>) -> Success<Answer> {
             progress: None,
             from_ms: None,
             to_ms: None,
-            done_ms: None,
             elapsed_seconds: None,
             remaining_seconds: None,
         });
     };
-    let span = (status.to_ms - status.from_ms).max(1) as f64;
-    let progress = if status.running { ((status.done_ms - status.from_ms) as f64 / span).clamp(0.0, 1.0) } else { 1.0 };
+    let progress = if status.running { status.progress.clamp(0.0, 1.0) } else { 1.0 };
     Success::new(Answer {
         state: if status.running { "running" } else { "done" },
         progress: Some(progress),
         from_ms: Some(status.from_ms),
         to_ms: Some(status.to_ms),
-        done_ms: Some(status.done_ms),
         elapsed_seconds: Some(status.elapsed_seconds),
         remaining_seconds: if status.running { status.remaining_seconds } else { Some(0.0) },
     })

@@ -7,7 +7,8 @@
 //! the quality pipeline (and its judges, answered in process), and those
 //! metrics are stored as the self-scrape would have read them. [`run`]
 //! drives it beside a serving server, which writes live data into the same
-//! store meanwhile: the history ends where the live data begins. Its test
+//! store meanwhile: the history ends where the live data begins, and each
+//! span of it where the next begins. Its test
 //! also evaluates the rules on the same simulated time, so alerts fire (and
 //! are sent) as they would have live.
 
@@ -47,16 +48,23 @@ pub(crate) struct BackfillJudge {
     pub answer: judge::Answerer,
 }
 
-/// A backfill to run beside the server: whose history, over what span,
+/// One span of the history and the fleet that simulates it, a fleet of
+/// its own: it starts cold at `from_ms` (its counters from zero, a reset
+/// that `rate` reads as one, as where live data starts).
+pub(crate) struct Span {
+    /// The fleet, on simulated time.
+    pub fleet: sim::Fleet,
+    /// Start, Unix milliseconds.
+    pub from_ms: i64,
+    /// End, where the next span (or the live data) starts.
+    pub to_ms: i64,
+}
+
+/// A backfill to run beside the server: its spans, written in this order,
 /// and the settings the live data is written with.
 pub(crate) struct Plan {
-    /// The fleet whose history it is: one of its own, on simulated time, so
-    /// that the live fleet starts at `to_ms` while this one catches up.
-    pub fleet: sim::Fleet,
-    /// Start of the history, Unix milliseconds.
-    pub from_ms: i64,
-    /// Its end, where the live data starts.
-    pub to_ms: i64,
+    /// The spans, adjoining, in the order to write them.
+    pub spans: Vec<Span>,
     /// Time between scrapes, as the live jobs scrape.
     pub scrape_interval_ms: i64,
     /// The server's scrape jobs.
@@ -69,8 +77,9 @@ pub(crate) struct Plan {
     pub judges: Vec<BackfillJudge>,
 }
 
-/// Writes the plan's history into `stores` on a blocking thread, reporting
-/// to `progress`, until done or `shutdown`; returns what the simulator did.
+/// Writes the plan's spans into `stores`, one after another on a blocking
+/// thread, each through a sink of its own, reporting to `progress`, until
+/// done or `shutdown`; returns what the simulator did.
 ///
 /// # Errors
 ///
@@ -83,19 +92,28 @@ pub(crate) async fn run(
 ) -> anyhow::Result<sim::BackfillReport> {
     let reporting = Arc::clone(&progress);
     let report = tokio::task::spawn_blocking(move || {
-        let mut sink = BackfillSink::new(&plan.fleet, &plan.jobs, plan.listen, stores, plan.quality, plan.judges);
         let mut total = sim::BackfillReport { scrapes: 0, exchanges: 0, elapsed: std::time::Duration::ZERO };
-        let mut t = plan.from_ms;
-        while t < plan.to_ms && !shutdown.is_cancelled() {
-            let next = (t + CHUNK_MS).min(plan.to_ms);
-            let report = plan.fleet.run_backfill(t, next, plan.scrape_interval_ms, &mut sink);
-            total.scrapes += report.scrapes;
-            total.exchanges += report.exchanges;
-            total.elapsed += report.elapsed;
-            t = next;
-            reporting.advance(t);
+        for span in &plan.spans {
+            let mut sink = BackfillSink::new(
+                &span.fleet,
+                &plan.jobs,
+                plan.listen,
+                stores.clone(),
+                plan.quality.clone(),
+                plan.judges.clone(),
+            );
+            let mut t = span.from_ms;
+            while t < span.to_ms && !shutdown.is_cancelled() {
+                let next = (t + CHUNK_MS).min(span.to_ms);
+                let report = span.fleet.run_backfill(t, next, plan.scrape_interval_ms, &mut sink);
+                total.scrapes += report.scrapes;
+                total.exchanges += report.exchanges;
+                total.elapsed += report.elapsed;
+                reporting.advance(next - t);
+                t = next;
+            }
+            sink.finish(t);
         }
-        sink.finish(t);
         total
     })
     .await;

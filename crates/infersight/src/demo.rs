@@ -3,11 +3,12 @@
 //! Everything runs in this process on loopback: the simulator's replicas
 //! and GPU exporters, infersight with scrape presets pointed at them, the
 //! gateway routing to them, the quality pipeline, and a load generator
-//! with a diurnal curve. The server serves at once; beside it, a second
-//! copy of the fleet (same seed, same incidents) runs over the past hours
-//! on simulated time and writes them into the store the way a scrape, the
+//! with a diurnal curve. The server serves at once; beside it, copies of
+//! the fleet (same seed, same incidents) run over the past hours on
+//! simulated time and write them into the store the way a scrape, the
 //! gateway, the pipeline and its judges would have, ending where the live
-//! fleet starts, so the charts fill within seconds while live data flows.
+//! fleet starts: the last minutes first, so every chart's right edge has
+//! data within seconds, then the hours before, while live data flows.
 //! Its progress is a line on a terminal's stderr, a self-metric and
 //! `/api/v1/infersight/backfill`, which the dashboard shows as a banner.
 //! The data lives in a temporary directory removed at exit.
@@ -31,6 +32,10 @@ use crate::simulate::print_incidents;
 
 /// The scrape interval of the demo's jobs, live and backfilled.
 const SCRAPE_INTERVAL_MS: i64 = 15_000;
+
+/// The most recent history, written first: every chart's right edge and
+/// every `rate()` at now have data within a second or two.
+const RECENT_MS: i64 = 15 * 60_000;
 
 /// How often the progress line on a terminal is redrawn.
 const PROGRESS_REDRAW: Duration = Duration::from_millis(250);
@@ -58,17 +63,8 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
     let mut extras = Extras::default();
     let from = now - i64::try_from(backfill.as_millis()).unwrap_or(i64::MAX);
     if from < now {
-        // The history's own fleet, anchored at the same time, so its
-        // incidents are the live fleet's; it ends where the live one starts.
-        let history =
-            sim::Fleet::new(sim::SimConfig::demo(), sim::Clock::manual(now)).context("building the history's fleet")?;
-        for replica in fleet.replicas() {
-            history.set_addresses(&replica.name, replica.instance.clone(), replica.dcgm_instance.clone());
-        }
         let plan = backfill::Plan {
-            fleet: history,
-            from_ms: from,
-            to_ms: now,
+            spans: history_spans(&fleet, from, now)?,
             scrape_interval_ms: SCRAPE_INTERVAL_MS,
             jobs: config.scrape.clone(),
             listen,
@@ -135,6 +131,30 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
         })
     }));
     serve::serve(config, extras).await
+}
+
+/// The history's spans in the order to write them: the last
+/// [`RECENT_MS`] first, then the hours before, each by a fleet of its own
+/// with the live fleet's config and anchor (so the same incidents) and its
+/// replicas' addresses. A span boundary lies between two scrapes, so no
+/// scrape time is written by both spans.
+fn history_spans(live: &sim::Fleet, from: i64, now: i64) -> anyhow::Result<Vec<backfill::Span>> {
+    let fleet = || -> anyhow::Result<sim::Fleet> {
+        let fleet =
+            sim::Fleet::new(sim::SimConfig::demo(), sim::Clock::manual(now)).context("building the history's fleet")?;
+        for replica in live.replicas() {
+            fleet.set_addresses(&replica.name, replica.instance.clone(), replica.dcgm_instance.clone());
+        }
+        Ok(fleet)
+    };
+    let split = (now - RECENT_MS).div_euclid(SCRAPE_INTERVAL_MS) * SCRAPE_INTERVAL_MS + SCRAPE_INTERVAL_MS / 2;
+    if split <= from {
+        return Ok(vec![backfill::Span { fleet: fleet()?, from_ms: from, to_ms: now }]);
+    }
+    Ok(vec![
+        backfill::Span { fleet: fleet()?, from_ms: split, to_ms: now },
+        backfill::Span { fleet: fleet()?, from_ms: from, to_ms: split },
+    ])
 }
 
 /// The configuration's judges, answered by the simulator's judge in

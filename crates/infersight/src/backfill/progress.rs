@@ -14,8 +14,8 @@ use prometheus_client::registry::Registry;
 pub(crate) struct Progress {
     from_ms: i64,
     to_ms: i64,
-    /// Simulated time written up to.
-    done_ms: AtomicI64,
+    /// Simulated time written, in milliseconds (spans may be written out of order).
+    written_ms: AtomicI64,
     started: Instant,
     /// The real time it took, once done.
     took: OnceLock<Duration>,
@@ -29,7 +29,7 @@ impl Progress {
         Progress {
             from_ms,
             to_ms,
-            done_ms: AtomicI64::new(from_ms),
+            written_ms: AtomicI64::new(0),
             started: Instant::now(),
             took: OnceLock::new(),
             ratio: Gauge::default(),
@@ -45,9 +45,9 @@ impl Progress {
         );
     }
 
-    /// Notes that everything before `t_ms` is written.
-    pub(crate) fn advance(&self, t_ms: i64) {
-        self.done_ms.fetch_max(t_ms.min(self.to_ms), Ordering::Relaxed);
+    /// Notes that `span_ms` more of simulated time is written.
+    pub(crate) fn advance(&self, span_ms: i64) {
+        self.written_ms.fetch_add(span_ms.max(0), Ordering::Relaxed);
         self.ratio.set(self.ratio());
     }
 
@@ -65,7 +65,7 @@ impl Progress {
     /// The share of the history written, in `[0, 1]`.
     pub(crate) fn ratio(&self) -> f64 {
         let span = (self.to_ms - self.from_ms).max(1) as f64;
-        ((self.done_ms.load(Ordering::Relaxed) - self.from_ms) as f64 / span).clamp(0.0, 1.0)
+        (self.written_ms.load(Ordering::Relaxed) as f64 / span).clamp(0.0, 1.0)
     }
 
     /// The figures `/api/v1/infersight/backfill` serves.
@@ -79,7 +79,7 @@ impl Progress {
             running: took.is_none(),
             from_ms: self.from_ms,
             to_ms: self.to_ms,
-            done_ms: self.done_ms.load(Ordering::Relaxed),
+            progress: ratio,
             elapsed_seconds: elapsed,
             remaining_seconds: remaining,
         }
@@ -88,7 +88,7 @@ impl Progress {
     /// One line for a terminal: percent, simulated time written and time left.
     pub(crate) fn line(&self) -> String {
         let status = self.status();
-        let done = Duration::from_millis(u64::try_from(status.done_ms - self.from_ms).unwrap_or(0));
+        let done = Duration::from_millis(u64::try_from(self.written_ms.load(Ordering::Relaxed)).unwrap_or(0));
         let total = Duration::from_millis(u64::try_from(self.to_ms - self.from_ms).unwrap_or(0));
         let width = 24;
         let filled = (self.ratio() * f64::from(width)).round() as usize;
@@ -130,9 +130,10 @@ mod tests {
         let status = progress.status();
         assert!(status.running && status.remaining_seconds.is_some());
         assert!(progress.line().contains(" 25%  15m of 1h00m simulated"), "{}", progress.line());
-        progress.advance(600_000);
+        progress.advance(-5);
         assert!((progress.ratio() - 0.25).abs() < 1e-9, "never moves back");
         progress.advance(3_600_000);
+        assert!((progress.ratio() - 1.0).abs() < 1e-9, "at most all of it");
         progress.finish();
         assert!(!progress.status().running && progress.is_finished());
         assert!(progress.line().contains("100%") && progress.line().contains("done in"), "{}", progress.line());

@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod demo;
 mod judge_eval;
 mod packaging;
 mod quality;
