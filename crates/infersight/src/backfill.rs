@@ -23,7 +23,7 @@ use collectors::exposition::Format;
 use collectors::scrape::{Replay, ScrapeJob};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{info, warn};
 
 pub(crate) use progress::Progress;
 
@@ -32,6 +32,9 @@ use crate::serve::Stores;
 /// Simulated time written per call into the simulator: progress is
 /// reported, and a shutdown noticed, at least this often.
 const CHUNK_MS: i64 = 60_000;
+
+/// `max_tokens` of a probe's request, as the probe client asks.
+const PROBE_MAX_TOKENS: u32 = 512;
 
 /// A judge of the configuration, for the backfill to judge its history with.
 #[derive(Clone)]
@@ -75,6 +78,8 @@ pub(crate) struct Plan {
     pub quality: pipeline::Config,
     /// The judges, answered in process.
     pub judges: Vec<BackfillJudge>,
+    /// The golden probes, their requests sent into the fleet.
+    pub probes: Vec<probe::ProbeSpec>,
 }
 
 /// Writes the plan's spans into `stores`, one after another on a blocking
@@ -101,7 +106,8 @@ pub(crate) async fn run(
                 stores.clone(),
                 plan.quality.clone(),
                 plan.judges.clone(),
-            );
+            )
+            .with_probes(plan.probes.clone(), span.from_ms);
             let mut t = span.from_ms;
             while t < span.to_ms && !shutdown.is_cancelled() {
                 let next = (t + CHUNK_MS).min(span.to_ms);
@@ -151,6 +157,90 @@ pub(crate) struct BackfillSink {
     /// Exchanges waiting to be scored, a scrape interval's worth at most.
     pending: Vec<inference::Exchange>,
     threads: usize,
+    probes: Option<Probes>,
+}
+
+/// The golden probes on simulated time: each run's requests go into the
+/// fleet as the probe client's would through the gateway, and their
+/// exchanges come back as its answers. A run asks all its items of every
+/// model at once (live, one after another: the same questions, a little
+/// more load at once).
+struct Probes {
+    prober: probe::Prober,
+    /// Per probe: when its next run starts, and which run it is.
+    next: Vec<(i64, usize)>,
+    /// Runs waiting for answers, by probe, model and round; the answers in item order.
+    runs: HashMap<(usize, usize, usize), Vec<Option<Result<probe::Answer, probe::Failure>>>>,
+    /// A request's id → its run and item.
+    waiting: HashMap<String, ((usize, usize, usize), usize)>,
+    next_id: u64,
+}
+
+impl Probes {
+    /// The requests of the runs that start in `[from_ms, to_ms)`.
+    fn requests(&mut self, from_ms: i64, to_ms: i64) -> Vec<sim::ClientRequest> {
+        let mut requests = Vec::new();
+        for (idx, spec) in self.prober.probes().iter().enumerate() {
+            let (next, round) = &mut self.next[idx];
+            while *next < to_ms {
+                let at_ms = (*next).max(from_ms);
+                let items = self.prober.items_of_round(idx, *round);
+                for (model_idx, model) in spec.models.iter().enumerate() {
+                    let run = (idx, model_idx, *round);
+                    self.runs.insert(run, vec![None; items.len()]);
+                    for (pos, item) in items.iter().enumerate() {
+                        let id = format!("probe-{}", self.next_id);
+                        self.next_id += 1;
+                        let prompt: Vec<String> =
+                            item.messages.iter().map(|m| format!("{}: {}", m.role, m.content)).collect();
+                        requests.push(sim::ClientRequest {
+                            id: id.clone(),
+                            at_ms,
+                            model: model.clone(),
+                            prompt: prompt.join("\n"),
+                            max_tokens: Some(PROBE_MAX_TOKENS),
+                            stream: true,
+                        });
+                        self.waiting.insert(id, (run, pos));
+                    }
+                }
+                *next += i64::try_from(spec.interval.as_millis()).unwrap_or(i64::MAX).max(1);
+                *round += 1;
+            }
+        }
+        requests
+    }
+
+    /// Takes the answer in `exchange` if it is a probe's, and records the
+    /// run once every item has its answer; false when it is not a probe's.
+    fn answer(&mut self, exchange: &inference::Exchange) -> bool {
+        let Some((run, pos)) = self.waiting.remove(&exchange.id) else { return false };
+        let (idx, model_idx, round) = run;
+        let spec = &self.prober.probes()[idx];
+        let answer = if exchange.timings.e2e > spec.timeout {
+            Err(probe::Failure::Timeout)
+        } else if exchange.error_type.as_deref() == Some("stream_interrupted") {
+            Err(probe::Failure::BadStream("the stream broke".to_owned()))
+        } else if exchange.is_error() {
+            Err(probe::Failure::Status(exchange.status))
+        } else {
+            Ok(probe::Answer {
+                text: exchange.response.clone(),
+                ttft: exchange.timings.ttft,
+                duration: exchange.timings.e2e,
+            })
+        };
+        let Some(answers) = self.runs.get_mut(&run) else { return true };
+        answers[pos] = Some(answer);
+        if answers.iter().all(Option::is_some) {
+            let answers = self.runs.remove(&run).unwrap_or_default();
+            let items = self.prober.items_of_round(idx, round);
+            let answers: Vec<(&probe::Item, Result<probe::Answer, probe::Failure>)> =
+                items.into_iter().zip(answers.into_iter().flatten()).collect();
+            self.prober.record_run(spec, &spec.models[model_idx], &answers);
+        }
+        true
+    }
 }
 
 impl BackfillSink {
@@ -216,7 +306,27 @@ impl BackfillSink {
             drift_interval_ms,
             pending: Vec::new(),
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            probes: None,
         }
+    }
+
+    /// The same sink running `probes` from `from_ms` on, their metrics
+    /// written with the self-scrape and their traffic labelled as the
+    /// gateway labels it (`infersight_client="probe"`, kept from the pipeline).
+    pub(crate) fn with_probes(mut self, probes: Vec<probe::ProbeSpec>, from_ms: i64) -> BackfillSink {
+        if probes.is_empty() {
+            return self;
+        }
+        let next = vec![(from_ms, 0); probes.len()];
+        let metrics = probe::Metrics::new(&mut self.registry);
+        match probe::Prober::new(probes, String::new(), None, metrics) {
+            Ok(prober) => {
+                self.probes =
+                    Some(Probes { prober, next, runs: HashMap::new(), waiting: HashMap::new(), next_id: 0 });
+            }
+            Err(err) => warn!(error = %err, "Cannot build the probes; the history has none"),
+        }
+        self
     }
 
     /// Scores and keeps the pending exchanges, on every core, and judges
@@ -279,15 +389,22 @@ impl sim::Sink for BackfillSink {
     }
 
     fn exchange(&mut self, exchange: inference::Exchange) {
+        let probed = !exchange.id.is_empty() && self.probes.as_mut().is_some_and(|probes| probes.answer(&exchange));
         let labels = proxy::ExchangeLabels {
             request_model: &exchange.request_model,
             response_model: exchange.response_model.as_deref().unwrap_or_default(),
             server_address: self.addresses.get(&exchange.upstream).map_or("", String::as_str),
-            client: "",
+            client: if probed { "probe" } else { "" },
         };
         let chunks = exchange.timings.ttft.map_or(0, |_| u64::from(exchange.timings.gaps.count) + 1);
         self.gateway.observe(&exchange, &labels, chunks);
-        self.pending.push(exchange);
+        if !probed {
+            self.pending.push(exchange);
+        }
+    }
+
+    fn requests(&mut self, from_ms: i64, to_ms: i64) -> Vec<sim::ClientRequest> {
+        self.probes.as_mut().map_or_else(Vec::new, |probes| probes.requests(from_ms, to_ms))
     }
 }
 

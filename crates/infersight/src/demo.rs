@@ -70,6 +70,7 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
             listen,
             quality: config.quality.clone(),
             judges: simulated_judges(&config),
+            probes: config.probes.as_ref().map_or_else(Vec::new, |probes| probes.specs.clone()),
         };
         let progress = Arc::new(Progress::new(from, now));
         extras.progress = Some(Arc::clone(&progress));

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::check::check;
-use crate::client::ask;
+use crate::client::{Answer, Failure, ask};
 use crate::dataset::{Dataset, Item};
 use crate::metrics::{Metrics, RunMeasures};
 
@@ -122,11 +122,35 @@ impl Prober {
     }
 
     async fn run_model(&self, probe: &ProbeSpec, model: &str, items: &[&Item]) -> RunReport {
+        let mut answers = Vec::with_capacity(items.len());
+        for item in items {
+            let answer = ask(&self.http, &self.gateway, self.api_key.as_deref(), model, item, probe.timeout).await;
+            answers.push((*item, answer));
+        }
+        self.record_run(probe, model, &answers)
+    }
+
+    /// The probes it runs.
+    pub fn probes(&self) -> &[ProbeSpec] {
+        &self.probes
+    }
+
+    /// The items of probe `idx`'s `round`-th run.
+    pub fn items_of_round(&self, idx: usize, round: usize) -> Vec<&Item> {
+        let probe = &self.probes[idx];
+        items_of_round(&probe.dataset.items, probe.items_per_run, round)
+    }
+
+    /// Checks and records the answers of one run of `probe` against
+    /// `model`, in item order, as [`Prober::run_once`] does with the
+    /// answers it gets; for answers that come from elsewhere (a backfill
+    /// simulating the probes' traffic).
+    pub fn record_run(&self, probe: &ProbeSpec, model: &str, answers: &[(&Item, Result<Answer, Failure>)]) -> RunReport {
         let mut report = RunReport { model: model.to_owned(), passed: 0, failed: 0, errors: 0 };
         let mut scores: Vec<(&'static str, f64, usize)> = Vec::new();
         let (mut durations, mut ttfts) = (Vec::new(), Vec::new());
-        for item in items {
-            match ask(&self.http, &self.gateway, self.api_key.as_deref(), model, item, probe.timeout).await {
+        for (item, answer) in answers {
+            match answer {
                 Ok(answer) => {
                     durations.push(answer.duration.as_secs_f64());
                     ttfts.extend(answer.ttft.map(|ttft| ttft.as_secs_f64()));
@@ -158,7 +182,7 @@ impl Prober {
         }
         let mean = |values: &[f64]| (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
         let run = RunMeasures {
-            success: !items.is_empty() && report.failed == 0 && report.errors == 0,
+            success: !answers.is_empty() && report.failed == 0 && report.errors == 0,
             scores: scores.into_iter().map(|(name, sum, count)| (name, sum / count as f64)).collect(),
             duration: mean(&durations),
             ttft: mean(&ttfts),
