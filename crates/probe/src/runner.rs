@@ -30,6 +30,13 @@ pub struct ProbeSpec {
     pub timeout: Duration,
 }
 
+impl ProbeSpec {
+    /// The items of its `round`-th run (counting from 0).
+    pub fn items_of_round(&self, round: usize) -> Vec<&Item> {
+        items_of_round(&self.dataset.items, self.items_per_run, round)
+    }
+}
+
 /// What one run of a probe against one model found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunReport {
@@ -111,7 +118,7 @@ impl Prober {
     /// its `round`-th turn through the dataset, and records the outcome.
     pub async fn run_once(&self, idx: usize, round: usize) -> Vec<RunReport> {
         let probe = &self.probes[idx];
-        let items = items_of_round(&probe.dataset.items, probe.items_per_run, round);
+        let items = probe.items_of_round(round);
         let mut reports = Vec::with_capacity(probe.models.len());
         // Models are asked one after another, items in order: a probe is a
         // steady trickle, not load.
@@ -133,12 +140,6 @@ impl Prober {
     /// The probes it runs.
     pub fn probes(&self) -> &[ProbeSpec] {
         &self.probes
-    }
-
-    /// The items of probe `idx`'s `round`-th run.
-    pub fn items_of_round(&self, idx: usize, round: usize) -> Vec<&Item> {
-        let probe = &self.probes[idx];
-        items_of_round(&probe.dataset.items, probe.items_per_run, round)
     }
 
     /// Checks and records the answers of one run of `probe` against
