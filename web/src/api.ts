@@ -1,4 +1,4 @@
-// The HTTP API client: Prometheus's query endpoints and infersight's exchanges.
+// The HTTP API client: Prometheus's query endpoints and infersight's exchanges and backfill status.
 
 export interface Sample {
   metric: Record<string, string>;
@@ -182,4 +182,22 @@ export async function tsdbStatus(signal?: AbortSignal): Promise<TsdbStatus> {
 
 export async function buildInfo(signal?: AbortSignal): Promise<Record<string, string>> {
   return get<Record<string, string>>("/api/v1/status/buildinfo", {}, signal);
+}
+
+/** A backfill of simulated history running beside the server (`infersight demo`). */
+export interface Backfill {
+  /** `none` when the server runs no backfill (the other fields are absent then). */
+  state: "running" | "done" | "none";
+  /** Share of the history written, 0 to 1. */
+  progress?: number;
+  from_ms?: number;
+  /** Where the history ends and live data starts. */
+  to_ms?: number;
+  elapsed_seconds?: number;
+  /** Null until it can tell. */
+  remaining_seconds?: number | null;
+}
+
+export async function backfill(signal?: AbortSignal): Promise<Backfill> {
+  return get<Backfill>("/api/v1/infersight/backfill", {}, signal);
 }

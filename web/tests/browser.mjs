@@ -65,6 +65,12 @@ if (bin && existsSync(bin) && spawnSync(bin, ["demo", "--help"]).status === 0) {
     if (ready) break;
     await new Promise((r) => setTimeout(r, 200));
   }
+  // The demo serves at once and writes its history beside the live data: the views are checked once it is written.
+  for (let i = 0; i < 1200; i++) {
+    const body = await fetch(`${upstream}/api/v1/infersight/backfill`).then((r) => r.json()).catch(() => null);
+    if (body?.data && body.data.state !== "running") break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   console.log(`api: infersight demo on ${upstream}`);
 } else if (upstream) console.log(`api: proxied to ${upstream}`);
 else console.log(`api: fixture server${bin ? ` (${bin} has no demo command)` : ""}`);
@@ -187,6 +193,19 @@ async function section(name, body) {
     fail(`${name}: ${String(e).split("\n")[0]}`);
   }
 }
+
+await section("backfill banner", async () => {
+  // The server reports a backfill in progress, then done: the banner shows percent and time left, then goes.
+  let status = { state: "running", progress: 0.42, from_ms: Date.now() - 6 * 3600e3, to_ms: Date.now(), elapsed_seconds: 12, remaining_seconds: 16.5 };
+  await page.route("**/api/v1/infersight/backfill", (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify({ status: "success", data: status }) }));
+  await open("#/overview?range=1h");
+  const text = await page.waitForSelector("#backfill", { timeout: 5000 }).then((e) => e.textContent());
+  check(/42%/.test(text) && /17 s left/.test(text) && /6 h/.test(text), `a banner shows the backfill's percent and time left (${text})`);
+  status = { ...status, state: "done", progress: 1, remaining_seconds: 0 };
+  await page.waitForSelector("#backfill", { state: "detached", timeout: 5000 }).then(() => pass("the banner goes when the backfill is done"), () => fail("the banner stays after the backfill is done"));
+  await settled();
+  await page.unroute("**/api/v1/infersight/backfill");
+});
 
 await section("filters", async () => {
 await open("#/overview?range=1h");

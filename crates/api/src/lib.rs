@@ -11,6 +11,7 @@
 //! other crates' routers, wraps the result in [`instrument`] and serves it.
 #![warn(missing_docs)]
 
+mod backfill;
 mod clock;
 mod error;
 mod exchanges;
@@ -31,6 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::Router;
 use axum::routing::get;
 
+pub use backfill::BackfillStatus;
 pub use error::{Error, Result};
 pub use feedback::Feedback;
 pub use metrics::{Metrics, instrument};
@@ -49,6 +51,7 @@ pub struct ApiState {
     head_stats: Option<Arc<dyn Fn() -> HeadStats + Send + Sync>>,
     records: Option<Arc<records::Store>>,
     feedback: Option<feedback::Feedback>,
+    backfill: Option<Arc<dyn Fn() -> BackfillStatus + Send + Sync>>,
 }
 
 impl ApiState {
@@ -61,7 +64,15 @@ impl ApiState {
             head_stats: None,
             records: None,
             feedback: None,
+            backfill: None,
         }
+    }
+
+    /// The same state reporting a backfill running beside the server at
+    /// `/api/v1/infersight/backfill` (without one it answers `none`).
+    pub fn with_backfill(mut self, status: impl Fn() -> BackfillStatus + Send + Sync + 'static) -> ApiState {
+        self.backfill = Some(Arc::new(status));
+        self
     }
 
     /// The same state with a source of head figures for `/api/v1/status/tsdb`.
@@ -112,7 +123,8 @@ impl fmt::Debug for ApiState {
 /// `/api/v1/format_query`, `/api/v1/metadata`, `/api/v1/status/buildinfo`,
 /// `/api/v1/status/tsdb`,
 /// `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/{name}/values`,
-/// `/api/v1/infersight/exchanges[/{id}[/feedback]]`, `/-/healthy` and `/-/ready`.
+/// `/api/v1/infersight/exchanges[/{id}[/feedback]]`, `/api/v1/infersight/backfill`,
+/// `/-/healthy` and `/-/ready`.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/query", get(query::instant).post(query::instant))
@@ -127,6 +139,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/infersight/exchanges", get(exchanges::search))
         .route("/api/v1/infersight/exchanges/{id}", get(exchanges::get))
         .route("/api/v1/infersight/exchanges/{id}/feedback", axum::routing::post(feedback::give))
+        .route("/api/v1/infersight/backfill", get(backfill::status))
         .route("/-/healthy", get(health::healthy))
         .route("/-/ready", get(health::ready))
         .with_state(state)

@@ -113,6 +113,26 @@ impl Pipeline {
         tasks.shutdown().await;
     }
 
+    /// Judges the exchanges queued so far, one call after another, and
+    /// returns how many there were; for a pipeline whose queue
+    /// [`Pipeline::run_judges`] does not drain: a backfill judges each batch
+    /// of its history before it moves on in simulated time.
+    pub async fn judge_queued(&self) -> usize {
+        let requests: Vec<Request> = {
+            let mut queue = self.judge_queue.lock();
+            let Some(queue) = queue.as_mut() else { return 0 };
+            std::iter::from_fn(|| queue.try_recv().ok()).collect()
+        };
+        for request in &requests {
+            for &idx in &request.judges {
+                for rubric in &self.shared.config.judges[idx].rubrics {
+                    self.judge_one(request, idx, rubric).await;
+                }
+            }
+        }
+        requests.len()
+    }
+
     async fn judge_one(&self, request: &Request, idx: usize, rubric: &Rubric) {
         let setup = &self.shared.config.judges[idx];
         let input = Input { prompt: &request.prompt, response: &request.response, reference: None };

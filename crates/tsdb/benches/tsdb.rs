@@ -53,6 +53,28 @@ fn bench_append(c: &mut Criterion) {
     group.finish();
 }
 
+/// A backfill written beside live data: each series already has a newer
+/// (live) sample, so every history sample takes the out-of-order path.
+/// Compare with `commit_10k_existing_series_with_wal`, which appends in order.
+fn bench_append_behind_live(c: &mut Criterion) {
+    let fleet = fleet();
+    let mut group = c.benchmark_group("head_append");
+    group.throughput(Throughput::Elements(fleet.len() as u64));
+    group.sample_size(20);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(dir.path(), Options::default(), Metrics::default()).expect("open");
+    // The live sample, far ahead of every history sample the bench writes.
+    append_step(&db, &fleet, 1_000_000);
+    let mut step = 0;
+    group.bench_function("commit_10k_series_behind_live_with_wal", |b| {
+        b.iter(|| {
+            append_step(&db, &fleet, step);
+            step += 1;
+        })
+    });
+    group.finish();
+}
+
 fn bench_postings(c: &mut Criterion) {
     let fleet = fleet();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -126,5 +148,13 @@ fn bench_intersect(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_append, bench_postings, bench_wal_replay, bench_wal_append, bench_intersect);
+criterion_group!(
+    benches,
+    bench_append,
+    bench_append_behind_live,
+    bench_postings,
+    bench_wal_replay,
+    bench_wal_append,
+    bench_intersect
+);
 criterion_main!(benches);

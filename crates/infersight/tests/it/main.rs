@@ -3,6 +3,7 @@
 mod check_config;
 mod cli;
 mod crash;
+mod demo;
 mod judge_eval;
 mod packaging;
 mod quality;
