@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod clock;
+mod compare;
 mod error;
 mod exchanges;
 mod feedback;
@@ -112,7 +113,8 @@ impl fmt::Debug for ApiState {
 /// `/api/v1/format_query`, `/api/v1/metadata`, `/api/v1/status/buildinfo`,
 /// `/api/v1/status/tsdb`,
 /// `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/{name}/values`,
-/// `/api/v1/infersight/exchanges[/{id}[/feedback]]`, `/-/healthy` and `/-/ready`.
+/// `/api/v1/infersight/compare`, `/api/v1/infersight/exchanges[/{id}[/feedback]]`,
+/// `/-/healthy` and `/-/ready`.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/query", get(query::instant).post(query::instant))
@@ -124,6 +126,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/series", get(series::series).post(series::series))
         .route("/api/v1/labels", get(labels::label_names).post(labels::label_names))
         .route("/api/v1/label/{name}/values", get(labels::label_values))
+        .route("/api/v1/infersight/compare", get(compare::compare))
         .route("/api/v1/infersight/exchanges", get(exchanges::search))
         .route("/api/v1/infersight/exchanges/{id}", get(exchanges::get))
         .route("/api/v1/infersight/exchanges/{id}/feedback", axum::routing::post(feedback::give))

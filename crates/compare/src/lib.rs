@@ -445,17 +445,20 @@ fn record(outcome: &mut Outcome, test: Test, d: &ratio::Difference, with_interva
 }
 
 fn test_quantile(outcome: &mut Outcome, q: f64, a: &[Distribution], b: &[Distribution], options: Options) {
+    let need = (MIN_TAIL / q.min(1.0 - q)).ceil().max(MIN_SAMPLES as f64) as u64;
+    if a.is_empty() || b.is_empty() {
+        // No series at all (no stream reported a time per output token): no observations.
+        outcome.n_a = Distribution::merge(a).map_or(0.0, |d| d.count());
+        outcome.n_b = Distribution::merge(b).map_or(0.0, |d| d.count());
+        *outcome = not_enough(outcome.clone(), need);
+        return;
+    }
     let (Some(ma), Some(mb)) = (Distribution::merge(a), Distribution::merge(b)) else {
-        outcome.reason = Some(if a.is_empty() || b.is_empty() {
-            "no observations".to_owned()
-        } else {
-            "blocks of different bucket layouts: not tested".to_owned()
-        });
+        outcome.reason = Some("blocks of different bucket layouts: not tested".to_owned());
         return;
     };
     outcome.n_a = ma.count();
     outcome.n_b = mb.count();
-    let need = (MIN_TAIL / q.min(1.0 - q)).ceil().max(MIN_SAMPLES as f64) as u64;
     if outcome.n_a.min(outcome.n_b) < need as f64 {
         *outcome = not_enough(outcome.clone(), need);
         return;
