@@ -35,7 +35,7 @@ const SCORE: &str = "gen_ai_evaluation_score";
 /// Exchanges a scorer flagged.
 const FLAGGED: &str = "infersight_quality_flagged_total";
 
-/// The range when `start` is absent: the hour before `end`.
+/// The range when neither `start` nor `range` is given: the hour before `end`.
 const DEFAULT_RANGE_MS: i64 = 3_600_000;
 /// Bounds of a block: at least a scrape interval, at most a minute.
 const MIN_BLOCK_MS: i64 = 15_000;
@@ -47,8 +47,8 @@ const LOWER_IS_BETTER_SCORERS: [&str; 5] = ["pii", "toxicity", "harmful", "refus
 
 /// `GET /api/v1/infersight/compare`: cohort `b` against cohort `a`.
 ///
-/// Parameters: `a` and `b`, selectors; `start` and `end` (default the last
-/// hour); `a_start`, `a_end`, `b_start`, `b_end` to give a cohort its own
+/// Parameters: `a` and `b`, selectors; `start` and `end` (default `end`
+/// now and `start` a `range` before it, an hour without one); `a_start`, `a_end`, `b_start`, `b_end` to give a cohort its own
 /// window (`b` defaults to `a` when `b` has a window of its own); `step`,
 /// the block length; `alpha` (default 0.05). The answer: each cohort
 /// (selector, window, requests), whether the comparison is paired, the
@@ -113,7 +113,13 @@ struct CompareRequest {
 impl CompareRequest {
     fn from_params(params: &Params) -> Result<CompareRequest> {
         let end = params.time("end", now_ms())?;
-        let start = params.time("start", end - DEFAULT_RANGE_MS)?;
+        let range_ms = match params.value("range") {
+            Some(value) => parse_duration_ms(value)
+                .filter(|ms| *ms > 0)
+                .ok_or_else(|| Error::InvalidDuration { value: value.to_owned() }.in_parameter("range"))?,
+            None => DEFAULT_RANGE_MS,
+        };
+        let start = params.time("start", end - range_ms)?;
         let window = |prefix: &'static str, start_name: &'static str, end_name: &'static str| -> Result<(i64, i64)> {
             let window = (params.time(start_name, start)?, params.time(end_name, end)?);
             if window.1 <= window.0 {

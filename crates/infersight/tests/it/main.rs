@@ -2,6 +2,7 @@
 
 mod check_config;
 mod cli;
+mod compare;
 mod crash;
 mod judge_eval;
 mod packaging;
