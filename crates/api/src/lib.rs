@@ -11,6 +11,7 @@
 //! other crates' routers, wraps the result in [`instrument`] and serves it.
 #![warn(missing_docs)]
 
+mod annotations;
 mod clock;
 mod compare;
 mod error;
@@ -50,6 +51,7 @@ pub struct ApiState {
     head_stats: Option<Arc<dyn Fn() -> HeadStats + Send + Sync>>,
     records: Option<Arc<records::Store>>,
     feedback: Option<feedback::Feedback>,
+    appendable: Option<Arc<dyn ::series::Appendable>>,
 }
 
 impl ApiState {
@@ -62,6 +64,7 @@ impl ApiState {
             head_stats: None,
             records: None,
             feedback: None,
+            appendable: None,
         }
     }
 
@@ -82,6 +85,13 @@ impl ApiState {
     /// (`POST /api/v1/infersight/exchanges/{id}/feedback`).
     pub fn with_feedback(mut self, feedback: feedback::Feedback) -> ApiState {
         self.feedback = Some(feedback);
+        self
+    }
+
+    /// The same state writing to `appendable` what the API records as
+    /// series (each annotation as a sample of `infersight_annotation`).
+    pub fn with_appendable(mut self, appendable: Arc<dyn ::series::Appendable>) -> ApiState {
+        self.appendable = Some(appendable);
         self
     }
 
@@ -113,7 +123,8 @@ impl fmt::Debug for ApiState {
 /// `/api/v1/format_query`, `/api/v1/metadata`, `/api/v1/status/buildinfo`,
 /// `/api/v1/status/tsdb`,
 /// `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/{name}/values`,
-/// `/api/v1/infersight/compare`, `/api/v1/infersight/exchanges[/{id}[/feedback]]`,
+/// `/api/v1/infersight/annotations`, `/api/v1/infersight/compare`,
+/// `/api/v1/infersight/exchanges[/{id}[/feedback]]`,
 /// `/-/healthy` and `/-/ready`.
 pub fn router(state: ApiState) -> Router {
     Router::new()
@@ -126,6 +137,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/series", get(series::series).post(series::series))
         .route("/api/v1/labels", get(labels::label_names).post(labels::label_names))
         .route("/api/v1/label/{name}/values", get(labels::label_values))
+        .route("/api/v1/infersight/annotations", get(annotations::list).post(annotations::post))
         .route("/api/v1/infersight/compare", get(compare::compare))
         .route("/api/v1/infersight/exchanges", get(exchanges::search))
         .route("/api/v1/infersight/exchanges/{id}", get(exchanges::get))

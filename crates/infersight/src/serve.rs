@@ -175,13 +175,18 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
             config.remote_write.clone(),
             receiver_metrics.clone(),
         )))
-        .merge(receivers::otlp::router(receivers::OtlpState::new(appendable, config.otlp.clone(), receiver_metrics)))
+        .merge(receivers::otlp::router(receivers::OtlpState::new(
+            Arc::clone(&appendable),
+            config.otlp.clone(),
+            receiver_metrics,
+        )))
         .merge(api::router(
             api::ApiState::new(queryable)
                 .with_engine(config.query.clone())
                 .with_head_stats(head_stats(Arc::clone(&db)))
                 .with_records(Arc::clone(&records))
-                .with_feedback(feedback),
+                .with_feedback(feedback)
+                .with_appendable(appendable),
         ))
         .merge(dashboard::router());
     let app = api::instrument(app, api_metrics);

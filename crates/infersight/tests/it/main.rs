@@ -1,5 +1,6 @@
 //! The binary as a user runs it: a real process, real sockets, real files.
 
+mod annotations;
 mod check_config;
 mod cli;
 mod compare;
