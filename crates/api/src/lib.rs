@@ -11,8 +11,10 @@
 //! other crates' routers, wraps the result in [`instrument`] and serves it.
 #![warn(missing_docs)]
 
+mod annotations;
 mod backfill;
 mod clock;
+mod compare;
 mod error;
 mod exchanges;
 mod feedback;
@@ -52,6 +54,7 @@ pub struct ApiState {
     records: Option<Arc<records::Store>>,
     feedback: Option<feedback::Feedback>,
     backfill: Option<Arc<dyn Fn() -> BackfillStatus + Send + Sync>>,
+    appendable: Option<Arc<dyn ::series::Appendable>>,
 }
 
 impl ApiState {
@@ -65,6 +68,7 @@ impl ApiState {
             records: None,
             feedback: None,
             backfill: None,
+            appendable: None,
         }
     }
 
@@ -92,6 +96,13 @@ impl ApiState {
     /// (`POST /api/v1/infersight/exchanges/{id}/feedback`).
     pub fn with_feedback(mut self, feedback: feedback::Feedback) -> ApiState {
         self.feedback = Some(feedback);
+        self
+    }
+
+    /// The same state writing to `appendable` what the API records as
+    /// series (each annotation as a sample of `infersight_annotation`).
+    pub fn with_appendable(mut self, appendable: Arc<dyn ::series::Appendable>) -> ApiState {
+        self.appendable = Some(appendable);
         self
     }
 
@@ -123,6 +134,7 @@ impl fmt::Debug for ApiState {
 /// `/api/v1/format_query`, `/api/v1/metadata`, `/api/v1/status/buildinfo`,
 /// `/api/v1/status/tsdb`,
 /// `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/{name}/values`,
+/// `/api/v1/infersight/annotations`, `/api/v1/infersight/compare`,
 /// `/api/v1/infersight/exchanges[/{id}[/feedback]]`, `/api/v1/infersight/backfill`,
 /// `/-/healthy` and `/-/ready`.
 pub fn router(state: ApiState) -> Router {
@@ -136,6 +148,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/series", get(series::series).post(series::series))
         .route("/api/v1/labels", get(labels::label_names).post(labels::label_names))
         .route("/api/v1/label/{name}/values", get(labels::label_values))
+        .route("/api/v1/infersight/annotations", get(annotations::list).post(annotations::post))
+        .route("/api/v1/infersight/compare", get(compare::compare))
         .route("/api/v1/infersight/exchanges", get(exchanges::search))
         .route("/api/v1/infersight/exchanges/{id}", get(exchanges::get))
         .route("/api/v1/infersight/exchanges/{id}/feedback", axum::routing::post(feedback::give))

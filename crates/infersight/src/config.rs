@@ -9,6 +9,7 @@
 //! stages (`flags`), and [`RawConfig::to_toml`] prints the result as a file
 //! that reads back to the same `RawConfig`.
 
+mod cost;
 mod flags;
 mod judge;
 mod probes;
@@ -75,6 +76,10 @@ pub struct RawConfig {
     /// Golden probes asked of the gateway's models (`[[probes]]`).
     #[serde(default)]
     pub probes: Vec<probes::RawProbe>,
+    /// Prices of hosted models and GPUs (`[[cost.model]]`, `[[cost.gpu]]`),
+    /// from which cost recording rules are generated.
+    #[serde(default)]
+    pub cost: cost::RawCost,
 }
 
 /// `[query]`.
@@ -194,6 +199,8 @@ pub struct Config {
     /// The rubrics of `[quality] rubric_files` by name, those that need a
     /// reference included (`infersight judge-eval` uses them).
     pub rubrics: std::collections::HashMap<String, ::judge::Rubric>,
+    /// Prices; their recording rules are in `rule_files` as `generated/cost.yml`.
+    pub cost: cost::CostSettings,
 }
 
 /// A problem with a key of the configuration.
@@ -388,6 +395,7 @@ impl RawConfig {
         let rule_files =
             rules::validate_rule_files(&self.rule_files).map_err(|found| p.extend(to_problems(found))).ok();
         let alerting = self.alerting.validate("alerting").map_err(|found| p.extend(to_problems(found))).ok();
+        let cost = cost::validate(self.cost, p);
         let mut scrape_configs = self.scrape;
         if self.server.self_scrape
             && let Some(listen) = listen
@@ -445,6 +453,7 @@ impl RawConfig {
             Some(mut alerting),
             Some(judges),
             Some(probes),
+            Some(cost),
         ) = (
             listen,
             max_bytes,
@@ -463,12 +472,20 @@ impl RawConfig {
             alerting,
             judges,
             probes,
+            cost,
         )
         else {
             unreachable!("every failed check pushed a problem");
         };
         if alerting.external_url.is_empty() {
             alerting.external_url = format!("http://{listen}");
+        }
+        let mut rule_files = rule_files;
+        if let Some(yaml) = cost.rule_file() {
+            rule_files.push(rules::RuleFiles {
+                source: rules::RuleSource::Generated { file: "generated/cost.yml".into(), yaml },
+                interval: None,
+            });
         }
         Ok(Config {
             listen,
@@ -503,6 +520,7 @@ impl RawConfig {
             judges,
             probes,
             rubrics,
+            cost,
         })
     }
 }

@@ -161,6 +161,13 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     let rule_manager = rules::Manager::new(Arc::clone(&queryable), Arc::clone(&appendable), rule_options, rule_metrics)
         .with_notifier(notifier.clone());
     rule_manager.load(&config.rule_files).context("loading rule files")?;
+    if !config.cost.models.is_empty() || !config.cost.gpus.is_empty() {
+        info!(
+            models = config.cost.models.len(),
+            gpu_pools = config.cost.gpus.len(),
+            "Cost rules generated from [cost]"
+        );
+    }
     let state = AppState { db: Arc::clone(&db), registry };
     let mut api_state = api::ApiState::new(queryable)
         .with_engine(config.query.clone())
@@ -181,8 +188,12 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
             config.remote_write.clone(),
             receiver_metrics.clone(),
         )))
-        .merge(receivers::otlp::router(receivers::OtlpState::new(appendable, config.otlp.clone(), receiver_metrics)))
-        .merge(api::router(api_state))
+        .merge(receivers::otlp::router(receivers::OtlpState::new(
+            Arc::clone(&appendable),
+            config.otlp.clone(),
+            receiver_metrics,
+        )))
+        .merge(api::router(api_state.with_appendable(appendable)))
         .merge(dashboard::router());
     let app = api::instrument(app, api_metrics);
 

@@ -9,6 +9,7 @@
 //! The tables are described column by column in `docs/format/records.md`.
 #![warn(missing_docs)]
 
+mod annotation;
 mod error;
 mod feedback;
 mod judgement;
@@ -16,6 +17,7 @@ mod query;
 mod schema;
 mod store;
 
+pub use annotation::AnnotationRecord;
 pub use error::{Error, Result};
 pub use feedback::FeedbackRecord;
 pub use judgement::JudgementRecord;

@@ -1,7 +1,9 @@
 //! The binary as a user runs it: a real process, real sockets, real files.
 
+mod annotations;
 mod check_config;
 mod cli;
+mod compare;
 mod crash;
 mod demo;
 mod judge_eval;
