@@ -209,12 +209,15 @@ struct ProbeSchedule {
     next: Vec<(i64, usize)>,
 }
 
+/// The answers of one probe run so far, in item order.
+type RunAnswers = Vec<Option<Result<probe::Answer, probe::Failure>>>;
+
 /// The probes' answers, checked and recorded as the probe client does once
 /// every item of a run is answered.
 struct ProbeAnswers {
     prober: probe::Prober,
     /// Runs waiting for answers, by probe, model and round; the answers in item order.
-    runs: HashMap<(usize, usize, usize), Vec<Option<Result<probe::Answer, probe::Failure>>>>,
+    runs: HashMap<(usize, usize, usize), RunAnswers>,
 }
 
 impl ProbeSchedule {
