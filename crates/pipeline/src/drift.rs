@@ -156,7 +156,6 @@ pub(crate) fn run(
         }
         verdicts.push((model, Verdict::Tested { report, baseline_end }));
     }
-    drop(read);
     drifted.described = described;
     Ok(verdicts)
 }

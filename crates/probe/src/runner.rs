@@ -146,7 +146,12 @@ impl Prober {
     /// `model`, in item order, as [`Prober::run_once`] does with the
     /// answers it gets; for answers that come from elsewhere (a backfill
     /// simulating the probes' traffic).
-    pub fn record_run(&self, probe: &ProbeSpec, model: &str, answers: &[(&Item, Result<Answer, Failure>)]) -> RunReport {
+    pub fn record_run(
+        &self,
+        probe: &ProbeSpec,
+        model: &str,
+        answers: &[(&Item, Result<Answer, Failure>)],
+    ) -> RunReport {
         let mut report = RunReport { model: model.to_owned(), passed: 0, failed: 0, errors: 0 };
         let mut scores: Vec<(&'static str, f64, usize)> = Vec::new();
         let (mut durations, mut ttfts) = (Vec::new(), Vec::new());

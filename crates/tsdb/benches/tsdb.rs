@@ -148,5 +148,13 @@ fn bench_intersect(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_append, bench_append_behind_live, bench_postings, bench_wal_replay, bench_wal_append, bench_intersect);
+criterion_group!(
+    benches,
+    bench_append,
+    bench_append_behind_live,
+    bench_postings,
+    bench_wal_replay,
+    bench_wal_append,
+    bench_intersect
+);
 criterion_main!(benches);

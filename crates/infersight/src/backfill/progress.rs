@@ -98,12 +98,7 @@ impl Progress {
             (true, Some(left)) => format!("about {left:.0} s left"),
             (true, None) => "starting".to_owned(),
         };
-        format!(
-            "history [{bar}] {:>3.0}%  {} of {} simulated  {tail}",
-            self.ratio() * 100.0,
-            clock(done),
-            clock(total)
-        )
+        format!("history [{bar}] {:>3.0}%  {} of {} simulated  {tail}", self.ratio() * 100.0, clock(done), clock(total))
     }
 }
 

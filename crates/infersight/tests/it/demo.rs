@@ -145,7 +145,11 @@ async fn issue_22_demo_serves_while_it_backfills_and_its_history_meets_the_live_
     sorted.sort_by(f64::total_cmp);
     let median = sorted[sorted.len() / 2];
     for (t, rate) in &rates {
-        assert!((0.5 * median..=2.0 * median).contains(rate), "rate {rate} at join{:+.0} s, median {median}", t - join_s);
+        assert!(
+            (0.5 * median..=2.0 * median).contains(rate),
+            "rate {rate} at join{:+.0} s, median {median}",
+            t - join_s
+        );
     }
 
     // The history has the judges' scores, answered in process.
