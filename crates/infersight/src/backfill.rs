@@ -209,16 +209,16 @@ struct ProbeSchedule {
     next: Vec<(i64, usize)>,
 }
 
-/// The answers of one probe run so far, in item order.
-type RunAnswers = Vec<Option<Result<probe::Answer, probe::Failure>>>;
-
 /// The probes' answers, checked and recorded as the probe client does once
 /// every item of a run is answered.
 struct ProbeAnswers {
     prober: probe::Prober,
     /// Runs waiting for answers, by probe, model and round; the answers in item order.
-    runs: HashMap<(usize, usize, usize), RunAnswers>,
+    runs: HashMap<(usize, usize, usize), Vec<Option<ProbeAnswer>>>,
 }
+
+/// What one item of a probe's run got.
+type ProbeAnswer = Result<probe::Answer, probe::Failure>;
 
 impl ProbeSchedule {
     /// The requests of the runs that start in `[from_ms, to_ms)`.
@@ -278,7 +278,7 @@ impl ProbeAnswers {
         }
         if answers.iter().all(Option::is_some) {
             let answers = self.runs.remove(&(idx, model_idx, round)).unwrap_or_default();
-            let answers: Vec<(&probe::Item, Result<probe::Answer, probe::Failure>)> =
+            let answers: Vec<(&probe::Item, ProbeAnswer)> =
                 items.into_iter().zip(answers.into_iter().flatten()).collect();
             if let Some(model) = spec.models.get(model_idx) {
                 self.prober.record_run(spec, model, &answers);

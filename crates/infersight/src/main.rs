@@ -52,12 +52,12 @@ enum Command {
     },
     /// Runs a complete simulated fleet watched by infersight: engines, GPUs,
     /// traffic through the gateway, quality scoring, scripted incidents, and
-    /// hours of history written first. Prints the dashboard's address.
+    /// hours of history written beside live data. Prints the dashboard's address.
     Demo {
         /// Address of the API and dashboard; the gateway takes the next port.
         #[arg(long, default_value = "127.0.0.1:8490")]
         listen: std::net::SocketAddr,
-        /// How much history to write before serving (`6h`, `30m`, `0s`).
+        /// How much history to write, in the background (`6h`, `30m`, `0s`).
         #[arg(long, default_value = "6h", value_parser = parse_backfill)]
         backfill: std::time::Duration,
     },
