@@ -62,7 +62,7 @@ pub(crate) struct Request {
     pub(crate) judges: Vec<usize>,
     /// The deterministic scorers' flags on the exchange, by scorer name,
     /// for rubrics with a counterpart to agree with.
-    pub(crate) flags: Vec<(String, bool)>,
+    pub(crate) flags: Vec<(&'static str, bool)>,
 }
 
 /// The judge cache in the records store.
