@@ -22,7 +22,6 @@ Exits 1 when a target is missed (live > 10 s) or the join has a gap or a
 double count. On a shared machine the timings vary: say so with them.
 """
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -30,11 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from infersight_process import cpu_seconds, memory_mib  # noqa: E402
+from infersight_process import api, cpu_seconds, memory_mib, stop  # noqa: E402
 
 OVERVIEW = 'sum by (gen_ai_request_model) (rate(gen_ai_client_operation_duration_seconds_count[5m]))'
 GATEWAY = 'sum(rate(gen_ai_client_operation_duration_seconds_count[5m]))'
@@ -43,25 +41,16 @@ RAW = ['up', 'gen_ai_client_operation_duration_seconds_count', 'vllm:request_suc
 SCRAPE_INTERVAL_S = 15
 
 
-def get(base, path, params=None, timeout=30):
-    url = base + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        body = json.load(response)
-    if body.get("status") != "success":
-        raise RuntimeError(body.get("error", "request failed"))
-    return body["data"]
-
-
 def answers(base, path, params=None):
     try:
-        return get(base, path, params, timeout=5)
+        return api(base, path, params, timeout=5)
     except Exception:  # noqa: BLE001 - not up yet
         return None
 
 
 def series(base, start, end):
     """Every series with samples in [start, end], as sorted label tuples."""
-    data = get(base, "/api/v1/series", {"match[]": '{__name__=~".+"}', "start": start, "end": end}, timeout=120)
+    data = api(base, "/api/v1/series", {"match[]": '{__name__=~".+"}', "start": start, "end": end}, timeout=120)
     return {tuple(sorted(s.items())) for s in data}
 
 
@@ -70,7 +59,7 @@ def check_join(base, query, join_s, end_s, what):
     every step has a value, and none within 5 min of the join is twice or
     half the median before it (a double count or a hole would be)."""
     start = int(join_s - 900)
-    data = get(base, "/api/v1/query_range",
+    data = api(base, "/api/v1/query_range",
                {"query": query, "start": start, "end": end_s, "step": SCRAPE_INTERVAL_S}, timeout=60)
     values = {round(float(t)): float(v) for s in data["result"] for t, v in s["values"]}
     steps = [(t, values.get(t)) for t in range(start, int(end_s) + 1, SCRAPE_INTERVAL_S)]
@@ -94,7 +83,7 @@ def check_raw(base, metric, join_s, now_s):
     interval plus the live side's start); for a counter, how many resets
     (one at most: the live side starts from zero)."""
     window = int(now_s - join_s + 600)
-    data = get(base, "/api/v1/query", {"query": f"{metric}[{window}s]", "time": now_s}, timeout=60)
+    data = api(base, "/api/v1/query", {"query": f"{metric}[{window}s]", "time": now_s}, timeout=60)
     worst_gap, worst_resets, across = 0.0, 0, 0
     for series in data["result"]:
         points = [(float(t), float(v)) for t, v in series["values"]]
@@ -207,7 +196,7 @@ def main():
               + ", ".join(f"{n} ({c})" for n, c in top))
         probe_like = [dict(l) for l in after_series - history_series if dict(l).get("infersight_client") == "probe"]
         print(f"  of which labelled infersight_client=\"probe\": {len(probe_like)}")
-        judged = get(base, "/api/v1/query", {"query": 'count(gen_ai_evaluation_score_count{gen_ai_evaluation_name=~"judge_.*"})',
+        judged = api(base, "/api/v1/query", {"query": 'count(gen_ai_evaluation_score_count{gen_ai_evaluation_name=~"judge_.*"})',
                                              "time": join_s - 1800})["result"]
         print(f"  judge score series 30 min before the join: {judged[0]['value'][1] if judged else 0}")
         process_end = memory_mib(proc.pid)
@@ -217,11 +206,7 @@ def main():
         target = f"; backfill of 6h <= 30 s: {'met' if done <= 30 else 'missed'} ({done:.1f} s)"
         print("targets: live <= 10 s: " + ("met" if live <= 10 else "MISSED") + (target if args.backfill == "6h" else ""))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if failed else 0)
 
