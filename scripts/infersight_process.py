@@ -1,13 +1,16 @@
-"""Running `infersight serve` from a measurement script, and reading its figures from /proc.
+"""Running `infersight serve` from a measurement script, asking its API, and reading its figures from /proc.
 
-Shared by scripts/scrape-scale.py and scripts/gateway-soak.py.
+Shared by scripts/scrape-scale.py, scripts/gateway-soak.py, scripts/demo-live-check.py
+and scripts/quality/demo-judging-check.py.
 """
 import contextlib
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 
@@ -32,9 +35,27 @@ def serve(binary, port, config_body, prefix="infersight-"):
                 time.sleep(0.1)
         yield proc, base
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+        stop(proc)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def stop(proc, timeout=60):
+    """Stops `proc` as Ctrl-C would, and kills it if it has not exited after `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def api(base, path, params=None, timeout=30):
+    """The `data` of a Prometheus-style JSON answer from `base` + `path`; raises RuntimeError on an error status."""
+    url = base + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        body = json.load(response)
+    if body.get("status") != "success":
+        raise RuntimeError(body.get("error", "request failed"))
+    return body["data"]
 
 
 def cpu_seconds(pid):

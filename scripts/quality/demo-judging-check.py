@@ -17,12 +17,14 @@ for every model, and the swapped model's probe score lower during the swap
 than before while the other models' hold (within 0.1).
 """
 import argparse
-import json
+import os
 import subprocess
 import sys
 import time
-import urllib.parse
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from infersight_process import api, stop  # noqa: E402
 
 # The demo's scripted swap (crates/sim/src/demo.rs): one of the two replicas
 # of this model answers as a weaker model.
@@ -33,15 +35,11 @@ SWAP_START_S = 12 * 60
 EXPECTED_MODELS = 3
 
 
-def get(base, path, **params):
-    url = f"{base}{path}?" + urllib.parse.urlencode(params)
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.load(response)
-
-
 def query(base, expr):
-    body = get(base, "/api/v1/query", query=expr)
-    return body["data"]["result"] if body.get("status") == "success" else []
+    try:
+        return api(base, "/api/v1/query", {"query": expr})["result"]
+    except RuntimeError:
+        return []
 
 
 def ready(base):
@@ -125,11 +123,7 @@ def main():
         fail_share = by(query(base, 'sum by (gen_ai_request_model) (rate(infersight_quality_flagged_total{gen_ai_evaluation_name=~"judge_.*"}[5m])) / sum by (gen_ai_request_model) (rate(gen_ai_evaluation_score_count{gen_ai_evaluation_name=~"judge_.*"}[5m]))'), "gen_ai_request_model")
         print("judges' failing share per model over the last 5 min: " + ", ".join(f"{m} {v:.2f}" for m, v in sorted(fail_share.items())))
     finally:
-        demo.terminate()
-        try:
-            demo.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            demo.kill()
+        stop(demo, timeout=30)
     for f in failures:
         print(f"FAIL: {f}")
     print("all points met" if not failures else f"{len(failures)} point(s) not met")

@@ -1,4 +1,4 @@
-// The HTTP API client: Prometheus's query endpoints and infersight's exchanges.
+// The HTTP API client: Prometheus's query endpoints and infersight's exchanges and backfill status.
 
 export interface Sample {
   metric: Record<string, string>;
@@ -151,4 +151,53 @@ export async function exchanges(params: Record<string, string | number | undefin
 
 export async function exchange(id: number | string, signal?: AbortSignal): Promise<Exchange> {
   return get<Exchange>(`/api/v1/infersight/exchanges/${encodeURIComponent(String(id))}`, {}, signal);
+}
+
+/** One scrape target of `/api/v1/targets`, as Prometheus answers it. */
+export interface Target {
+  discoveredLabels: Record<string, string>;
+  labels: Record<string, string>;
+  scrapePool: string;
+  scrapeUrl: string;
+  lastError: string;
+  /** RFC 3339; `0001-01-01T00:00:00Z` before the first scrape. */
+  lastScrape: string;
+  lastScrapeDuration: number;
+  health: "up" | "down" | "unknown";
+  scrapeInterval: string;
+}
+
+export async function targets(signal?: AbortSignal): Promise<Target[]> {
+  return (await get<{ activeTargets: Target[] }>("/api/v1/targets", { state: "active" }, signal)).activeTargets ?? [];
+}
+
+export interface TsdbStatus {
+  headStats: { numSeries: number; numLabelPairs: number; chunkCount: number; minTime: number; maxTime: number };
+  seriesCountByMetricName: { name: string; value: number }[];
+}
+
+export async function tsdbStatus(signal?: AbortSignal): Promise<TsdbStatus> {
+  return get<TsdbStatus>("/api/v1/status/tsdb", {}, signal);
+}
+
+export async function buildInfo(signal?: AbortSignal): Promise<Record<string, string>> {
+  return get<Record<string, string>>("/api/v1/status/buildinfo", {}, signal);
+}
+
+/** A backfill of simulated history running beside the server (`infersight demo`). */
+export interface Backfill {
+  /** `none` when the server runs no backfill (the other fields are absent then). */
+  state: "running" | "done" | "none";
+  /** Share of the history written, 0 to 1. */
+  progress?: number;
+  from_ms?: number;
+  /** Where the history ends and live data starts. */
+  to_ms?: number;
+  elapsed_seconds?: number;
+  /** Null until it can tell. */
+  remaining_seconds?: number | null;
+}
+
+export async function backfill(signal?: AbortSignal): Promise<Backfill> {
+  return get<Backfill>("/api/v1/infersight/backfill", {}, signal);
 }

@@ -3,13 +3,43 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { Range, RangeSeries } from "./api";
 import { fmtBytes, fmtNumber, h } from "./dom";
+import { ADDRESS_LABELS, disambiguate, displayName } from "./names";
 
 export const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
-export type Unit = "" | "s" | "%" | "pct" | "bytes" | "req/s" | "tok/s" | "°C" | "W" | "MHz";
+/**
+ * What a chart's values are. `%` is a 0–1 ratio shown as a percentage, `pct`
+ * is already in percent; `/s` and `/min` are events per second or minute;
+ * `count`, `score`, `p` and `code` are plain numbers of that kind.
+ */
+export type Unit = "" | "s" | "%" | "pct" | "bytes" | "req/s" | "tok/s" | "err/s" | "req" | "/s" | "/min" | "count" | "score" | "p" | "code" | "°C" | "W" | "MHz";
+
+/** The unit's name, shown beside each chart's title. */
+export const UNIT_NAMES: Record<Unit, string> = {
+  "": "value",
+  s: "seconds",
+  "%": "percent",
+  pct: "percent",
+  bytes: "bytes",
+  "req/s": "requests/s",
+  "tok/s": "tokens/s",
+  "err/s": "errors/s",
+  req: "requests",
+  "/s": "per second",
+  "/min": "per minute",
+  count: "count",
+  score: "score, 0–1",
+  p: "p-value",
+  code: "code",
+  "°C": "°C",
+  W: "watts",
+  MHz: "MHz",
+};
 
 export function format(v: number | null | undefined, unit: Unit): string {
   if (unit === "bytes") return fmtBytes(v);
+  if (unit === "count" || unit === "score" || unit === "p" || unit === "code") return fmtNumber(v, "");
+  if (unit === "/s" || unit === "/min") return v === null || v === undefined || !Number.isFinite(v) ? "–" : `${fmtNumber(v, "")}${unit}`;
   return fmtNumber(v, unit);
 }
 
@@ -22,25 +52,45 @@ export interface Line {
   label: string;
   values: [number, string][];
   dash?: boolean;
+  /** The raw addresses behind a readable name in `label`, shown as the legend's tooltip. */
+  title?: string;
 }
 
-/** The display name of a series: the values of `keys` (or of every label but the name). */
-export function seriesLabel(metric: Record<string, string>, keys?: string[]): string {
+/**
+ * The display name of a series: the values of `keys` (or of every label but
+ * the name), with addresses replaced by readable names; `title` holds the
+ * addresses replaced.
+ */
+export function seriesName(metric: Record<string, string>, keys?: string[]): { text: string; title?: string } {
   const names = keys ?? Object.keys(metric).filter((k) => k !== "__name__");
-  const parts = names.map((k) => metric[k]).filter((v) => v !== undefined && v !== "");
-  return parts.length ? parts.join(" · ") : metric.__name__ ?? "";
+  const parts: string[] = [];
+  const raw: string[] = [];
+  for (const k of names) {
+    const v = metric[k];
+    if (v === undefined || v === "") continue;
+    const n = ADDRESS_LABELS.includes(k) ? displayName(metric, k) : { text: v };
+    if (n.title) raw.push(n.title);
+    if (!parts.includes(n.text)) parts.push(n.text);
+  }
+  return { text: parts.length ? parts.join(" · ") : metric.__name__ ?? "", title: raw.length ? raw.join(", ") : undefined };
+}
+
+export function seriesLabel(metric: Record<string, string>, keys?: string[]): string {
+  return seriesName(metric, keys).text;
 }
 
 export function lines(result: RangeSeries[], keys?: string[], prefix = ""): Line[] {
-  return result.map((s) => {
-    const label = seriesLabel(s.metric, keys);
-    return { label: label ? prefix + label : prefix.replace(/[\s·]+$/, "") || "value", values: s.values };
+  const names = disambiguate(result.map((s) => seriesName(s.metric, keys)));
+  return result.map((s, i) => {
+    const { text, title } = names[i];
+    return { label: text ? prefix + text : prefix.replace(/[\s·]+$/, "") || "value", values: s.values, title };
   });
 }
 
-/** Marks a chart container with how many points it drew, for tests and for the empty state. */
-function mark(el: HTMLElement, points: number, emptyText?: string): void {
-  el.dataset.chart = "";
+/** Marks a chart container with its kind, unit and how many points it drew, for tests and for the empty state. */
+function mark(el: HTMLElement, points: number, emptyText: string | undefined, kind: "time" | "heatmap" | "scatter", unit: string): void {
+  el.dataset.chart = kind;
+  el.dataset.unit = unit;
   el.dataset.points = String(points);
   el.classList.toggle("empty", points === 0);
   // An expected empty state (no errors) is said so, and tests accept it.
@@ -102,7 +152,7 @@ export function timeChart(el: HTMLElement, series: Line[], r: Range, opts: TimeC
     return y;
   });
   el.replaceChildren();
-  mark(el, points, opts.emptyText);
+  mark(el, points, opts.emptyText, "time", unit);
   if (points === 0) return 0;
   const grid = cssVar("--grid");
   const text = cssVar("--muted");
@@ -128,7 +178,12 @@ export function timeChart(el: HTMLElement, series: Line[], r: Range, opts: TimeC
       scales: { y: { range: (_u, lo, hi) => [opts.min ?? Math.min(0, lo), opts.max ?? (hi > lo ? hi * 1.05 : lo + 1)] } },
       axes: [
         { ...axis, values: (_u, vals) => vals.map((v) => clock(v, r.end - r.start)) },
-        { ...axis, size: 64, values: (_u, vals) => vals.map((v) => format(v, unit)) },
+        {
+          ...axis,
+          // Wide enough for the longest tick label, so units are never cut off.
+          size: (_u: uPlot, values: string[] | null) => Math.max(50, Math.ceil(Math.max(0, ...(values ?? []).map((v) => v.length)) * 7) + 24),
+          values: (_u, vals) => vals.map((v) => format(v, unit)),
+        },
       ],
       series: [
         {},
@@ -147,6 +202,11 @@ export function timeChart(el: HTMLElement, series: Line[], r: Range, opts: TimeC
     [xs, ...ys] as uPlot.AlignedData,
     el,
   );
+  // Readable names stand in for addresses; the addresses stay in the tooltip.
+  const rows = plot.root.querySelectorAll(".u-legend .u-series");
+  series.forEach((s, i) => {
+    if (s.title) rows[i + 1]?.setAttribute("title", s.title);
+  });
   onResize(el, (w) => plot.setSize({ width: w, height: opts.height ?? 170 }));
   return points;
 }
@@ -198,7 +258,7 @@ function canvasFor(el: HTMLElement, height: number): CanvasRenderingContext2D | 
  * A latency heatmap from cumulative histogram bucket rates (one series per
  * `le`): each cell is the rate of observations that fell in that bucket.
  */
-export function heatmap(el: HTMLElement, buckets: RangeSeries[], r: Range, height = 200): number {
+export function heatmap(el: HTMLElement, buckets: RangeSeries[], r: Range, height = 200, emptyText?: string): number {
   const byLe = new Map<number, Map<number, number>>();
   for (const s of buckets) {
     const le = s.metric.le === "+Inf" ? Infinity : Number(s.metric.le);
@@ -226,7 +286,7 @@ export function heatmap(el: HTMLElement, buckets: RangeSeries[], r: Range, heigh
   }
   el.replaceChildren();
   const render = () => {
-    mark(el, points);
+    mark(el, points, emptyText, "heatmap", "s");
     if (points === 0) return;
     const ctx = canvasFor(el, height);
     if (!ctx) return;
@@ -269,14 +329,16 @@ export function heatmap(el: HTMLElement, buckets: RangeSeries[], r: Range, heigh
 export interface ScatterGroup {
   label: string;
   points: [number, number][];
+  /** The raw address behind a readable `label`, for the legend's tooltip. */
+  title?: string;
 }
 
 /** A scatter plot, one colour per group. */
-export function scatter(el: HTMLElement, groups: ScatterGroup[], xUnit: Unit, yUnit: Unit, xTitle: string, yTitle: string, height = 220): number {
+export function scatter(el: HTMLElement, groups: ScatterGroup[], xUnit: Unit, yUnit: Unit, xTitle: string, yTitle: string, height = 220, emptyText?: string): number {
   const all = groups.flatMap((g) => g.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   el.replaceChildren();
   const render = () => {
-    mark(el, all.length);
+    mark(el, all.length, emptyText, "scatter", `${xUnit}|${yUnit}`);
     if (!all.length) return;
     const ctx = canvasFor(el, height);
     if (!ctx) return;
@@ -321,7 +383,7 @@ export function scatter(el: HTMLElement, groups: ScatterGroup[], xUnit: Unit, yU
     });
     ctx.globalAlpha = 1;
     el.title = `${yTitle} against ${xTitle}`;
-    const legend = h("div", { class: "scatter-legend" }, ...groups.map((g, gi) => h("span", {}, h("i", { style: `background:${PALETTE[gi % PALETTE.length]}` }), g.label)));
+    const legend = h("div", { class: "scatter-legend" }, ...groups.map((g, gi) => h("span", { title: g.title }, h("i", { style: `background:${PALETTE[gi % PALETTE.length]}` }), g.label)));
     el.appendChild(legend);
   };
   render();

@@ -1,6 +1,6 @@
-// The app shell: header, navigation, filter bar, theme, refresh and routing.
+// The app shell: header, navigation, filter bar, theme, refresh, routing and the backfill banner.
 import "./style.css";
-import { labelValues } from "./api";
+import { backfill, labelValues, type Backfill } from "./api";
 import { clear, h } from "./dom";
 import { formatHash, linkTo, parseDuration, parseHash, RANGES, REFRESHES, VIEWS, type State, type View } from "./state";
 import { isAbort, type Ctx, type ViewFn } from "./view";
@@ -11,8 +11,9 @@ import { reliability } from "./views/reliability";
 import { quality } from "./views/quality";
 import { correlation } from "./views/correlation";
 import { explore } from "./views/explore";
+import { status } from "./views/status";
 
-const RENDER: Record<View, ViewFn> = { overview, performance: performanceView, capacity, reliability, quality, correlation, explore };
+const RENDER: Record<View, ViewFn> = { overview, performance: performanceView, capacity, reliability, quality, correlation, explore, status };
 const TITLES: Record<View, string> = {
   overview: "Overview",
   performance: "Performance",
@@ -21,6 +22,7 @@ const TITLES: Record<View, string> = {
   quality: "Quality",
   correlation: "Correlation",
   explore: "Explore",
+  status: "Status",
 };
 
 const app = document.getElementById("app") as HTMLElement;
@@ -167,7 +169,62 @@ window.fetch = async (...args: Parameters<typeof fetch>) => {
   }
 };
 
+// While a backfill writes history beside the live data (`infersight demo`),
+// a banner shows how far it has got, and the view re-renders every
+// BACKFILL_RENDER_MS (unless it refreshes as often itself) so charts fill as
+// it goes, and once more when it is done.
+const BACKFILL_POLL_MS = 2000;
+const BACKFILL_RENDER_MS = 10000;
+let backfillSeen = false;
+
+function span(ms: number): string {
+  const minutes = Math.round(ms / 60000);
+  return minutes >= 60 && minutes % 60 === 0 ? `${minutes / 60} h` : minutes >= 60 ? `${(minutes / 60).toFixed(1)} h` : `${minutes} min`;
+}
+
+function showBackfill(status: Backfill): void {
+  let banner = document.getElementById("backfill");
+  if (status.state !== "running") {
+    banner?.remove();
+    return;
+  }
+  const pct = Math.floor((status.progress ?? 0) * 100);
+  const left = status.remaining_seconds == null ? "" : `, about ${Math.max(1, Math.round(status.remaining_seconds))} s left`;
+  const total = status.to_ms !== undefined && status.from_ms !== undefined ? `${span(status.to_ms - status.from_ms)} of ` : "";
+  const text = `Writing ${total}simulated history beside the live data: ${pct}%${left}. Charts fill as it goes.`;
+  if (!banner) {
+    banner = h("div", { id: "backfill", class: "backfill", role: "status" }, h("span", { class: "backfill-text" }), h("div", { class: "backfill-bar" }, h("div", {})));
+    document.body.insertBefore(banner, app);
+  }
+  banner.dataset.progress = String(status.progress ?? 0);
+  (banner.querySelector(".backfill-text") as HTMLElement).textContent = text;
+  (banner.querySelector(".backfill-bar > div") as HTMLElement).style.width = `${pct}%`;
+}
+
+async function pollBackfill(): Promise<void> {
+  let status: Backfill;
+  try {
+    status = await backfill();
+  } catch {
+    status = { state: "none" };
+  }
+  showBackfill(status);
+  if (status.state !== "running") {
+    if (backfillSeen) void render();
+    return;
+  }
+  backfillSeen = true;
+  const state = parseHash(location.hash);
+  const every = parseDuration(state.refresh);
+  const lastRender = Number(document.body.dataset.rendered ?? 0);
+  const idle = document.body.dataset.loading === "false";
+  // Explore keeps what is typed in its query box: no re-render under the user's hands.
+  if (state.view !== "explore" && idle && (every === 0 || every * 1000 > BACKFILL_RENDER_MS) && Date.now() - lastRender >= BACKFILL_RENDER_MS) void render();
+  window.setTimeout(() => void pollBackfill(), BACKFILL_POLL_MS);
+}
+
 applyTheme(theme());
 window.addEventListener("hashchange", () => void render());
 if (!location.hash) history.replaceState(null, "", formatHash(parseHash("")));
 void render();
+void pollBackfill();

@@ -1,7 +1,8 @@
 // What every view gets, and the panel helpers they share.
 import { ApiError, queryRange, type Range, type RangeSeries } from "./api";
-import { lines, timeChart, type Line, type TimeChartOptions } from "./charts";
+import { lines, timeChart, UNIT_NAMES, type Line, type TimeChartOptions, type Unit } from "./charts";
 import { h } from "./dom";
+import { loadNames } from "./names";
 import type { State } from "./state";
 
 export interface Ctx {
@@ -37,13 +38,13 @@ export interface Panel {
   note(text: string, error?: boolean): void;
 }
 
-export function panel(title: string, opts: { wide?: boolean; full?: boolean; help?: string; id?: string } = {}): Panel {
+export function panel(title: string, opts: { wide?: boolean; full?: boolean; help?: string; id?: string; unit?: Unit } = {}): Panel {
   const body = h("div", { class: "panel-body" });
   const noteEl = h("div", { class: "panel-note" });
   const el = h(
     "div",
     { class: `panel${opts.wide ? " wide" : ""}${opts.full ? " full" : ""}`, "data-panel": opts.id ?? title },
-    h("h3", { title: opts.help ?? "" }, title),
+    h("h3", { title: opts.help ?? "" }, title, opts.unit !== undefined ? h("span", { class: "unit" }, UNIT_NAMES[opts.unit]) : null),
     body,
     noteEl,
   );
@@ -76,20 +77,23 @@ export interface Plot {
   map?: (s: RangeSeries[]) => RangeSeries[];
 }
 
+/** What every chart panel says: its one unit, and what an empty chart means (what to configure, or that nothing happened). */
+export type ChartOptions = TimeChartOptions & { unit: Unit; emptyText: string; wide?: boolean; help?: string; id?: string };
+
 /** A panel with one time chart of one or more range queries. */
-export function chartPanel(ctx: Ctx, title: string, plots: Plot[], opts: TimeChartOptions & { wide?: boolean; help?: string } = {}): HTMLElement {
-  const p = panel(title, { wide: opts.wide, help: opts.help ?? plots.map((x) => x.query).join("\n") });
+export function chartPanel(ctx: Ctx, title: string, plots: Plot[], opts: ChartOptions): HTMLElement {
+  const p = panel(title, { wide: opts.wide, help: opts.help ?? plots.map((x) => x.query).join("\n"), unit: opts.unit, id: opts.id });
   const chart = h("div", { class: "chart" });
   p.body.appendChild(chart);
   void (async () => {
-    const results = await Promise.allSettled(plots.map((x) => queryRange(x.query, ctx.range, ctx.signal)));
+    const [, ...results] = await Promise.allSettled([names(ctx), ...plots.map((x) => queryRange(x.query, ctx.range, ctx.signal))]);
     if (ctx.signal.aborted) return;
     const all: Line[] = [];
     const errors: string[] = [];
     results.forEach((r, i) => {
       const plot = plots[i];
       if (r.status === "fulfilled") {
-        const data = plot.map ? plot.map(r.value) : r.value;
+        const data = plot.map ? plot.map(r.value as RangeSeries[]) : (r.value as RangeSeries[]);
         for (const l of lines(data, plot.keys, plot.prefix)) all.push({ ...l, dash: plot.dash });
       } else if (!isAbort(r.reason)) errors.push(errorText(r.reason));
     });
@@ -97,6 +101,16 @@ export function chartPanel(ctx: Ctx, title: string, plots: Plot[], opts: TimeCha
     if (errors.length) p.note(errors.join("; "), true);
   })();
   return p.el;
+}
+
+/** Resolves when the readable names of the range's targets are known (see names.ts). */
+export function names(ctx: Ctx): Promise<void> {
+  return loadNames(ctx.range, ctx.signal);
+}
+
+/** An expected empty state that says what to configure; tests accept it as such. */
+export function emptyNote(text: string): HTMLElement {
+  return h("div", { class: "nodata ok" }, text);
 }
 
 /** Drag-to-zoom: the selected window becomes the URL's range and end. */

@@ -3,7 +3,8 @@
 //   node tests/browser.mjs             uses tests/fixture-server.mjs for the API
 //   INFERSIGHT_BIN=../target/release/infersight node tests/browser.mjs
 //                                      runs `infersight demo --backfill 1h` and proxies to it
-//   SCREENSHOTS=1                      also writes docs/images/<view>-<theme>.png
+//   SCREENSHOTS=1                      also writes docs/images/<view>-<theme>.png, exchange-<theme>.png
+//                                      and empty-capacity-<theme>.png (nothing configured)
 //
 // Skips (exit 0, with a note) when Chromium is missing. Needs `npm run build` first.
 import { spawn, spawnSync } from "node:child_process";
@@ -16,7 +17,7 @@ import { start } from "./fixture-server.mjs";
 const WEB = fileURLToPath(new URL("..", import.meta.url));
 const IMAGES = fileURLToPath(new URL("../../docs/images/", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const VIEWS = ["overview", "performance", "capacity", "reliability", "quality", "correlation", "explore"];
+const VIEWS = ["overview", "performance", "capacity", "reliability", "quality", "correlation", "explore", "status"];
 const failures = [];
 const fail = (what) => {
   failures.push(what);
@@ -63,6 +64,12 @@ if (bin && existsSync(bin) && spawnSync(bin, ["demo", "--help"]).status === 0) {
     const ready = await fetch(`${upstream}/-/ready`).then((r) => r.ok).catch(() => false);
     if (ready) break;
     await new Promise((r) => setTimeout(r, 200));
+  }
+  // The demo serves at once and writes its history beside the live data: the views are checked once it is written.
+  for (let i = 0; i < 1200; i++) {
+    const body = await fetch(`${upstream}/api/v1/infersight/backfill`).then((r) => r.json()).catch(() => null);
+    if (body?.data && body.data.state !== "running") break;
+    await new Promise((r) => setTimeout(r, 500));
   }
   console.log(`api: infersight demo on ${upstream}`);
 } else if (upstream) console.log(`api: proxied to ${upstream}`);
@@ -114,11 +121,49 @@ async function chartsHaveData(what) {
   check(errors.length === 0, `${what}: no panel error${errors.length ? ` (${errors.join(" | ").slice(0, 300)})` : ""}`);
 }
 
+// A raw scrape or upstream address, which should only ever be a tooltip where a readable name exists
+// (error messages, which quote the URL, excepted).
+const ADDRESS = /\b(?:\d{1,3}\.){3}\d{1,3}:\d{2,5}\b|\blocalhost:\d{2,5}\b|\[[0-9a-f:]+\]:\d{2,5}/i;
+
+/** Legends and tables show readable names; the addresses behind them are tooltips. */
+async function namesAreReadable(what) {
+  const found = await page.evaluate((source) => {
+    const re = new RegExp(source, "i");
+    const shown = [...document.querySelectorAll(".u-legend .u-series th, .scatter-legend span, main table:not(.result) td:not(.error), main table:not(.result) th")]
+      .filter((e) => e.offsetParent !== null || e.closest(".u-legend"))
+      .map((e) => e.textContent ?? "")
+      .filter((t) => re.test(t));
+    const tooltips = [...document.querySelectorAll("main [title]")].filter((e) => re.test(e.getAttribute("title") ?? "") && !e.closest("h3")).length;
+    return { shown, tooltips };
+  }, ADDRESS.source);
+  check(found.shown.length === 0, `${what}: no raw address in legends or tables${found.shown.length ? ` (${found.shown.slice(0, 3).join(" | ")})` : ""}`);
+  return found.tooltips;
+}
+
+/** Every time chart says its unit (one per axis) and has a legend. */
+async function unitsAndLegends(what) {
+  const charts = await page.$$eval('[data-chart="time"]', (els) =>
+    els.map((e) => ({
+      title: e.closest(".panel")?.querySelector("h3")?.firstChild?.textContent ?? "?",
+      unit: e.dataset.unit ?? "",
+      caption: e.closest(".panel")?.querySelector("h3 .unit")?.textContent ?? "",
+      points: Number(e.dataset.points),
+      legend: e.querySelectorAll(".u-legend .u-series").length,
+    })),
+  );
+  const noUnit = charts.filter((c) => !c.unit || !c.caption).map((c) => c.title);
+  const noLegend = charts.filter((c) => c.points > 0 && c.legend < 2).map((c) => c.title);
+  check(noUnit.length === 0, `${what}: every chart names its unit${noUnit.length ? ` (missing: ${noUnit.join(", ")})` : ""}`);
+  check(noLegend.length === 0, `${what}: every chart with data has a legend${noLegend.length ? ` (missing: ${noLegend.join(", ")})` : ""}`);
+  return charts;
+}
+
 const shots = process.env.SCREENSHOTS === "1";
 if (shots) mkdirSync(IMAGES, { recursive: true });
 
 console.log("views:");
 let overviewMs = null;
+const tooltips = {};
 for (const view of VIEWS) {
   const hash = view === "explore" ? `#/explore?range=1h&q=${encodeURIComponent("sum by (gen_ai_request_model) (rate(gen_ai_client_operation_duration_seconds_count[5m]))")}` : `#/${view}?range=1h`;
   await open(hash);
@@ -131,10 +176,14 @@ for (const view of VIEWS) {
   await noErrors(view);
   check(log.api.length <= 30, `${view}: ${log.api.length} API requests on load (at most 30)`);
   await chartsHaveData(view);
+  // An ad-hoc query's unit is unknown; every built-in chart names its own.
+  if (view !== "explore") await unitsAndLegends(view);
+  if (view !== "explore") tooltips[view] = await namesAreReadable(view);
   const links = await page.$$eval("nav.tabs a", (as) => as.map((a) => a.dataset.view));
   check(VIEWS.every((v) => links.includes(v)), `${view}: every view is one click away`);
 }
 console.log(`overview fully rendered in ${overviewMs} ms (navigation start to last panel)`);
+check(["performance", "capacity", "reliability", "status"].every((v) => tooltips[v] > 0), `raw addresses are tooltips behind readable names (${Object.entries(tooltips).map(([v, n]) => `${v} ${n}`).join(", ")})`);
 
 async function section(name, body) {
   console.log(`${name}:`);
@@ -144,6 +193,19 @@ async function section(name, body) {
     fail(`${name}: ${String(e).split("\n")[0]}`);
   }
 }
+
+await section("backfill banner", async () => {
+  // The server reports a backfill in progress, then done: the banner shows percent and time left, then goes.
+  let status = { state: "running", progress: 0.42, from_ms: Date.now() - 6 * 3600e3, to_ms: Date.now(), elapsed_seconds: 12, remaining_seconds: 16.5 };
+  await page.route("**/api/v1/infersight/backfill", (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify({ status: "success", data: status }) }));
+  await open("#/overview?range=1h");
+  const text = await page.waitForSelector("#backfill", { timeout: 5000 }).then((e) => e.textContent());
+  check(/42%/.test(text) && /17 s left/.test(text) && /6 h/.test(text), `a banner shows the backfill's percent and time left (${text})`);
+  status = { ...status, state: "done", progress: 1, remaining_seconds: 0 };
+  await page.waitForSelector("#backfill", { state: "detached", timeout: 5000 }).then(() => pass("the banner goes when the backfill is done"), () => fail("the banner stays after the backfill is done"));
+  await settled();
+  await page.unroute("**/api/v1/infersight/backfill");
+});
 
 await section("filters", async () => {
 await open("#/overview?range=1h");
@@ -284,8 +346,172 @@ await noErrors("explore error", { allowStatus: [400, 422] });
 
 });
 
+
+await section("readable names", async () => {
+  // The fixture names its targets as the demo does (`replica`), by Kubernetes (`kubernetes_pod_name`), by DCGM's
+  // `Hostname`, or not at all (infersight's self-scrape); the demo names every engine and GPU exporter by `replica`.
+  const fixture = !upstream;
+  await open("#/performance?range=1h");
+  const legend = await page.$$eval('[data-panel="TTFT p95 by replica"] .u-legend .u-series', (rows) => rows.slice(1).map((r) => ({ text: r.querySelector("th")?.textContent ?? "", title: r.getAttribute("title") ?? "" })));
+  const readable = legend.every((l) => ADDRESS.test(l.title) && !ADDRESS.test(l.text)) && new Set(legend.map((l) => l.text)).size === legend.length;
+  check(legend.length > 0 && readable, `each replica's legend entry has its own readable name, the address as tooltip (${legend.slice(0, 2).map((l) => `${l.text} [${l.title}]`).join(", ")})`);
+  if (fixture) {
+    check(legend.find((l) => l.title === "10.0.1.11:8000")?.text.startsWith("vllm-llama-1a"), "a target is named by its replica label");
+    check(legend.find((l) => l.title === "10.0.1.21:30000")?.text.startsWith("sglang-qwen-5f7c9-x2k4q"), "a pod is named by kubernetes_pod_name");
+  } else check(legend.every((l) => /^(vllm|sglang)-/.test(l.text)), "the demo's replicas are named by their replica label");
+  await open("#/status?range=1h");
+  const cells = await page.$$eval("table.targets tbody tr td:nth-child(3)", (tds) => tds.map((td) => ({ text: td.textContent ?? "", title: td.getAttribute("title") ?? "" })));
+  check(cells.length > 0 && cells.every((c) => !ADDRESS.test(c.text) && /^https?:\/\//.test(c.title)), `every scrape target shows a name, its URL as tooltip (${cells.length} targets)`);
+  const upstreams = await page.$$eval("table.upstreams tbody td:first-child", (tds) => tds.map((td) => ({ text: td.textContent ?? "", title: td.getAttribute("title") ?? "" })));
+  check(upstreams.length > 0 && upstreams.every((u) => !ADDRESS.test(u.text)) && new Set(upstreams.map((u) => u.text)).size === upstreams.length, `each gateway upstream (server_address) has its own readable name (${upstreams.map((u) => u.text).join(", ")})`);
+  if (fixture) {
+    check(cells.find((c) => c.title.includes("127.0.0.1:8490"))?.text === "infersight on 127.0.0.1", "a target without a naming label shows its job and host");
+    check(cells.find((c) => c.title.includes("ip-10-0-1-17:9400"))?.text === "ip-10-0-1-17", "a GPU exporter is named by its DCGM Hostname");
+    check(upstreams.some((u) => u.text === "vllm-llama-1a" && u.title === "10.0.1.11:8000"), "an upstream is named after the target at its address");
+  }
+});
+
+await section("latency units", async () => {
+  for (const view of ["performance", "correlation"]) {
+    await open(`#/${view}?range=1h`);
+    const panels = await page.$$eval(".panel", (ps) =>
+      ps
+        .filter((p) => p.querySelector('[data-chart="time"]'))
+        .map((p) => ({
+          title: p.querySelector("h3")?.firstChild?.textContent ?? "",
+          unit: p.querySelector('[data-chart="time"]').dataset.unit,
+          legend: [...p.querySelectorAll(".u-legend .u-series th")].map((th) => th.textContent ?? "").join(" | "),
+        })),
+    );
+    const measures = (text) => [/TTFT|first token/i.test(text) && "ttft", /\bITL\b|inter-token|per output token|TPOT/i.test(text) && "itl", /e2e|end-to-end/i.test(text) && "e2e"].filter(Boolean);
+    const latency = panels.filter((p) => measures(p.title).length);
+    const mixed = latency.filter((p) => new Set([...measures(p.title), ...measures(p.legend)]).size > 1).map((p) => p.title);
+    const notSeconds = latency.filter((p) => p.unit !== "s").map((p) => `${p.title} (${p.unit})`);
+    check(latency.length >= (view === "performance" ? 5 : 2) && mixed.length === 0, `${view}: TTFT, ITL and end-to-end latency each on their own panel (${latency.length} latency panels${mixed.length ? `; mixed: ${mixed.join(", ")}` : ""})`);
+    check(notSeconds.length === 0, `${view}: every latency panel has one unit, seconds${notSeconds.length ? ` (${notSeconds.join(", ")})` : ""}`);
+    if (view === "performance") {
+      const kinds = new Set(latency.flatMap((p) => measures(p.title)));
+      check(kinds.size === 3, `performance: separate panels for TTFT, ITL and end-to-end latency (${[...kinds].join(", ")})`);
+    }
+  }
+});
+
+await section("status", async () => {
+  await open("#/status?range=1h");
+  const st = await page.evaluate(() => {
+    const panels = [...document.querySelectorAll("main .panel")].map((p) => {
+      const chart = p.querySelector("[data-chart]");
+      const filled =
+        (chart && (Number(chart.dataset.points) > 0 || chart.dataset.emptyOk !== undefined)) ||
+        p.querySelectorAll("tbody tr").length > 0 ||
+        p.querySelectorAll("dl.kv dd").length > 0 ||
+        p.querySelector(".nodata.ok") !== null;
+      return { title: p.querySelector("h3")?.firstChild?.textContent ?? "?", filled: Boolean(filled), error: p.querySelector(".panel-note.error")?.textContent ?? "" };
+    });
+    return {
+      panels,
+      targets: document.querySelectorAll("table.targets tbody tr").length,
+      down: [...document.querySelectorAll('table.targets tr[data-health="down"] td.error')].map((td) => td.textContent ?? ""),
+      upstreams: document.querySelectorAll("table.upstreams tbody tr").length,
+      series: document.querySelector('[data-panel="store"] dd')?.textContent ?? "",
+      version: document.querySelector('[data-panel="build"] dd')?.textContent ?? "",
+      remote: document.querySelector('[data-panel="remote-write"]')?.textContent ?? "",
+      sections: [...document.querySelectorAll("main .section > h2")].map((h) => h.textContent),
+    };
+  });
+  const unfilled = st.panels.filter((p) => !p.filled || p.error).map((p) => p.title);
+  check(st.panels.length >= 15 && unfilled.length === 0, `status: every panel has data or a configured empty state (${st.panels.length} panels${unfilled.length ? `; not: ${unfilled.join(", ")}` : ""})`);
+  // The fixture has one target down; the demo has one only during its crash incidents.
+  check(st.targets > 0 && (st.down.length > 0 || upstream) && st.down.every((e) => e.length > 0), `status: the scrape targets are listed, with why each down one fails (${st.targets} targets, ${st.down.length} down)`);
+  check(st.upstreams > 0, `status: gateway upstreams with requests and errors (${st.upstreams})`);
+  check(/^\d/.test(st.series) && /^\d+\.\d+/.test(st.version), `status: storage and build info (${st.series} head series, version ${st.version})`);
+  check(/Not configured/.test(st.remote), `status: remote write out says it is not configured`);
+  check(["Scraping", "Gateway", "Quality queue", "Storage"].every((x) => st.sections.some((s) => s?.toLowerCase() === x.toLowerCase())), `status: sections ${st.sections.join(", ")}`);
+});
+
+await section("guided first visit", async () => {
+  const fresh = await browser.newContext({ viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1 });
+  const p = await fresh.newPage();
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(String(e)));
+  const ready = () => p.waitForFunction(() => document.body.dataset.loading === "false", null, { timeout: 30000 });
+  await p.goto(`${base}/#/overview?range=1h`);
+  await ready();
+  const first = await p.evaluate(() => {
+    const g = document.querySelector("[data-guide]");
+    return g && { visible: g.offsetParent !== null, views: [...g.querySelectorAll(".guide-views a")].map((a) => a.dataset.view), demo: !g.querySelector(".guide-demo")?.hidden, incidents: g.querySelectorAll(".guide-demo li a").length };
+  });
+  check(first?.visible && VIEWS.every((v) => first.views.includes(v)), `the first visit shows the guide on the overview, linking every view (${first?.views.length ?? 0} links)`);
+  check(first?.demo && first.incidents > 0, `the guide points at the demo's scripted incidents (${first?.incidents ?? 0})`);
+  await p.click('[data-action="dismiss-guide"]');
+  check((await p.$("[data-guide]")) === null, "the guide closes");
+  await p.reload();
+  await ready();
+  check((await p.$("[data-guide]")) === null, "the guide stays dismissed after a reload");
+  await p.goto(`${base}/#/capacity?range=1h`);
+  await ready();
+  await p.goto(`${base}/#/overview?range=6h`);
+  await ready();
+  check((await p.$("[data-guide]")) === null && errors.length === 0, `the guide stays dismissed on later visits${errors.length ? ` (${errors[0]})` : ""}`);
+  await fresh.close();
+});
+
+/** A context whose API knows no series at all: what a fresh install with nothing configured shows. */
+async function emptyContext() {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1 });
+  await ctx.addInitScript(() => localStorage.setItem("infersight-guide-dismissed", "1"));
+  const empty = (data) => (route) => route.fulfill({ json: { status: "success", data } });
+  await ctx.route("**/api/v1/query_range?**", empty({ resultType: "matrix", result: [] }));
+  await ctx.route("**/api/v1/query?**", empty({ resultType: "vector", result: [] }));
+  await ctx.route("**/api/v1/series?**", empty([]));
+  await ctx.route("**/api/v1/label/*/values**", empty([]));
+  await ctx.route("**/api/v1/targets**", empty({ activeTargets: [], droppedTargets: [], droppedTargetCounts: {} }));
+  await ctx.route("**/api/v1/infersight/exchanges?**", empty({ exchanges: [], next_before: null }));
+  return ctx;
+}
+
+await section("empty states", async () => {
+  const ctx = await emptyContext();
+  const p = await ctx.newPage();
+  for (const view of VIEWS.filter((v) => v !== "explore")) {
+    await p.goto(`${base}/#/${view}?range=1h`);
+    await p.waitForFunction(() => document.body.dataset.loading === "false", null, { timeout: 30000 });
+    const st = await p.evaluate(() => {
+      const charts = [...document.querySelectorAll("[data-chart]")];
+      const notes = [...document.querySelectorAll("main .nodata")];
+      return {
+        charts: charts.length,
+        unexplained: charts.filter((c) => c.dataset.emptyOk === undefined).map((c) => c.closest(".panel")?.querySelector("h3")?.firstChild?.textContent ?? "?"),
+        bare: notes.filter((n) => !n.classList.contains("ok")).map((n) => n.textContent),
+        texts: [...new Set(notes.map((n) => n.textContent ?? ""))],
+        errors: [...document.querySelectorAll(".panel-note.error")].map((e) => e.textContent),
+      };
+    });
+    const configs = st.texts.filter((t) => /\[\[?[a-z_.]+\]\]?|serve --scrape|self_scrape/.test(t)).length;
+    check(st.unexplained.length === 0 && st.bare.length === 0 && st.errors.length === 0, `${view} with no data: every empty panel says why (${st.charts} charts, ${st.texts.length} distinct texts, ${configs} name the config${st.unexplained.length + st.bare.length ? `; unexplained: ${[...st.unexplained, ...st.bare].slice(0, 4).join(", ")}` : ""}${st.errors.length ? `; errors: ${st.errors[0]}` : ""})`);
+    if (view === "capacity") {
+      check(st.texts.some((t) => t.includes("[collectors] nvml") && t.includes('preset = "dcgm"')), "capacity with no GPUs names [collectors] nvml and the dcgm scrape preset");
+      check(st.texts.some((t) => t.includes("[[scrape]]") && t.includes("vllm")), "capacity with no engines names the [[scrape]] presets");
+    }
+    if (view === "performance") check(st.texts.some((t) => t.includes("[[gateway.upstream]]")), "performance with no traffic names [[gateway.upstream]]");
+    if (view === "status") check(st.texts.some((t) => t.includes("self_scrape")), "status with no self-metrics names [server] self_scrape");
+  }
+  if (shots) {
+    for (const theme of ["light", "dark"]) {
+      await p.evaluate((t) => localStorage.setItem("infersight-theme", t), theme);
+      await p.goto("about:blank");
+      await p.goto(`${base}/#/capacity?range=1h`);
+      await p.waitForFunction(() => document.body.dataset.loading === "false", null, { timeout: 30000 });
+      await p.waitForTimeout(150);
+      await p.screenshot({ path: `${IMAGES}empty-capacity-${theme}.png` });
+    }
+  }
+  await ctx.close();
+});
+
 if (shots) {
   console.log("screenshots:");
+  await page.evaluate(() => localStorage.setItem("infersight-guide-dismissed", "1"));
   for (const theme of ["light", "dark"]) {
     await page.evaluate((t) => localStorage.setItem("infersight-theme", t), theme);
     for (const view of VIEWS) {

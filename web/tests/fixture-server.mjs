@@ -18,11 +18,15 @@ const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
 const MODELS = ["meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen2.5-32B-Instruct"];
 const SCORERS = ["toxicity", "jailbreak", "schema", "judge_helpfulness", "judge_safety"];
 const ZONES = ["us-east-1a", "us-east-1b"];
+// Targets are named as in the demo (a `replica` target label) or by Kubernetes (`kubernetes_pod_name`).
 const ENGINES = [
-  { instance: "10.0.1.11:8000", serving_engine: "vllm", job: "vllm", model_name: MODELS[0], availability_zone: ZONES[0] },
-  { instance: "10.0.2.12:8000", serving_engine: "vllm", job: "vllm", model_name: MODELS[0], availability_zone: ZONES[1] },
-  { instance: "10.0.1.21:30000", serving_engine: "sglang", job: "sglang", model_name: MODELS[1], availability_zone: ZONES[0] },
+  { instance: "10.0.1.11:8000", serving_engine: "vllm", job: "vllm", model_name: MODELS[0], availability_zone: ZONES[0], replica: "vllm-llama-1a" },
+  { instance: "10.0.2.12:8000", serving_engine: "vllm", job: "vllm", model_name: MODELS[0], availability_zone: ZONES[1], replica: "vllm-llama-1b" },
+  { instance: "10.0.1.21:30000", serving_engine: "sglang", job: "sglang", model_name: MODELS[1], availability_zone: ZONES[0], kubernetes_pod_name: "sglang-qwen-5f7c9-x2k4q" },
 ];
+// infersight's own /metrics, scraped as job "infersight": named by its host only.
+const SELF = { instance: "127.0.0.1:8490", job: "infersight" };
+const UPSTREAMS = { [MODELS[0]]: ENGINES[0].instance, [MODELS[1]]: ENGINES[2].instance };
 const GPUS = [];
 for (const [h, host] of ["ip-10-0-1-17", "ip-10-0-2-18"].entries())
   for (const gpu of ["0", "1"])
@@ -33,7 +37,7 @@ const cross = (rows, key, values) => rows.flatMap((r) => values.map((v) => ({ ..
 function gatewayRows(name) {
   let rows = MODELS.map((m) => ({ gen_ai_request_model: m }));
   if (name.startsWith("gen_ai_client_operation_duration")) {
-    rows = rows.map((r) => ({ ...r, gen_ai_response_model: r.gen_ai_request_model, gen_ai_operation_name: "chat", gen_ai_provider_name: "openai", server_address: r.gen_ai_request_model.startsWith("meta") ? "vllm.internal" : "sglang.internal" }));
+    rows = rows.map((r) => ({ ...r, gen_ai_response_model: r.gen_ai_request_model, gen_ai_operation_name: "chat", gen_ai_provider_name: "openai", server_address: UPSTREAMS[r.gen_ai_request_model] }));
     rows = cross(rows, "error_type", ["", "timeout", "500"]);
   }
   if (name.startsWith("gen_ai_client_token_usage")) rows = cross(rows, "gen_ai_token_type", ["input", "output"]);
@@ -65,7 +69,22 @@ function judgingRows(name) {
   if (name === "infersight_judge_agreement_total") return cross(rubric.map((r) => ({ ...r, judge: "sim", scorer: "harmful" })), "agreement", ["agree", "disagree"]);
   return cross(rubric, "agreement", ["agree", "disagree"]);
 }
-const ALL = [...GATEWAY, ...VLLM, ...SGLANG, ...DCGM, ...PROBES, ...JUDGES, "up"];
+// infersight's self-metrics, as the status view reads them (job "infersight"; a scraped job is `exported_job`).
+const SELF_METRICS = {
+  infersight_scrape_failures_total: [{ exported_job: "vllm", reason: "connect" }],
+  infersight_gateway_upstream_connect_errors_total: [{ upstream: "vllm-llama-1b" }],
+  infersight_exchanges_sampled_total: cross(MODELS.map((m) => ({ gen_ai_request_model: m })), "reason", ["sampled", "flagged", "judged", "error"]),
+  infersight_gateway_exchanges_dropped_total: [{}],
+  infersight_quality_failures_total: [{ stage: "score" }],
+  infersight_probe_failures_total: [{ probe: "golden", reason: "timeout" }],
+  infersight_tsdb_head_series: [{}],
+  infersight_tsdb_blocks_bytes: [{}],
+  infersight_tsdb_wal_bytes: [{}],
+  infersight_remote_write_samples_total: [{}],
+  infersight_otlp_samples_total: [{}],
+};
+const TARGETS = () => [...ENGINES, ...GPUS.filter((g) => g.gpu === "0"), SELF].map(({ model_name, gpu, UUID, modelName, Hostname, ...target }) => target);
+const ALL = [...GATEWAY, ...VLLM, ...SGLANG, ...DCGM, ...PROBES, ...JUDGES, ...Object.keys(SELF_METRICS), "up", "scrape_duration_seconds"];
 
 function rowsOf(name) {
   let rows;
@@ -74,7 +93,8 @@ function rowsOf(name) {
   else if (name.startsWith("vllm:")) rows = ENGINES.filter((e) => e.serving_engine === "vllm");
   else if (name.startsWith("sglang:")) rows = ENGINES.filter((e) => e.serving_engine === "sglang");
   else if (name.startsWith("DCGM_")) rows = GPUS;
-  else if (name === "up") rows = [...ENGINES, ...GPUS.filter((g) => g.gpu === "0")].map((r) => ({ job: r.job, instance: r.instance, serving_engine: r.serving_engine }));
+  else if (name === "up" || name === "scrape_duration_seconds") rows = TARGETS();
+  else if (SELF_METRICS[name]) rows = SELF_METRICS[name].map((r) => ({ ...SELF, ...r }));
   else return [];
   if (name.endsWith("_bucket")) rows = cross(rows, "le", LE);
   return rows.map((r) => ({ __name__: name, ...r }));
@@ -183,6 +203,11 @@ function baseValue(part, labels) {
   if (/SM_CLOCK/.test(p)) return 1830;
   if (/XID/.test(p)) return 0;
   if (/^count by \(job\) \(up/.test(p)) return 0;
+  if (/scrape_duration/.test(p)) return 0.012;
+  if (/tsdb_head_series/.test(p)) return 4489;
+  if (/tsdb_blocks_bytes/.test(p)) return 5.2e8;
+  if (/tsdb_wal_bytes/.test(p)) return 9.6e7;
+  if (/connect_errors|scrape_failures|quality_failures|probe_failures|exchanges_dropped/.test(p)) return 0.02;
   if (/\bup\b/.test(p)) return labels.instance === "10.0.2.12:8000" ? 0 : 1;
   if (/running/.test(p)) return 24;
   if (/waiting|queue/.test(p)) return 3;
@@ -309,6 +334,40 @@ function api(req, res, url, params) {
     for (let t = start; t <= end; t += step) times.push(t);
     return ok(res, { resultType: "matrix", result: evaluate(q, times) });
   }
+  if (path === "/api/v1/targets") {
+    const activeTargets = TARGETS().map((labels) => {
+      const down = labels.instance === "10.0.2.12:8000";
+      const url = `http://${labels.instance}/metrics`;
+      return {
+        discoveredLabels: { __address__: labels.instance, __metrics_path__: "/metrics", __scheme__: "http", ...labels },
+        labels,
+        scrapePool: labels.job,
+        scrapeUrl: url,
+        globalUrl: url,
+        lastError: down ? `Get "${url}": dial tcp ${labels.instance}: connect: connection refused` : "",
+        lastScrape: new Date((now - 4) * 1000).toISOString(),
+        lastScrapeDuration: down ? 0.0004 : 0.012,
+        health: down ? "down" : "up",
+        scrapeInterval: "15s",
+        scrapeTimeout: "10s",
+      };
+    });
+    return ok(res, { activeTargets, droppedTargets: [], droppedTargetCounts: {} });
+  }
+  if (path === "/api/v1/status/buildinfo") return ok(res, { version: "0.1.0", revision: "", branch: "", buildUser: "", buildDate: "", goVersion: "" });
+  if (path === "/api/v1/status/tsdb") {
+    const byName = new Map();
+    for (const r of ALL.flatMap(rowsOf)) byName.set(r.__name__, (byName.get(r.__name__) ?? 0) + 1);
+    const top = [...byName].map(([name, value]) => ({ name, value })).sort((a, b) => b.value - a.value || a.name.localeCompare(b.name)).slice(0, 10);
+    const numSeries = [...byName.values()].reduce((a, b) => a + b, 0);
+    return ok(res, {
+      headStats: { numSeries, numLabelPairs: 180, chunkCount: numSeries, minTime: (now - 7200) * 1000, maxTime: now * 1000 },
+      seriesCountByMetricName: top,
+      labelValueCountByLabelName: [],
+      memoryInBytesByLabelName: [],
+      seriesCountByLabelValuePair: [],
+    });
+  }
   if (path === "/api/v1/labels") return ok(res, [...new Set(ALL.flatMap(rowsOf).flatMap(Object.keys))].sort());
   let m = /^\/api\/v1\/label\/([^/]+)\/values$/.exec(path);
   if (m) {
@@ -320,6 +379,7 @@ function api(req, res, url, params) {
     const rows = namesIn(match).flatMap(rowsOf).filter(matcherFilter(match));
     return ok(res, rows);
   }
+  if (path === "/api/v1/infersight/backfill") return ok(res, { state: "none" });
   const all = makeExchanges(now);
   m = /^\/api\/v1\/infersight\/exchanges\/([^/]+)$/.exec(path);
   if (m) {

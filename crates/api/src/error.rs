@@ -135,6 +135,24 @@ pub enum Error {
         /// The id asked for.
         id: String,
     },
+    /// A compare cohort is malformed or names a label no gateway series has.
+    #[error("{message}")]
+    InvalidCohort {
+        /// What is wrong, naming the cohort.
+        message: String,
+    },
+    /// A compare cohort selects no traffic in its window.
+    #[error("{message}")]
+    EmptyCohort {
+        /// Which cohort, and the values its labels do have.
+        message: String,
+    },
+    /// Neither cohort has enough observations for any metric's test.
+    #[error("{message}")]
+    NotEnoughData {
+        /// The cohorts' sizes and what a test needs.
+        message: String,
+    },
     /// The records store failed to answer.
     #[error(transparent)]
     Records(#[from] records::Error),
@@ -181,7 +199,9 @@ impl Error {
             | Error::InvalidQuery { .. }
             | Error::InvalidDuration { .. }
             | Error::BadRange { .. }
-            | Error::InvalidFilter { .. } => ErrorType::BadData,
+            | Error::InvalidFilter { .. }
+            | Error::InvalidCohort { .. } => ErrorType::BadData,
+            Error::EmptyCohort { .. } | Error::NotEnoughData { .. } => ErrorType::Execution,
             Error::NoRecords | Error::ExchangeNotFound { .. } | Error::UnknownExchange { .. } => ErrorType::NotFound,
             Error::Records(_) => ErrorType::Internal,
             Error::Query(error) => match error.kind() {

@@ -134,16 +134,16 @@ pub(crate) async fn give(
             let record = FeedbackRecord { time_ms: now_ms(), value: value.clone(), score, comment: given.comment };
             let verdicts = tokio::task::spawn_blocking(move || -> records::Result<Vec<(String, bool)>> {
                 store.insert_feedback(row, &record)?;
-                let judged = store.get(row)?.map(|stored| stored.judgements).unwrap_or_default();
-                Ok(judged.into_iter().map(|j| (format!("judge_{}", j.rubric), j.failed)).collect())
+                Ok(store.judgements(row)?.into_iter().map(|j| (format!("judge_{}", j.rubric), j.failed)).collect())
             })
             .await
             .map_err(|source| Error::Task { source })?
             .map_err(Error::Records)?;
             let unhappy = value == "down" || score.is_some_and(|score| score < 0.5);
+            let model_label = feedback.models.value(&model);
             for (name, failed) in verdicts {
                 let labels = AgreementLabels {
-                    gen_ai_request_model: feedback.models.value(&model).to_owned(),
+                    gen_ai_request_model: model_label.to_owned(),
                     gen_ai_evaluation_name: name,
                     agreement: if failed == unhappy { "agree" } else { "disagree" }.to_owned(),
                 };

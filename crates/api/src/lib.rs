@@ -11,7 +11,10 @@
 //! other crates' routers, wraps the result in [`instrument`] and serves it.
 #![warn(missing_docs)]
 
+mod annotations;
+mod backfill;
 mod clock;
+mod compare;
 mod error;
 mod exchanges;
 mod feedback;
@@ -31,6 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::Router;
 use axum::routing::get;
 
+pub use backfill::BackfillStatus;
 pub use error::{Error, Result};
 pub use exchanges::ExchangeReads;
 pub use feedback::Feedback;
@@ -51,6 +55,8 @@ pub struct ApiState {
     records: Option<Arc<records::Store>>,
     feedback: Option<feedback::Feedback>,
     exchange_reads: Option<ExchangeReads>,
+    backfill: Option<Arc<dyn Fn() -> BackfillStatus + Send + Sync>>,
+    appendable: Option<Arc<dyn ::series::Appendable>>,
 }
 
 impl ApiState {
@@ -64,7 +70,16 @@ impl ApiState {
             records: None,
             feedback: None,
             exchange_reads: None,
+            backfill: None,
+            appendable: None,
         }
+    }
+
+    /// The same state reporting a backfill running beside the server at
+    /// `/api/v1/infersight/backfill` (without one it answers `none`).
+    pub fn with_backfill(mut self, status: impl Fn() -> BackfillStatus + Send + Sync + 'static) -> ApiState {
+        self.backfill = Some(Arc::new(status));
+        self
     }
 
     /// The same state with a source of head figures for `/api/v1/status/tsdb`.
@@ -91,6 +106,13 @@ impl ApiState {
     /// (every read is audited in the records store either way).
     pub fn with_exchange_reads(mut self, reads: ExchangeReads) -> ApiState {
         self.exchange_reads = Some(reads);
+        self
+    }
+
+    /// The same state writing to `appendable` what the API records as
+    /// series (each annotation as a sample of `infersight_annotation`).
+    pub fn with_appendable(mut self, appendable: Arc<dyn ::series::Appendable>) -> ApiState {
+        self.appendable = Some(appendable);
         self
     }
 
@@ -122,7 +144,9 @@ impl fmt::Debug for ApiState {
 /// `/api/v1/format_query`, `/api/v1/metadata`, `/api/v1/status/buildinfo`,
 /// `/api/v1/status/tsdb`,
 /// `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/{name}/values`,
-/// `/api/v1/infersight/exchanges[/{id}[/feedback]]`, `/-/healthy` and `/-/ready`.
+/// `/api/v1/infersight/annotations`, `/api/v1/infersight/compare`,
+/// `/api/v1/infersight/exchanges[/{id}[/feedback]]`, `/api/v1/infersight/backfill`,
+/// `/-/healthy` and `/-/ready`.
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/v1/query", get(query::instant).post(query::instant))
@@ -134,9 +158,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/series", get(series::series).post(series::series))
         .route("/api/v1/labels", get(labels::label_names).post(labels::label_names))
         .route("/api/v1/label/{name}/values", get(labels::label_values))
+        .route("/api/v1/infersight/annotations", get(annotations::list).post(annotations::post))
+        .route("/api/v1/infersight/compare", get(compare::compare))
         .route("/api/v1/infersight/exchanges", get(exchanges::search))
         .route("/api/v1/infersight/exchanges/{id}", get(exchanges::get))
         .route("/api/v1/infersight/exchanges/{id}/feedback", axum::routing::post(feedback::give))
+        .route("/api/v1/infersight/backfill", get(backfill::status))
         .route("/-/healthy", get(health::healthy))
         .route("/-/ready", get(health::ready))
         .with_state(state)

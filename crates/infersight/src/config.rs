@@ -9,6 +9,7 @@
 //! stages (`flags`), and [`RawConfig::to_toml`] prints the result as a file
 //! that reads back to the same `RawConfig`.
 
+mod cost;
 mod flags;
 mod judge;
 mod probes;
@@ -78,6 +79,10 @@ pub struct RawConfig {
     /// Roles of the web configuration's users, and bearer tokens (`[auth]`, `[[auth.token]]`).
     #[serde(default)]
     pub auth: access::AuthConfig,
+    /// Prices of hosted models and GPUs (`[[cost.model]]`, `[[cost.gpu]]`),
+    /// from which cost recording rules are generated.
+    #[serde(default)]
+    pub cost: cost::RawCost,
 }
 
 /// `[query]`.
@@ -211,6 +216,8 @@ pub struct Config {
     pub rubrics: std::collections::HashMap<String, ::judge::Rubric>,
     /// Who may reach the listeners.
     pub access: Access,
+    /// Prices; their recording rules are in `rule_files` as `generated/cost.yml`.
+    pub cost: cost::CostSettings,
 }
 
 /// Checked `[server] web_config`, `allow_unauthenticated` and `[auth]`.
@@ -458,6 +465,7 @@ impl RawConfig {
         let rule_files =
             rules::validate_rule_files(&self.rule_files).map_err(|found| p.extend(to_problems(found))).ok();
         let alerting = self.alerting.validate("alerting").map_err(|found| p.extend(to_problems(found))).ok();
+        let cost = cost::validate(self.cost, p);
         let mut scrape_configs = self.scrape;
         let mut access = access.map(|(web, credentials)| Access {
             web,
@@ -561,6 +569,7 @@ impl RawConfig {
             Some(judges),
             Some(probes),
             Some(access),
+            Some(cost),
         ) = (
             listen,
             max_bytes,
@@ -580,12 +589,20 @@ impl RawConfig {
             judges,
             probes,
             access,
+            cost,
         )
         else {
             unreachable!("every failed check pushed a problem");
         };
         if alerting.external_url.is_empty() {
             alerting.external_url = format!("http://{listen}");
+        }
+        let mut rule_files = rule_files;
+        if let Some(yaml) = cost.rule_file() {
+            rule_files.push(rules::RuleFiles {
+                source: rules::RuleSource::Generated { file: "generated/cost.yml".into(), yaml },
+                interval: None,
+            });
         }
         Ok(Config {
             listen,
@@ -621,6 +638,7 @@ impl RawConfig {
             probes,
             rubrics,
             access,
+            cost,
         })
     }
 }

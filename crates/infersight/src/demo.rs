@@ -3,29 +3,42 @@
 //! Everything runs in this process on loopback: the simulator's replicas
 //! and GPU exporters, infersight with scrape presets pointed at them, the
 //! gateway routing to them, the quality pipeline, and a load generator
-//! with a diurnal curve. Before serving, the same simulation is run over
-//! the past hours on simulated time and written into the store the way a
-//! scrape, the gateway and the pipeline would have written it, so every
-//! chart is full when the dashboard opens. The data lives in a temporary
-//! directory removed at exit.
+//! with a diurnal curve. The server serves at once; beside it, copies of
+//! the fleet (same seed, same incidents) run over the past hours on
+//! simulated time and write them into the store the way a scrape, the
+//! gateway, the pipeline and its judges would have, ending where the live
+//! fleet starts: the last minutes first, so every chart's right edge has
+//! data within seconds, then the hours before, while live data flows.
+//! Its progress is a line on a terminal's stderr, a self-metric and
+//! `/api/v1/infersight/backfill`, which the dashboard shows as a banner.
+//! The data lives in a temporary directory removed at exit.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::backfill::BackfillSink;
+use crate::backfill::{self, BackfillJudge, Progress};
 use crate::config::{Config, RawConfig};
 use crate::serve::{self, Extras, Stores, now_ms};
 use crate::simulate::print_incidents;
 
 /// The scrape interval of the demo's jobs, live and backfilled.
 const SCRAPE_INTERVAL_MS: i64 = 15_000;
+
+/// The most recent history, written first: every chart's right edge and
+/// every `rate()` at now have data within a second or two.
+const RECENT_MS: i64 = 15 * 60_000;
+
+/// How often the progress line on a terminal is redrawn.
+const PROGRESS_REDRAW: Duration = Duration::from_millis(250);
 
 /// Runs the demo until SIGINT or SIGTERM.
 pub fn run(listen: SocketAddr, backfill: Duration) -> anyhow::Result<()> {
@@ -47,35 +60,39 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
     let gateway = SocketAddr::new(listen.ip(), listen.port().wrapping_add(1));
     let config = demo_config(listen, gateway, data_dir, &fleet.replicas(), backfill)?;
 
+    let mut extras = Extras::default();
     let from = now - i64::try_from(backfill.as_millis()).unwrap_or(i64::MAX);
-    let replay_jobs = config.scrape.clone();
-    let replay_fleet = fleet.clone();
-    let quality = config.quality.clone();
-    let prepare = move |stores: Stores| -> serve::Task<anyhow::Result<()>> {
-        Box::pin(async move {
-            if from >= now {
-                return Ok(());
-            }
-            println!("infersight demo: writing {} of simulated history…", humanize(backfill));
-            let report = tokio::task::spawn_blocking(move || {
-                let mut sink = BackfillSink::new(&replay_fleet, &replay_jobs, listen, stores, quality);
-                let report = replay_fleet.run_backfill(from, now, SCRAPE_INTERVAL_MS, &mut sink);
-                sink.finish();
-                report
+    if from < now {
+        let plan = backfill::Plan {
+            spans: history_spans(&fleet, from, now)?,
+            scrape_interval_ms: SCRAPE_INTERVAL_MS,
+            jobs: config.scrape.clone(),
+            listen,
+            quality: config.quality.clone(),
+            judges: simulated_judges(&config),
+            probes: config.probes.as_ref().map_or_else(Vec::new, |probes| probes.specs.clone()),
+        };
+        let progress = Arc::new(Progress::new(from, now));
+        extras.progress = Some(Arc::clone(&progress));
+        let span = humanize(backfill);
+        let reporting = Arc::clone(&progress);
+        extras.background = Some(Box::new(move |stores: Stores, shutdown: CancellationToken| -> serve::Task<()> {
+            Box::pin(async move {
+                match backfill::run(plan, stores, Arc::clone(&reporting), shutdown).await {
+                    Ok(_) => {
+                        let took = reporting.status().elapsed_seconds;
+                        println!("infersight demo: {span} of history written in {took:.1} s");
+                    }
+                    Err(err) => warn!(error = %format!("{err:#}"), "Backfill failed"),
+                }
             })
-            .await
-            .context("backfill task")?;
-            info!(
-                scrapes = report.scrapes,
-                exchanges = report.exchanges,
-                elapsed_s = report.elapsed.as_secs_f64(),
-                "Backfill done"
-            );
-            Ok(())
-        })
-    };
-
-    let mut extras = Extras { prepare: Some(Box::new(prepare)), tasks: Vec::new() };
+        }));
+        if std::io::stderr().is_terminal() {
+            extras.tasks.push(Box::new(move |shutdown: CancellationToken| -> serve::Task<()> {
+                Box::pin(draw_progress(progress, shutdown))
+            }));
+        }
+    }
     extras.tasks.push(Box::new(move |shutdown: CancellationToken| -> serve::Task<()> {
         Box::pin(async move {
             if let Err(err) = sim_server.run(shutdown).await {
@@ -97,17 +114,97 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
         })
     }));
     let banner_fleet = fleet.clone();
+    let writing = (from < now).then(|| humanize(backfill));
     extras.tasks.push(Box::new(move |_shutdown: CancellationToken| -> serve::Task<()> {
         Box::pin(async move {
             println!();
             println!("infersight demo is running. Open http://{listen}/");
             println!("  Prometheus API: http://{listen}/api/v1/query   gateway (OpenAI API): http://{gateway}/v1");
+            if let Some(span) = writing {
+                println!(
+                    "  Writing {span} of simulated history in the background; the charts fill as it goes \
+                     (progress: http://{listen}/api/v1/infersight/backfill)."
+                );
+            }
             println!("  Incidents (relative to now):");
             print_incidents(&banner_fleet);
             println!("  Ctrl-C stops everything.");
         })
     }));
     serve::serve(config, extras).await
+}
+
+/// The history's spans in the order to write them: the last
+/// [`RECENT_MS`] first, then the hours before, each by a fleet of its own
+/// with the live fleet's config and anchor (so the same incidents) and its
+/// replicas' addresses. A span boundary lies between two scrapes, so no
+/// scrape time is written by both spans.
+fn history_spans(live: &sim::Fleet, from: i64, now: i64) -> anyhow::Result<Vec<backfill::Span>> {
+    let fleet = || -> anyhow::Result<sim::Fleet> {
+        let fleet =
+            sim::Fleet::new(sim::SimConfig::demo(), sim::Clock::manual(now)).context("building the history's fleet")?;
+        for replica in live.replicas() {
+            fleet.set_addresses(&replica.name, replica.instance.clone(), replica.dcgm_instance.clone());
+        }
+        Ok(fleet)
+    };
+    let split = (now - RECENT_MS).div_euclid(SCRAPE_INTERVAL_MS) * SCRAPE_INTERVAL_MS + SCRAPE_INTERVAL_MS / 2;
+    if split <= from {
+        return Ok(vec![backfill::Span { fleet: fleet()?, from_ms: from, to_ms: now }]);
+    }
+    Ok(vec![
+        backfill::Span { fleet: fleet()?, from_ms: split, to_ms: now },
+        backfill::Span { fleet: fleet()?, from_ms: from, to_ms: split },
+    ])
+}
+
+/// The configuration's judges, answered by the simulator's judge in
+/// process: the demo's judges are the simulator's, so the history gets the
+/// verdicts a replica's API would have given.
+fn simulated_judges(config: &Config) -> Vec<BackfillJudge> {
+    let answer: judge::Answerer = Arc::new(|messages: &[judge::Message]| {
+        // The messages as a replica's API joins them, so the verdict is the one it would give.
+        let prompt: Vec<String> =
+            messages.iter().map(|message| format!("{}: {}", message.role, message.content)).collect();
+        let answer = sim::judge::answer(&prompt.join("\n"));
+        Ok(judge::Completion {
+            text: answer.content,
+            input_tokens: answer.input_tokens,
+            output_tokens: answer.output_tokens,
+        })
+    });
+    config
+        .judges
+        .iter()
+        .filter(|spec| spec.config.model == sim::judge::JUDGE_MODEL)
+        .map(|spec| BackfillJudge {
+            config: spec.config.clone(),
+            rubrics: spec.rubrics.clone(),
+            sample_rate: spec.sample_rate,
+            model_rates: spec.model_rates.clone(),
+            answer: Arc::clone(&answer),
+        })
+        .collect()
+}
+
+/// Redraws the backfill's progress on stderr (a terminal) until it ends.
+async fn draw_progress(progress: Arc<Progress>, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(PROGRESS_REDRAW);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = ticker.tick() => {}
+        }
+        let finished = progress.is_finished();
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "\r\x1b[K{}", progress.line());
+        if finished {
+            let _ = writeln!(stderr);
+            return;
+        }
+        let _ = stderr.flush();
+    }
+    let _ = writeln!(std::io::stderr());
 }
 
 /// The server's configuration for the demo: scrape jobs with file_sd
@@ -124,16 +221,18 @@ pub(crate) fn demo_config(
     let offset_min = (backfill.as_secs() / 60 / 2).clamp(30, 120);
     let mut groups: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
     let mut seen_dcgm = std::collections::HashSet::new();
+    // `replica` names each target, so the dashboard shows `vllm-llama-1a`
+    // rather than a loopback address with an ephemeral port.
     for replica in replicas {
         let engine = replica.engine.as_str();
         groups.entry(engine).or_default().push(serde_json::json!({
             "targets": [replica.instance],
-            "labels": {"availability_zone": replica.zone},
+            "labels": {"availability_zone": replica.zone, "replica": replica.name},
         }));
         if seen_dcgm.insert(replica.dcgm_instance.clone()) {
             groups.entry("dcgm").or_default().push(serde_json::json!({
                 "targets": [replica.dcgm_instance],
-                "labels": {"availability_zone": replica.zone},
+                "labels": {"availability_zone": replica.zone, "replica": replica.name},
             }));
         }
     }

@@ -1,6 +1,7 @@
 //! The infersight binary: command line, configuration, wiring, signals and shutdown.
 
 mod backfill;
+mod compare;
 mod config;
 mod demo;
 mod judge_eval;
@@ -51,12 +52,12 @@ enum Command {
     },
     /// Runs a complete simulated fleet watched by infersight: engines, GPUs,
     /// traffic through the gateway, quality scoring, scripted incidents, and
-    /// hours of history written first. Prints the dashboard's address.
+    /// hours of history written beside live data. Prints the dashboard's address.
     Demo {
         /// Address of the API and dashboard; the gateway takes the next port.
         #[arg(long, default_value = "127.0.0.1:8490")]
         listen: std::net::SocketAddr,
-        /// How much history to write before serving (`6h`, `30m`, `0s`).
+        /// How much history to write, in the background (`6h`, `30m`, `0s`).
         #[arg(long, default_value = "6h", value_parser = parse_backfill)]
         backfill: std::time::Duration,
     },
@@ -114,6 +115,51 @@ enum Command {
         /// Output JSONL, one verdict line per item.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+    /// Compares two cohorts of a running server's gateway traffic (a model,
+    /// an upstream, any label set, or two time windows): per metric both
+    /// values, the difference, a 95 % interval, a Holm-corrected p-value and
+    /// a verdict. Exit 1 when B is worse on a `--fail-if-worse` metric (or
+    /// nothing could be compared), 0 otherwise.
+    #[command(group(clap::ArgGroup::new("second").required(true).multiple(true).args(["b", "b_start", "b_end"])))]
+    Compare {
+        /// Cohort A, the baseline: a label selector, `{gen_ai_request_model="x"}`.
+        #[arg(long)]
+        a: String,
+        /// Cohort B, the candidate; A's selector when only B's window is given.
+        #[arg(long)]
+        b: Option<String>,
+        /// Start of the range (RFC 3339 or Unix seconds).
+        #[arg(long, conflicts_with = "range")]
+        start: Option<String>,
+        /// End of the range (default now).
+        #[arg(long)]
+        end: Option<String>,
+        /// Length of the range before its end, instead of --start (`1h`, `30m`); 1h by default.
+        #[arg(long)]
+        range: Option<String>,
+        /// A window of A's own (both cohorts are the range without these).
+        #[arg(long)]
+        a_start: Option<String>,
+        /// End of A's window.
+        #[arg(long)]
+        a_end: Option<String>,
+        /// Start of B's window (a time window of the same selector: after a deploy).
+        #[arg(long)]
+        b_start: Option<String>,
+        /// End of B's window.
+        #[arg(long)]
+        b_end: Option<String>,
+        /// The server's API.
+        #[arg(long, default_value = "http://127.0.0.1:8490")]
+        url: String,
+        /// Prints the API's JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Metrics that fail the command when B is significantly worse on them:
+        /// `ttft_p95,error_rate,toxicity_flagged_rate`.
+        #[arg(long, value_delimiter = ',', value_name = "METRIC,...")]
+        fail_if_worse: Vec<String>,
     },
     /// Runs rule unit tests in Prometheus's `promtool test rules` format.
     TestRules {
@@ -206,6 +252,18 @@ fn main() -> ExitCode {
             };
             let args = judge_eval::Args { judge, rubric, input, output };
             with_logging(&cli.log_level, &cli.log_format, || judge_eval::run(&args))
+        }
+        Command::Compare { a, b, start, end, range, a_start, a_end, b_start, b_end, url, json, fail_if_worse } => {
+            let args =
+                compare::Args { a, b, start, end, range, a_start, a_end, b_start, b_end, url, json, fail_if_worse };
+            match compare::run(&args) {
+                Ok(compare::Outcome::Passed) => ExitCode::SUCCESS,
+                Ok(compare::Outcome::Worse) => ExitCode::FAILURE,
+                Err(err) => {
+                    eprintln!("infersight: {err:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Command::TestRules { files } => {
             let report = rules::unittest::run_all(&files);

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 use tsdb::Db;
 
+use crate::backfill::Progress;
 use crate::config::Config;
 
 /// How often the store flushes, compacts and applies retention.
@@ -35,13 +36,13 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 /// A future the server awaits or runs beside itself.
 pub(crate) type Task<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// What `Extras::prepare` is: a step given the open stores.
-pub(crate) type Prepare = Box<dyn FnOnce(Stores) -> Task<anyhow::Result<()>> + Send>;
+/// What `Extras::background` is: a task given the open stores and the shutdown token.
+pub(crate) type Background = Box<dyn FnOnce(Stores, CancellationToken) -> Task<()> + Send>;
 
 /// What each of `Extras::tasks` is: a task given the shutdown token.
 pub(crate) type SideTask = Box<dyn FnOnce(CancellationToken) -> Task<()> + Send>;
 
-/// The stores, open, as `Extras::prepare` gets them.
+/// The stores, open, as `Extras::background` gets them.
 #[derive(Clone)]
 pub(crate) struct Stores {
     /// The time-series store.
@@ -53,8 +54,12 @@ pub(crate) struct Stores {
 /// What a caller such as `demo` adds to a server.
 #[derive(Default)]
 pub(crate) struct Extras {
-    /// Runs once the stores are open and before HTTP is served (a backfill).
-    pub prepare: Option<Prepare>,
+    /// Runs beside the server once it serves, writing into its stores (a
+    /// backfill), until done or the token is cancelled.
+    pub background: Option<Background>,
+    /// How far that backfill has got: `/api/v1/infersight/backfill` and
+    /// `infersight_backfill_progress_ratio`.
+    pub progress: Option<Arc<Progress>>,
     /// Run beside the server once it serves, until the token is cancelled.
     pub tasks: Vec<SideTask>,
 }
@@ -90,8 +95,8 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         .await
         .context("opening the records store")??;
     let records = Arc::new(records);
-    if let Some(prepare) = extras.prepare {
-        prepare(Stores { db: Arc::clone(&db), records: Arc::clone(&records) }).await?;
+    if let Some(progress) = &extras.progress {
+        progress.register(&mut registry);
     }
     let judge_metrics = judge::Metrics::new(&mut registry);
     let mut quality = config.quality.clone();
@@ -164,7 +169,23 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     let rule_manager = rules::Manager::new(Arc::clone(&queryable), Arc::clone(&appendable), rule_options, rule_metrics)
         .with_notifier(notifier.clone());
     rule_manager.load(&config.rule_files).context("loading rule files")?;
+    if !config.cost.models.is_empty() || !config.cost.gpus.is_empty() {
+        info!(
+            models = config.cost.models.len(),
+            gpu_pools = config.cost.gpus.len(),
+            "Cost rules generated from [cost]"
+        );
+    }
     let state = AppState { db: Arc::clone(&db), registry };
+    let mut api_state = api::ApiState::new(queryable)
+        .with_engine(config.query.clone())
+        .with_head_stats(head_stats(Arc::clone(&db)))
+        .with_records(Arc::clone(&records))
+        .with_feedback(feedback)
+        .with_exchange_reads(exchange_reads);
+    if let Some(progress) = extras.progress {
+        api_state = api_state.with_backfill(move || progress.status());
+    }
     let app = Router::new()
         .route("/metrics", get(metrics))
         .route("/api/v1/admin/tsdb/flush", post(flush))
@@ -176,15 +197,12 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
             config.remote_write.clone(),
             receiver_metrics.clone(),
         )))
-        .merge(receivers::otlp::router(receivers::OtlpState::new(appendable, config.otlp.clone(), receiver_metrics)))
-        .merge(api::router(
-            api::ApiState::new(queryable)
-                .with_engine(config.query.clone())
-                .with_head_stats(head_stats(Arc::clone(&db)))
-                .with_records(Arc::clone(&records))
-                .with_feedback(feedback)
-                .with_exchange_reads(exchange_reads),
-        ))
+        .merge(receivers::otlp::router(receivers::OtlpState::new(
+            Arc::clone(&appendable),
+            config.otlp.clone(),
+            receiver_metrics,
+        )))
+        .merge(api::router(api_state.with_appendable(appendable)))
         .merge(dashboard::router());
     let clock: access::Clock = Arc::new(now_ms);
     let guard = access::Guard::new(
@@ -231,6 +249,9 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
                 error!(error = %err, "Gateway stopped");
             }
         });
+    }
+    if let Some(background) = extras.background {
+        tasks.spawn(background(Stores { db: Arc::clone(&db), records: Arc::clone(&records) }, shutdown.clone()));
     }
     for task in extras.tasks {
         tasks.spawn(task(shutdown.clone()));

@@ -144,7 +144,7 @@ mod tests {
         let price = Price { input_per_million: 1.0, output_per_million: 2.0 };
         let limits = Limits { requests_per_minute: Some(10), tokens_per_day: None, dollars_per_day: Some(5.0) };
         let budget = Budget::new(limits, Some(price));
-        let reservation = budget.reserve(1_000).unwrap();
+        let reservation = budget.reserve(1_000).expect("room for one call");
         let _ = budget.spend(reservation, 1_000_000, 500_000);
         assert_eq!(budget.usage(), vec![("requests_per_minute", 1.0, 10.0), ("dollars_per_day", 2.0, 5.0)]);
         let unpriced = Budget::new(limits, None);
@@ -169,7 +169,7 @@ mod tests {
             calls += 1;
         }
         assert_eq!(calls, 3, "100 tokens a call, the third passes 250");
-        assert_eq!(budget.spent_today().0, 300);
+        assert_eq!(budget.usage(), [("tokens_per_day", 300.0, 250.0)]);
         assert!(budget.reserve(DAY_MS + 1).is_ok(), "a new day");
     }
 

@@ -14,12 +14,16 @@ use crate::{Failure, Message};
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
-/// A judge's answer and what it used.
-#[derive(Debug)]
-pub(crate) struct Completion {
-    pub(crate) text: String,
-    pub(crate) input_tokens: u64,
-    pub(crate) output_tokens: u64,
+/// A judge model's answer and the tokens it used, as an OpenAI-compatible
+/// endpoint reports them (or an in-process judge, [`crate::Judge::in_process`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The message the model wrote.
+    pub text: String,
+    /// Tokens of the request.
+    pub input_tokens: u64,
+    /// Tokens of the answer.
+    pub output_tokens: u64,
 }
 
 /// Where and how to call.

@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 use tracing::debug;
 
-use crate::client::{self, Endpoint};
+use crate::client::{self, Completion, Endpoint};
 use crate::verdict::{self, Verdict};
 use crate::{Budget, Failure, Input, Limits, Metrics, Price, Rubric};
 
@@ -101,11 +101,32 @@ pub struct Judged {
     pub dollars: Option<f64>,
 }
 
+/// Answers a judge's messages in this process instead of over HTTP: a
+/// simulated judge, for a backfill that judges hours of history in seconds.
+pub type Answerer = Arc<dyn Fn(&[crate::Message]) -> Result<Completion, Failure> + Send + Sync>;
+
+/// How a judge reaches its model.
+enum Transport {
+    /// An OpenAI-compatible endpoint, `JudgeConfig::url`.
+    Http(reqwest::Client),
+    /// A function called in place of the endpoint.
+    InProcess(Answerer),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::Http(_) => "Http",
+            Transport::InProcess(_) => "InProcess",
+        })
+    }
+}
+
 /// A judge, shared by every task that asks it.
 #[derive(Debug)]
 pub struct Judge {
     config: JudgeConfig,
-    http: reqwest::Client,
+    transport: Transport,
     budget: Budget,
     permits: Semaphore,
     cache: Arc<dyn Cache>,
@@ -120,9 +141,21 @@ impl Judge {
     /// When the HTTP client cannot be built (no TLS roots).
     pub fn new(config: JudgeConfig, cache: Arc<dyn Cache>, metrics: Metrics) -> Result<Judge, reqwest::Error> {
         let http = reqwest::Client::builder().timeout(config.timeout).build()?;
+        Ok(Judge::with_transport(config, Transport::Http(http), cache, metrics))
+    }
+
+    /// A judge whose model is `answer`, called in place of `config.url`;
+    /// everything else (rubrics, cache, budget, verdicts, metrics) is as
+    /// for [`Judge::new`]. For simulations: a backfill judges its simulated
+    /// history with the simulator's judge without a network round trip.
+    pub fn in_process(config: JudgeConfig, answer: Answerer, cache: Arc<dyn Cache>, metrics: Metrics) -> Judge {
+        Judge::with_transport(config, Transport::InProcess(answer), cache, metrics)
+    }
+
+    fn with_transport(config: JudgeConfig, transport: Transport, cache: Arc<dyn Cache>, metrics: Metrics) -> Judge {
         let budget = Budget::new(config.limits, config.price);
         metrics.observe_budget(&config.name, &budget);
-        Ok(Judge { budget, permits: Semaphore::new(config.concurrency.max(1)), config, http, cache, metrics })
+        Judge { budget, permits: Semaphore::new(config.concurrency.max(1)), config, transport, cache, metrics }
     }
 
     /// Its name.
@@ -204,7 +237,12 @@ impl Judge {
             json_mode: self.config.json_mode,
         };
         let started = Instant::now();
-        let call = tokio::time::timeout(self.config.timeout, client::complete(&self.http, &endpoint, &messages)).await;
+        let call = match &self.transport {
+            Transport::Http(http) => {
+                tokio::time::timeout(self.config.timeout, client::complete(http, &endpoint, &messages)).await
+            }
+            Transport::InProcess(answer) => Ok(answer(&messages)),
+        };
         let completion = match call {
             Ok(Ok(completion)) => completion,
             Ok(Err(failure)) => {

@@ -27,8 +27,9 @@ mod rubric;
 mod verdict;
 
 pub use budget::{Budget, Limits, Price, Reservation};
+pub use client::Completion;
 pub use error::Failure;
-pub use judge::{Cache, Judge, JudgeConfig, Judged, MemoryCache, Outcome};
+pub use judge::{Answerer, Cache, Judge, JudgeConfig, Judged, MemoryCache, Outcome};
 pub use metrics::Metrics;
 pub use rubric::{BUILT_IN, Input, Message, Rubric, RubricError};
 pub use verdict::Verdict;

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use inference::{Exchange, GapSummary, Operation, Timings, Usage};
+use inference::Exchange;
 use judge::{Judge, JudgeConfig, Limits, Rubric};
 use pipeline::judging::{JudgeSetup, RecordsCache};
 use pipeline::{Config, Metrics, Pipeline};
@@ -24,6 +24,9 @@ use prometheus_client::registry::Registry;
 use records::Store;
 use testkit::judge::FakeJudge;
 use tokio_util::sync::CancellationToken;
+
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 /// Exchanges processed before waiting for their verdicts: well inside the
 /// judges' queue.
@@ -34,30 +37,15 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 
 fn exchange() -> Exchange {
     let i = NEXT.fetch_add(1, Ordering::Relaxed);
-    Exchange {
-        id: String::new(),
-        time_ms: 1_700_000_000_000 + i as i64,
-        operation: Operation::Chat,
-        request_model: "meta-llama/Llama-3.1-8B-Instruct".to_owned(),
-        response_model: None,
-        upstream: "vllm".to_owned(),
-        provider: "vllm".to_owned(),
-        stream: true,
-        status: 200,
-        error_type: None,
-        finish_reason: Some("stop".to_owned()),
-        timings: Timings {
-            ttft: Some(Duration::from_millis(80)),
-            e2e: Duration::from_millis(900),
-            gaps: GapSummary::default(),
-        },
-        usage: Some(Usage { input_tokens: 40, output_tokens: 60 }),
-        prompt: format!("user: How do I keep a sourdough starter alive while I travel for a week? ({i})"),
-        response: format!(
+    support::exchange(
+        1_700_000_000_000 + i as i64,
+        "meta-llama/Llama-3.1-8B-Instruct",
+        &format!("user: How do I keep a sourdough starter alive while I travel for a week? ({i})"),
+        &format!(
             "Feed it, let it rise for an hour, then refrigerate it in a sealed jar. A cold starter keeps for a week \
              or two; when you are back, discard half and feed it twice a day until it doubles again. ({i})"
         ),
-    }
+    )
 }
 
 struct Bench {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use quality::drift::{Drift, DriftConfig, DriftReport, Exchange};
+use quality::drift::{Described, Drift, DriftConfig, DriftReport, Exchange};
 use tokio_util::sync::CancellationToken;
 
 use crate::Pipeline;
@@ -68,10 +68,13 @@ pub enum Verdict {
 }
 
 /// The current windows found drifted, per model, kept while a later
-/// baseline can still overlap them.
+/// baseline can still overlap them; and the exchanges the last run
+/// described, by a hash of their text: a run's windows overlap the last
+/// one's, so most exchanges are described once, not at every run.
 #[derive(Debug, Default)]
 pub(crate) struct Drifted {
     windows: HashMap<String, Vec<(i64, i64)>>,
+    described: HashMap<u64, Arc<Described>>,
 }
 
 impl Drifted {
@@ -116,11 +119,24 @@ pub(crate) fn run(
     let earliest_baseline = latest_baseline.saturating_sub(offset);
     drifted.forget_until(earliest_baseline.saturating_sub(window));
     let drift = Drift::new(DriftConfig { alpha: schedule.alpha, ..DriftConfig::default() });
-    let read = |model: &str, end: i64| -> records::Result<Vec<Exchange>> {
+    let earlier = std::mem::take(&mut drifted.described);
+    let mut described: HashMap<u64, Arc<Described>> = HashMap::new();
+    let mut read = |model: &str, end: i64| -> records::Result<Vec<Arc<Described>>> {
         Ok(store
             .texts(model, end.saturating_sub(window), end, schedule.max_exchanges)?
             .into_iter()
-            .map(|(prompt, response)| Exchange { prompt, response })
+            .map(|(prompt, response)| {
+                // A collision of 64-bit hashes would describe one exchange as another: negligible.
+                let key = {
+                    let mut hasher = std::hash::DefaultHasher::new();
+                    std::hash::Hash::hash(&(&prompt, &response), &mut hasher);
+                    std::hash::Hasher::finish(&hasher)
+                };
+                let found = described.get(&key).or_else(|| earlier.get(&key)).cloned();
+                let description = found.unwrap_or_else(|| Arc::new(Described::of(&Exchange { prompt, response })));
+                described.insert(key, Arc::clone(&description));
+                description
+            })
             .collect())
     };
     let mut verdicts = Vec::new();
@@ -134,13 +150,18 @@ pub(crate) fn run(
         if current.len() < schedule.min_exchanges || baseline.len() < schedule.min_exchanges {
             continue;
         }
-        let report = drift.test(&baseline, &current);
+        let report = drift.test_described(&as_refs(&baseline), &as_refs(&current));
         if report.drift {
             drifted.flag(&model, now_ms.saturating_sub(window), now_ms);
         }
         verdicts.push((model, Verdict::Tested { report, baseline_end }));
     }
+    drifted.described = described;
     Ok(verdicts)
+}
+
+fn as_refs(window: &[Arc<Described>]) -> Vec<&Described> {
+    window.iter().map(AsRef::as_ref).collect()
 }
 
 /// Runs [`Pipeline::run_drift`] every `interval` of `clock` (milliseconds)

@@ -62,7 +62,7 @@ pub(crate) struct Request {
     pub(crate) judges: Vec<usize>,
     /// The deterministic scorers' flags on the exchange, by scorer name,
     /// for rubrics with a counterpart to agree with.
-    pub(crate) flags: Vec<(String, bool)>,
+    pub(crate) flags: Vec<(&'static str, bool)>,
 }
 
 /// The judge cache in the records store.
@@ -111,6 +111,26 @@ impl Pipeline {
             }
         }
         tasks.shutdown().await;
+    }
+
+    /// Judges the exchanges queued so far, one call after another, and
+    /// returns how many there were; for a pipeline whose queue
+    /// [`Pipeline::run_judges`] does not drain: a backfill judges each batch
+    /// of its history before it moves on in simulated time.
+    pub async fn judge_queued(&self) -> usize {
+        let requests: Vec<Request> = {
+            let mut queue = self.judge_queue.lock();
+            let Some(queue) = queue.as_mut() else { return 0 };
+            std::iter::from_fn(|| queue.try_recv().ok()).collect()
+        };
+        for request in &requests {
+            for &idx in &request.judges {
+                for rubric in &self.shared.config.judges[idx].rubrics {
+                    self.judge_one(request, idx, rubric).await;
+                }
+            }
+        }
+        requests.len()
     }
 
     async fn judge_one(&self, request: &Request, idx: usize, rubric: &Rubric) {

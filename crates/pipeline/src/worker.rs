@@ -226,7 +226,7 @@ impl Pipeline {
                         response: stored.response,
                         time_ms: exchange.time_ms,
                         judges,
-                        flags: scores.iter().map(|s| (s.scorer.to_owned(), s.label)).collect(),
+                        flags: scores.iter().map(|s| (s.scorer, s.label)).collect(),
                     });
                 }
                 Some(id)

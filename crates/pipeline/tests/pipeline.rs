@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use inference::{Exchange, GapSummary, Operation, Timings, Usage};
+use inference::Usage;
 use pipeline::drift::Verdict;
 use pipeline::sampler::{Decision, Reason};
 use pipeline::{Config, Metrics, Pipeline, TextPolicy};
@@ -11,29 +11,9 @@ use prometheus_client::registry::Registry;
 use records::{Filter, ScoreTarget, Store};
 use tokio_util::sync::CancellationToken;
 
-fn exchange(time_ms: i64, model: &str, prompt: &str, response: &str) -> Exchange {
-    Exchange {
-        id: String::new(),
-        time_ms,
-        operation: Operation::Chat,
-        request_model: model.to_owned(),
-        response_model: None,
-        upstream: "a".to_owned(),
-        provider: "vllm".to_owned(),
-        stream: true,
-        status: 200,
-        error_type: None,
-        finish_reason: Some("stop".to_owned()),
-        timings: Timings {
-            ttft: Some(Duration::from_millis(80)),
-            e2e: Duration::from_millis(900),
-            gaps: GapSummary::default(),
-        },
-        usage: Some(Usage { input_tokens: 10, output_tokens: 20 }),
-        prompt: prompt.to_owned(),
-        response: response.to_owned(),
-    }
-}
+mod support;
+
+use support::exchange;
 
 struct Setup {
     _dir: tempfile::TempDir,

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::check::{Check, check};
-use crate::client::ask;
+use crate::client::{Answer, Failure, ask};
 use crate::dataset::{Dataset, Item};
 use crate::metrics::{Metrics, RunMeasures};
 
@@ -40,6 +40,13 @@ pub struct ProbeJudge {
     pub judge: Arc<Judge>,
     /// The rubrics its items name.
     pub rubrics: Vec<Rubric>,
+}
+
+impl ProbeSpec {
+    /// The items of its `round`-th run (counting from 0).
+    pub fn items_of_round(&self, round: usize) -> Vec<&Item> {
+        items_of_round(&self.dataset.items, self.items_per_run, round)
+    }
 }
 
 /// What one run of a probe against one model found.
@@ -123,7 +130,7 @@ impl Prober {
     /// its `round`-th turn through the dataset, and records the outcome.
     pub async fn run_once(&self, idx: usize, round: usize) -> Vec<RunReport> {
         let probe = &self.probes[idx];
-        let items = items_of_round(&probe.dataset.items, probe.items_per_run, round);
+        let items = probe.items_of_round(round);
         let mut reports = Vec::with_capacity(probe.models.len());
         // Models are asked one after another, items in order: a probe is a
         // steady trickle, not load.
@@ -134,17 +141,61 @@ impl Prober {
     }
 
     async fn run_model(&self, probe: &ProbeSpec, model: &str, items: &[&Item]) -> RunReport {
+        let mut answers = Vec::with_capacity(items.len());
+        for item in items {
+            let answer = ask(&self.http, &self.gateway, self.api_key.as_deref(), model, item, probe.timeout).await;
+            answers.push((*item, answer));
+        }
+        let mut verdicts = Vec::with_capacity(answers.len());
+        for (item, answer) in &answers {
+            let verdict = match (&item.rubric, answer) {
+                (Some(rubric), Ok(answer)) => Some(self.judged(probe, item, rubric, &answer.text).await),
+                _ => None,
+            };
+            verdicts.push(verdict);
+        }
+        self.record_judged(probe, model, &answers, &verdicts)
+    }
+
+    /// The probes it runs.
+    pub fn probes(&self) -> &[ProbeSpec] {
+        &self.probes
+    }
+
+    /// Checks and records the answers of one run of `probe` against
+    /// `model`, in item order, as [`Prober::run_once`] does with the
+    /// answers it gets; for answers that come from elsewhere (a backfill
+    /// simulating the probes' traffic).
+    /// Items with a rubric have no judge's verdict here.
+    pub fn record_run(
+        &self,
+        probe: &ProbeSpec,
+        model: &str,
+        answers: &[(&Item, Result<Answer, Failure>)],
+    ) -> RunReport {
+        self.record_judged(probe, model, answers, &[])
+    }
+
+    /// [`Prober::record_run`] with the judge's verdict (or why there is
+    /// none) on each answer of an item with a rubric, in answer order.
+    fn record_judged(
+        &self,
+        probe: &ProbeSpec,
+        model: &str,
+        answers: &[(&Item, Result<Answer, Failure>)],
+        verdicts: &[Option<Result<Check, &'static str>>],
+    ) -> RunReport {
         let mut report = RunReport { model: model.to_owned(), passed: 0, failed: 0, errors: 0 };
         let mut scores: Vec<(String, f64, usize)> = Vec::new();
         let (mut durations, mut ttfts) = (Vec::new(), Vec::new());
-        for item in items {
-            match ask(&self.http, &self.gateway, self.api_key.as_deref(), model, item, probe.timeout).await {
+        for (idx, (item, answer)) in answers.iter().enumerate() {
+            match answer {
                 Ok(answer) => {
                     durations.push(answer.duration.as_secs_f64());
                     ttfts.extend(answer.ttft.map(|ttft| ttft.as_secs_f64()));
                     let mut outcome = check(&self.scorers, item, &answer.text);
-                    if let Some(rubric) = &item.rubric {
-                        match self.judged(probe, item, rubric, &answer.text).await {
+                    if item.rubric.is_some() {
+                        match verdicts.get(idx).cloned().flatten().unwrap_or(Err("no_judge")) {
                             Ok(check) => outcome.checks.push(check),
                             Err(reason) => self.metrics.count_failure(&probe.name, model, reason),
                         }
@@ -182,7 +233,7 @@ impl Prober {
         }
         let mean = |values: &[f64]| (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
         let run = RunMeasures {
-            success: !items.is_empty() && report.failed == 0 && report.errors == 0,
+            success: !answers.is_empty() && report.failed == 0 && report.errors == 0,
             scores: scores.into_iter().map(|(name, sum, count)| (name, sum / count as f64)).collect(),
             duration: mean(&durations),
             ttft: mean(&ttfts),

@@ -84,26 +84,29 @@ impl Drift {
 
     /// Tests `current` against `baseline`.
     pub fn test(&self, baseline: &[Exchange], current: &[Exchange]) -> DriftReport {
+        let baseline: Vec<Described> = baseline.iter().map(Described::of).collect();
+        let current: Vec<Described> = current.iter().map(Described::of).collect();
+        self.test_described(&baseline.iter().collect::<Vec<_>>(), &current.iter().collect::<Vec<_>>())
+    }
+
+    /// [`Drift::test`] on exchanges described already: a caller that tests
+    /// overlapping windows again and again (the pipeline, every few minutes)
+    /// describes each exchange once.
+    pub fn test_described(&self, baseline: &[&Described], current: &[&Described]) -> DriftReport {
         if baseline.is_empty() || current.is_empty() {
             return DriftReport { drift: false, score: 0.0, p_value: 1.0, views: Vec::new() };
         }
-        let all: Vec<&Exchange> = baseline.iter().chain(current).collect();
-        let described: Vec<[Vec<u64>; 5]> = all.iter().map(|exchange| describe(exchange)).collect();
+        let described: Vec<&Described> = baseline.iter().chain(current).copied().collect();
         let mut views: Vec<ViewResult> = VIEWS
             .iter()
             .enumerate()
             .map(|(view_idx, &view)| {
                 let seed = self.config.seed ^ (view_idx as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
                 let (statistic, p_value) = if view == "length" {
-                    let lengths: Vec<[f64; 2]> = all
-                        .iter()
-                        .map(|exchange| {
-                            [exchange.prompt.chars().count() as f64, exchange.response.chars().count() as f64]
-                        })
-                        .collect();
+                    let lengths: Vec<[f64; 2]> = described.iter().map(|d| d.lengths).collect();
                     mean_permutation_test(&lengths, current.len(), self.config.permutations, seed)
                 } else {
-                    let features: Vec<&[u64]> = described.iter().map(|views| views[view_idx].as_slice()).collect();
+                    let features: Vec<&[u64]> = described.iter().map(|d| d.views[view_idx].as_slice()).collect();
                     permutation_test(&features, current.len(), self.config.permutations, seed)
                 };
                 ViewResult { view, statistic, p_value, adjusted_p_value: p_value }
@@ -112,6 +115,24 @@ impl Drift {
         holm(&mut views);
         let p_value = views.iter().map(|view| view.adjusted_p_value).fold(1.0, f64::min);
         DriftReport { drift: p_value <= self.config.alpha, score: 1.0 - p_value, p_value, views }
+    }
+}
+
+/// What the test reads of one exchange: its lengths in characters (prompt,
+/// response) and its features on each of [`VIEWS`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    lengths: [f64; 2],
+    views: [Vec<u64>; 5],
+}
+
+impl Described {
+    /// Describes `exchange`.
+    pub fn of(exchange: &Exchange) -> Described {
+        Described {
+            lengths: [exchange.prompt.chars().count() as f64, exchange.response.chars().count() as f64],
+            views: describe(exchange),
+        }
     }
 }
 

@@ -32,6 +32,9 @@ pub enum Error {
         /// Why it did not parse.
         source: serde_json::Error,
     },
+    /// Stored annotation tags could not be written or read back.
+    #[error("records store: tags of an annotation: {0}")]
+    Tags(#[source] serde_json::Error),
 }
 
 /// Result of the records store.

@@ -89,6 +89,11 @@ impl Store {
             .execute(params![key as i64, verdict, now_ms])?;
         Ok(())
     }
+
+    /// The verdicts on exchange `id`, by judge and rubric, without its text.
+    pub fn judgements(&self, id: ExchangeId) -> Result<Vec<JudgementRecord>> {
+        of(&self.reader.lock(), id)
+    }
 }
 
 /// The verdicts on exchange `id`, by judge and rubric.

@@ -9,6 +9,7 @@
 //! The tables are described column by column in `docs/format/records.md`.
 #![warn(missing_docs)]
 
+mod annotation;
 mod audit;
 mod error;
 mod feedback;
@@ -17,6 +18,7 @@ mod query;
 mod schema;
 mod store;
 
+pub use annotation::AnnotationRecord;
 pub use audit::ReadRecord;
 pub use error::{Error, Result};
 pub use feedback::FeedbackRecord;

@@ -88,6 +88,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX feedback_by_exchange ON feedback (exchange_id);
 ",
     "
+    CREATE TABLE annotations (
+        id      INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        text    TEXT    NOT NULL,
+        tags    TEXT    NOT NULL,
+        model   TEXT    NOT NULL
+    );
+    CREATE INDEX annotations_by_time ON annotations (time_ms);
+",
+    "
     CREATE TABLE exchange_reads (
         time_ms     INTEGER NOT NULL,
         reader      TEXT    NOT NULL,

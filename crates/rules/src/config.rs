@@ -27,6 +27,15 @@ pub enum RuleSource {
     Glob(String),
     /// The built-in rule pack.
     Builtin,
+    /// Rules the binary wrote from its configuration (the cost rules of
+    /// `[cost]`): a rule file's YAML, named `file` in problems and in the
+    /// groups' keys.
+    Generated {
+        /// The name the groups are filed under, like `generated/cost.yml`.
+        file: String,
+        /// The rule file, in Prometheus's format.
+        yaml: String,
+    },
 }
 
 /// A validated `[[rule_files]]` entry.

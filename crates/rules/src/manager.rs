@@ -174,6 +174,9 @@ impl Manager {
             let loaded = match &entry.source {
                 RuleSource::Glob(pattern) => file::load_files(std::slice::from_ref(pattern)),
                 RuleSource::Builtin => crate::pack::groups(),
+                RuleSource::Generated { file, yaml } => {
+                    file::parse_file(file, yaml).map_err(|problems| Error::Invalid { problems })
+                }
             };
             match loaded {
                 Ok(groups) => specs.extend(groups.into_iter().map(|mut group| {

@@ -43,6 +43,31 @@ pub trait Sink {
     fn scrape(&mut self, scrape: Scrape<'_>);
     /// Every finished request, as the gateway would have recorded it.
     fn exchange(&mut self, exchange: Exchange);
+    /// Requests of clients other than the load profile's sent in
+    /// `[from_ms, to_ms)` (a backfill's golden probes), asked once per
+    /// simulation step: each comes back through [`Sink::exchange`] with its
+    /// [`ClientRequest::id`] as the exchange's `id`. None by default.
+    fn requests(&mut self, from_ms: i64, to_ms: i64) -> Vec<ClientRequest> {
+        let _ = (from_ms, to_ms);
+        Vec::new()
+    }
+}
+
+/// A request a backfill's sink sends into the fleet, as an HTTP client would.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientRequest {
+    /// Comes back as the exchange's `id`.
+    pub id: String,
+    /// When it is sent, Unix milliseconds.
+    pub at_ms: i64,
+    /// Model asked for.
+    pub model: String,
+    /// The chat messages as a replica's API reads them: `role: content` lines.
+    pub prompt: String,
+    /// `max_tokens` of the request.
+    pub max_tokens: Option<u32>,
+    /// Whether it streams.
+    pub stream: bool,
 }
 
 /// What a backfill did.
@@ -268,8 +293,9 @@ impl Fleet {
         let mut exchanges = Vec::new();
         let mut pages: Vec<(ReplicaInfo, Option<String>, String)> = Vec::new();
         loop {
-            // The lock is held for one step at a time, and never while the sink works,
-            // so that HTTP handlers of a live fleet are not starved during a backfill.
+            // The lock is held for one step at a time, and never while the sink works
+            // (but for handing over its requests), so that HTTP handlers of a live
+            // fleet are not starved during a backfill.
             let scrape_at = {
                 let mut state = self.state.lock();
                 if state.now_ms >= to_ms as f64 {
@@ -277,7 +303,24 @@ impl Fleet {
                 }
                 let t0 = state.now_ms;
                 let t1 = (t0 + step).min(to_ms as f64);
-                state.step(t0, t1, true, &mut |exchange| exchanges.push(exchange));
+                let config = &self.config;
+                let clients: Vec<Arrival> = sink
+                    .requests(t0 as i64, t1 as i64)
+                    .into_iter()
+                    .map(|request| {
+                        let http = HttpRequest {
+                            operation: Operation::Chat,
+                            model: request.model,
+                            prompt: request.prompt,
+                            max_tokens: request.max_tokens,
+                            stream: request.stream,
+                            request_bytes: 0,
+                        };
+                        let arrival = state.client_arrival(config, request.at_ms as f64, &http.model, &http);
+                        Arrival { id: request.id, ..arrival }
+                    })
+                    .collect();
+                state.step(t0, t1, true, clients, &mut |exchange| exchanges.push(exchange));
                 if (next_scrape as f64) <= t1 && next_scrape <= to_ms {
                     pages.extend(state.replicas.iter().map(|r| {
                         let engine_page = (!r.down).then(|| r.render_engine(next_scrape as f64));
@@ -341,7 +384,7 @@ impl Fleet {
         let mut exchanges = Vec::new();
         while state.now_ms + step <= t_ms + 0.5 {
             let t0 = state.now_ms;
-            state.step(t0, t0 + step, internal, &mut |exchange| exchanges.push(exchange));
+            state.step(t0, t0 + step, internal, Vec::new(), &mut |exchange| exchanges.push(exchange));
         }
         for exchange in exchanges {
             if state.exchanges.len() >= LIVE_EXCHANGE_CAP {
@@ -356,21 +399,8 @@ impl Fleet {
         let mut state = self.state.lock();
         let arrival_ms = (self.clock.now_ms() as f64).max(state.now_ms);
         let idx = state.replicas.iter().position(|r| r.info.name == replica && !r.down)?;
-        let load = self.config.load.models.iter().find(|l| l.model == state.replicas[idx].model.name);
-        let (median, sigma, default_max) =
-            load.map_or((180.0, 0.6, 1024), |l| (l.output_tokens_median, l.output_tokens_sigma, l.max_tokens));
-        let output_tokens = state.rng.lognormal(median, sigma).clamp(4.0, 16_000.0) as u32;
-        let arrival = Arrival {
-            at_ms: arrival_ms,
-            model: request.model.clone(),
-            operation: request.operation,
-            prompt: request.prompt.clone(),
-            prompt_tokens: text::count_tokens(&request.prompt) + 24,
-            output_tokens,
-            max_tokens: request.max_tokens.unwrap_or(default_max).max(1),
-            stream: request.stream,
-            builtin: text::match_prompt(&request.prompt),
-        };
+        let served = state.replicas[idx].model.name.clone();
+        let arrival = state.client_arrival(&self.config, arrival_ms, &served, &request);
         let (tx, rx) = mpsc::unbounded_channel();
         let effects = state.effects(arrival_ms as i64);
         let tokens = state.submit(idx, arrival, Source::Http, Some(tx), request.request_bytes, &effects);
@@ -411,6 +441,27 @@ fn build_replicas(config: &SimConfig, now_ms: f64, rng: &Rng) -> Vec<Replica> {
 }
 
 impl State {
+    /// A client's request as an arrival at `at_ms`: its answer's length
+    /// drawn as the load profile of `served`, the model that answers, draws it.
+    fn client_arrival(&mut self, config: &SimConfig, at_ms: f64, served: &str, request: &HttpRequest) -> Arrival {
+        let load = config.load.models.iter().find(|l| l.model == served);
+        let (median, sigma, default_max) =
+            load.map_or((180.0, 0.6, 1024), |l| (l.output_tokens_median, l.output_tokens_sigma, l.max_tokens));
+        let output_tokens = self.rng.lognormal(median, sigma).clamp(4.0, 16_000.0) as u32;
+        Arrival {
+            at_ms,
+            model: request.model.clone(),
+            operation: request.operation,
+            prompt: request.prompt.clone(),
+            prompt_tokens: text::count_tokens(&request.prompt) + 24,
+            output_tokens,
+            max_tokens: request.max_tokens.unwrap_or(default_max).max(1),
+            stream: request.stream,
+            builtin: text::match_prompt(&request.prompt),
+            id: String::new(),
+        }
+    }
+
     /// Fixes the simulation's start before the first step.
     fn begin(&mut self, start_ms: f64, config: &SimConfig) {
         if self.started {
@@ -479,7 +530,9 @@ impl State {
         effects
     }
 
-    fn step(&mut self, t0: f64, t1: f64, traffic: bool, emit: &mut dyn FnMut(Exchange)) {
+    /// Advances from `t0` to `t1`: the load profile's arrivals when
+    /// `traffic`, and `clients`' requests.
+    fn step(&mut self, t0: f64, t1: f64, traffic: bool, clients: Vec<Arrival>, emit: &mut dyn FnMut(Exchange)) {
         let effects = self.effects(t0 as i64);
         for (idx, replica) in self.replicas.iter_mut().enumerate() {
             match (replica.down, effects.crashed[idx]) {
@@ -508,6 +561,14 @@ impl State {
                 }
             }
             self.arrivals = arrivals;
+        }
+        for arrival in clients {
+            match self.route(&arrival.model, &effects) {
+                Some(idx) => {
+                    self.submit(idx, arrival, Source::Internal, None, 0, &effects);
+                }
+                None => emit(Exchange { id: arrival.id.clone(), ..unavailable(&arrival) }),
+            }
         }
         for (idx, replica) in self.replicas.iter_mut().enumerate() {
             replica.step(t0, t1, effects.overheating[idx]);
@@ -609,6 +670,7 @@ impl State {
             stream: arrival.stream,
             events,
             tag: Tag {
+                id: arrival.id,
                 operation: arrival.operation,
                 request_model: arrival.model,
                 prompt: prompt_text,

@@ -16,6 +16,29 @@ pub const JUDGE_MODEL: &str = "sim-judge";
 /// Share of verdicts the simulated judge gets wrong.
 pub const JUDGE_NOISE: f64 = 0.05;
 
+/// What the simulated judge answers to one request, and its token counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JudgeAnswer {
+    /// The verdict, a JSON object as text.
+    pub content: String,
+    /// Tokens of the request (one per word).
+    pub input_tokens: u64,
+    /// Tokens of the answer (one per word).
+    pub output_tokens: u64,
+}
+
+/// The simulated judge's answer to a chat request whose messages read
+/// `prompt` (`role: content` lines, as a replica's API joins them). The
+/// verdict's noise is drawn from a seed of the prompt, so a request gets the
+/// same answer from a replica's API and from a backfill calling this directly.
+pub fn answer(prompt: &str) -> JudgeAnswer {
+    let seed = prompt.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let content = verdict(prompt, prompt, &mut Rng::new(seed));
+    let input_tokens = prompt.split_whitespace().count() as u64;
+    let output_tokens = content.split_whitespace().count() as u64;
+    JudgeAnswer { content, input_tokens, output_tokens }
+}
+
 /// The judge's answer (a JSON object as text) to a rubric's `system` and
 /// `user` messages.
 pub fn verdict(system: &str, user: &str, rng: &mut Rng) -> String {

@@ -41,7 +41,7 @@ pub use config::{
     EngineKind, LoadConfig, Millis, ModelConfig, ModelLoad, ReplicaConfig, ScenarioConfig, SimConfig, Style,
 };
 pub use error::{Error, Result};
-pub use fleet::{BackfillReport, Fleet, Scrape, Sink};
+pub use fleet::{BackfillReport, ClientRequest, Fleet, Scrape, Sink};
 pub use replica::{NOMINAL_SM_CLOCK_MHZ, ReplicaInfo};
 pub use rng::Rng;
 pub use scenario::{Incident, ScenarioKind};

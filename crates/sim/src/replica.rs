@@ -46,6 +46,8 @@ pub(crate) enum Source {
 /// What rides with a request through the engine.
 #[derive(Debug)]
 pub(crate) struct Tag {
+    /// The exchange's id: a client request's own, empty for the load profile's.
+    pub(crate) id: String,
     pub(crate) operation: Operation,
     pub(crate) request_model: String,
     pub(crate) prompt: String,
@@ -229,6 +231,7 @@ impl Replica {
     /// and counts it on the engine's HTTP server.
     pub(crate) fn exchange(&mut self, mut finished: Finished<Tag>) -> Option<Exchange> {
         let response = std::mem::take(&mut finished.job.tag.response);
+        let id = std::mem::take(&mut finished.job.tag.id);
         let tag = &finished.job.tag;
         let handler = match tag.operation {
             Operation::TextCompletion => "/v1/completions",
@@ -266,7 +269,7 @@ impl Replica {
         }
         let ttft = if stream { finished.ttft_s().map(Duration::from_secs_f64) } else { None };
         Some(Exchange {
-            id: String::new(),
+            id,
             time_ms: finished.job.arrival_ms as i64,
             operation: tag.operation,
             request_model: tag.request_model.clone(),

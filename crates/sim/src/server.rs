@@ -293,10 +293,7 @@ fn parse_request(operation: Operation, body: &[u8]) -> std::result::Result<Parse
 /// Every replica also answers as the simulated judge, at once and outside
 /// its engine: the judge's load is not the fleet's.
 fn judge_answer(prompt: &str) -> Response {
-    let seed = prompt.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    let content = crate::judge::verdict(prompt, prompt, &mut crate::rng::Rng::new(seed));
-    let input_tokens = prompt.split_whitespace().count();
-    let output_tokens = content.split_whitespace().count();
+    let crate::judge::JudgeAnswer { content, input_tokens, output_tokens } = crate::judge::answer(prompt);
     axum::Json(json!({
         "id": "chatcmpl-sim-judge",
         "object": "chat.completion",

@@ -32,6 +32,10 @@ pub struct Arrival {
     pub stream: bool,
     #[serde(skip)]
     pub(crate) builtin: Option<&'static Prompt>,
+    /// The id its exchange comes back with: a backfill client's request's
+    /// own ([`crate::ClientRequest::id`]), empty for the load profile's.
+    #[serde(skip)]
+    pub(crate) id: String,
 }
 
 impl Arrival {
@@ -128,5 +132,6 @@ fn request(load: &ModelLoad, at_ms: f64, rng: &mut Rng) -> Arrival {
         max_tokens: load.max_tokens,
         stream: rng.chance(load.stream_share),
         builtin: Some(prompt),
+        id: String::new(),
     }
 }

@@ -2,7 +2,9 @@
 import { queryRange, type RangeSeries } from "../api";
 import { format } from "../charts";
 import { h } from "../dom";
-import { chartPanel, errorText, isAbort, last, panel, section, type Ctx } from "../view";
+import { EMPTY } from "../help";
+import { displayName } from "../names";
+import { chartPanel, emptyNote, errorText, isAbort, last, names, panel, section, type Ctx } from "../view";
 import { ENGINE, sel } from "./queries";
 
 export async function capacity(ctx: Ctx): Promise<void> {
@@ -14,31 +16,31 @@ export async function capacity(ctx: Ctx): Promise<void> {
     section("GPUs", table.el),
     section(
       "GPU over time",
-      chartPanel(ctx, "GPU utilisation", [{ query: g("DCGM_FI_DEV_GPU_UTIL"), keys: gpuKeys }], { unit: "pct", min: 0, max: 100 }),
-      chartPanel(ctx, "GPU memory used", [{ query: `${g("DCGM_FI_DEV_FB_USED")} * 1048576`, keys: gpuKeys }], { unit: "bytes" }),
+      chartPanel(ctx, "GPU utilisation", [{ query: g("DCGM_FI_DEV_GPU_UTIL"), keys: gpuKeys }], { unit: "pct", min: 0, max: 100, emptyText: EMPTY.gpu }),
+      chartPanel(ctx, "GPU memory used", [{ query: `${g("DCGM_FI_DEV_FB_USED")} * 1048576`, keys: gpuKeys }], { unit: "bytes", emptyText: EMPTY.gpu }),
       chartPanel(ctx, "GPU memory used (of total)", [
         { query: `100 * ${g("DCGM_FI_DEV_FB_USED")} / (${g("DCGM_FI_DEV_FB_USED")} + ${g("DCGM_FI_DEV_FB_FREE")})`, keys: gpuKeys },
-      ], { unit: "pct", min: 0, max: 100 }),
-      chartPanel(ctx, "Power", [{ query: g("DCGM_FI_DEV_POWER_USAGE"), keys: gpuKeys }], { unit: "W" }),
-      chartPanel(ctx, "Temperature", [{ query: g("DCGM_FI_DEV_GPU_TEMP"), keys: gpuKeys }], { unit: "°C" }),
+      ], { unit: "pct", min: 0, max: 100, emptyText: EMPTY.gpu }),
+      chartPanel(ctx, "Power", [{ query: g("DCGM_FI_DEV_POWER_USAGE"), keys: gpuKeys }], { unit: "W", emptyText: EMPTY.gpu }),
+      chartPanel(ctx, "Temperature", [{ query: g("DCGM_FI_DEV_GPU_TEMP"), keys: gpuKeys }], { unit: "°C", emptyText: EMPTY.gpu }),
     ),
     section(
       "Engines",
-      chartPanel(ctx, "KV-cache usage by instance", [{ query: `max by (instance, model_name) (${sel(s, ENGINE.kv, "engine")})` }], { unit: "%", min: 0, max: 1 }),
-      chartPanel(ctx, "Queue depth by instance", [{ query: `sum by (instance) (${sel(s, ENGINE.waiting, "engine")})` }]),
-      chartPanel(ctx, "Running batch by instance", [{ query: `sum by (instance) (${sel(s, ENGINE.running, "engine")})` }]),
+      chartPanel(ctx, "KV-cache usage by instance", [{ query: `max by (instance, model_name) (${sel(s, ENGINE.kv, "engine")})` }], { unit: "%", min: 0, max: 1, emptyText: EMPTY.engine }),
+      chartPanel(ctx, "Queue depth by instance", [{ query: `sum by (instance) (${sel(s, ENGINE.waiting, "engine")})` }], { unit: "req", emptyText: EMPTY.engine }),
+      chartPanel(ctx, "Running batch by instance", [{ query: `sum by (instance) (${sel(s, ENGINE.running, "engine")})` }], { unit: "req", emptyText: EMPTY.engine }),
     ),
     section(
       "Availability zones",
-      chartPanel(ctx, "Requests/s by zone", [{ query: `sum by (availability_zone) (rate(${sel(s, ENGINE.requests, "engine")}[${rw}]))` }]),
-      chartPanel(ctx, "Generated tokens/s by zone", [{ query: `sum by (availability_zone) (rate(${sel(s, ENGINE.generation, "engine")}[${rw}]))` }]),
+      chartPanel(ctx, "Requests/s by zone", [{ query: `sum by (availability_zone) (rate(${sel(s, ENGINE.requests, "engine")}[${rw}]))` }], { unit: "req/s", emptyText: EMPTY.zone }),
+      chartPanel(ctx, "Generated tokens/s by zone", [{ query: `sum by (availability_zone) (rate(${sel(s, ENGINE.generation, "engine")}[${rw}]))` }], { unit: "tok/s", emptyText: EMPTY.zone }),
     ),
   );
   // The GPU table: the latest of each figure, from one batched query.
-  const names = ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_SM_CLOCK"];
+  const metricNames = ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_SM_CLOCK"];
   let result: RangeSeries[] = [];
   try {
-    result = await queryRange(sel(s, names, "gpu"), ctx.range, ctx.signal);
+    [result] = await Promise.all([queryRange(sel(s, metricNames, "gpu"), ctx.range, ctx.signal), names(ctx)]);
   } catch (e) {
     if (!isAbort(e)) table.note(errorText(e), true);
     return;
@@ -51,7 +53,7 @@ export async function capacity(ctx: Ctx): Promise<void> {
     gpus.set(key, row);
   }
   if (!gpus.size) {
-    table.body.append(h("div", { class: "nodata" }, "No GPU metrics in this range."));
+    table.body.append(emptyNote(EMPTY.gpu));
     return;
   }
   const mib = 1048576;
@@ -59,10 +61,11 @@ export async function capacity(ctx: Ctx): Promise<void> {
     const used = v.DCGM_FI_DEV_FB_USED;
     const total = used !== undefined && used !== null && v.DCGM_FI_DEV_FB_FREE != null ? used + v.DCGM_FI_DEV_FB_FREE : null;
     const frac = total ? (used ?? 0) / total : null;
+    const host = labels.Hostname ? { text: labels.Hostname, title: labels.instance } : displayName(labels);
     return h(
       "tr",
       {},
-      h("td", {}, labels.Hostname ?? labels.instance ?? "–"),
+      h("td", { title: host.title }, host.text || "–"),
       h("td", {}, labels.gpu ?? "–"),
       h("td", {}, labels.modelName ?? "–"),
       h("td", {}, labels.availability_zone ?? "–"),

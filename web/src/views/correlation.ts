@@ -1,10 +1,12 @@
 // Correlation: for one model, latency, load, GPU and quality on one shared time axis,
 // and quality against latency and load per replica.
 import { queryRange, type RangeSeries } from "../api";
-import { lines, scatter, timeChart, type Line, type ScatterGroup, type TimeChartOptions } from "../charts";
+import { lines, scatter, timeChart, type Line, type ScatterGroup, type TimeChartOptions, type Unit } from "../charts";
 import { h } from "../dom";
+import { EMPTY } from "../help";
+import { displayName } from "../names";
 import { quote } from "../state";
-import { errorText, isAbort, panel, section, type Ctx } from "../view";
+import { errorText, isAbort, names, panel, section, type Ctx } from "../view";
 import { ENGINE, sel } from "./queries";
 
 export async function correlation(ctx: Ctx): Promise<void> {
@@ -39,18 +41,18 @@ export async function correlation(ctx: Ctx): Promise<void> {
     flaggedShare: `sum(rate(infersight_quality_flagged_total${gw}[${rw}])) / sum(rate(gen_ai_evaluation_score_count${gw}[${rw}]))`,
   };
   const keys = Object.keys(queries) as (keyof typeof queries)[];
-  const settled = await Promise.allSettled(keys.map((k) => queryRange(queries[k], range, ctx.signal)));
+  const [, ...settled] = await Promise.allSettled([names(ctx), ...keys.map((k) => queryRange(queries[k], range, ctx.signal))]);
   if (ctx.signal.aborted) return;
   const data = {} as Record<keyof typeof queries, RangeSeries[]>;
   const errors: string[] = [];
   keys.forEach((k, i) => {
     const r = settled[i];
-    data[k] = r.status === "fulfilled" ? r.value : [];
+    data[k] = r.status === "fulfilled" ? (r.value as RangeSeries[]) : [];
     if (r.status === "rejected" && !isAbort(r.reason)) errors.push(errorText(r.reason));
   });
   const sync = "correlation";
-  const chart = (title: string, ls: Line[], opts: TimeChartOptions) => {
-    const p = panel(title, { full: true });
+  const chart = (title: string, ls: Line[], opts: TimeChartOptions & { unit: Unit; emptyText: string }) => {
+    const p = panel(title, { full: true, unit: opts.unit });
     const el = h("div", { class: "chart" });
     p.body.append(el);
     queueMicrotask(() => timeChart(el, ls, range, { ...opts, sync, height: 140 }));
@@ -60,16 +62,20 @@ export async function correlation(ctx: Ctx): Promise<void> {
   const top = h("div", { class: "inline-filters" }, picker, h("span", { class: "muted" }, "Hover one chart to see the same moment in all."));
   const stack = section(
     `Shared time axis: ${model || "no model"}`,
-    chart("Latency p95", [...tag(data.ttft, "gateway TTFT"), ...tag(data.e2e, "gateway e2e"), ...tag(data.engineTtft, "engine TTFT · ", true)], { unit: "s" }),
-    chart("Load", [...tag(data.rps, "requests/s"), ...tag(data.running, "running · "), ...tag(data.waiting, "waiting · ", true)], {}),
-    chart("GPU and KV cache", [...tag(data.gpu, "GPU util (0–1)").map((l) => ({ ...l, values: l.values.map(([t, v]) => [t, String(Number(v) / 100)] as [number, string]) })), ...tag(data.kv, "KV · ", true)], { unit: "%", min: 0, max: 1 }),
-    chart("Quality: flagged share (solid), mean score by scorer (dashed)", [...tag(data.flaggedShare, "flagged share"), ...tag(data.quality, "", true)], { min: 0, max: 1 }),
+    chart("Time to first token (TTFT) p95: gateway (solid), engine by replica (dashed)", [...tag(data.ttft, "gateway TTFT"), ...tag(data.engineTtft, "engine TTFT · ", true)], { unit: "s", emptyText: EMPTY.gateway }),
+    chart("End-to-end latency p95 (gateway)", tag(data.e2e, "gateway e2e"), { unit: "s", emptyText: EMPTY.gateway }),
+    chart("Requests/s (gateway)", tag(data.rps, "requests/s"), { unit: "req/s", emptyText: EMPTY.gateway }),
+    chart("Running (solid) and waiting (dashed) requests by replica", [...tag(data.running, "running · "), ...tag(data.waiting, "waiting · ", true)], { unit: "req", emptyText: EMPTY.engine }),
+    chart("GPU utilisation (solid) and KV cache by replica (dashed)", [...tag(data.gpu, "GPU util").map((l) => ({ ...l, values: l.values.map(([t, v]) => [t, String(Number(v) / 100)] as [number, string]) })), ...tag(data.kv, "KV · ", true)], { unit: "%", min: 0, max: 1, emptyText: EMPTY.gpu }),
+    chart("Flagged share", tag(data.flaggedShare, "flagged share"), { unit: "%", min: 0, emptyText: EMPTY.flagged }),
+    chart("Mean score by scorer (higher = more of what the scorer detects)", tag(data.quality, ""), { unit: "score", min: 0, max: 1, emptyText: EMPTY.scores }),
   );
   // Scatter: at each step, a replica's latency or load against the model's flagged share then.
   const quality = new Map((data.flaggedShare[0]?.values ?? []).map(([t, v]) => [t, Number(v)]));
   const pointsOf = (rs: RangeSeries[]): ScatterGroup[] =>
     rs.map((r) => ({
-      label: r.metric.instance ?? "replica",
+      label: displayName(r.metric).text || "replica",
+      title: displayName(r.metric).title,
       points: r.values.filter(([t]) => quality.has(t)).map(([t, v]) => [Number(v), quality.get(t) as number] as [number, number]),
     }));
   const sc1 = panel("Flagged share against TTFT p95, per replica", { wide: true });
@@ -80,7 +86,7 @@ export async function correlation(ctx: Ctx): Promise<void> {
   sc2.body.append(el2);
   ctx.root.append(top, stack, section("Quality against latency and load", sc1.el, sc2.el));
   if (errors.length) sc2.note([...new Set(errors)].join("; "), true);
-  scatter(el1, pointsOf(data.engineTtft), "s", "%", "TTFT p95", "flagged share");
-  scatter(el2, pointsOf(data.running), "", "%", "running requests", "flagged share");
+  scatter(el1, pointsOf(data.engineTtft), "s", "%", "TTFT p95", "flagged share", 220, EMPTY.engineLatency);
+  scatter(el2, pointsOf(data.running), "req", "%", "running requests", "flagged share", 220, EMPTY.engine);
   await new Promise((r) => setTimeout(r, 0));
 }

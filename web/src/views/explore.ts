@@ -3,6 +3,7 @@ import { labelNames, labelValues, query, queryRange, type RangeSeries, type Samp
 import { lines, seriesLabel, timeChart } from "../charts";
 import { append, fmtNumber, h } from "../dom";
 import { AGGREGATIONS, contextAt, errorPosition, FUNCTIONS, tokenize } from "../promql";
+import { EMPTY } from "../help";
 import { errorText, isAbort, panel, zoomer, type Ctx } from "../view";
 
 const cache: { metrics?: Promise<string[]>; labels?: Promise<string[]>; values: Map<string, Promise<string[]>> } = { values: new Map() };
@@ -151,7 +152,7 @@ export async function explore(ctx: Ctx): Promise<void> {
       const result = await queryRange(q, ctx.range, ctx.signal);
       const chart = h("div", { class: "chart" });
       out.body.append(chart);
-      timeChart(chart, lines(result), ctx.range, { height: 320, onZoom: zoomer(ctx) });
+      timeChart(chart, lines(result), ctx.range, { height: 320, onZoom: zoomer(ctx), emptyText: EMPTY.query });
       out.note(`${result.length} series`);
     } else {
       const r = await query(q, ctx.range.end, ctx.signal);

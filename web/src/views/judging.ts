@@ -3,10 +3,11 @@ import { query } from "../api";
 import { format } from "../charts";
 import { h } from "../dom";
 import { matchers } from "../state";
+import { EMPTY } from "../help";
 import { chartPanel, dot, errorText, health, isAbort, panel, section, type Ctx } from "../view";
 
-const JUDGE_HELP = "Configure a judge with [[quality.judge]] (an OpenAI-compatible endpoint, a model and rubrics) to fill this.";
-const PROBE_HELP = "Configure golden probes with [[probes]] (models, a JSONL dataset or the built-in set, an interval) to fill this.";
+const JUDGE_HELP = EMPTY.judge;
+const PROBE_HELP = EMPTY.probe;
 
 /** Judge verdicts as scores (higher is better), their agreement with the deterministic scorers and users, and spend. */
 export function judgeSection(ctx: Ctx): HTMLElement {
@@ -19,17 +20,17 @@ export function judgeSection(ctx: Ctx): HTMLElement {
     "Judges",
     chartPanel(ctx, "Judge score by model and rubric (higher is better)", [
       { query: `sum by (${by}) (rate(gen_ai_evaluation_score_sum${judged}[${rw}])) / sum by (${by}) (rate(gen_ai_evaluation_score_count${judged}[${rw}]))` },
-    ], { wide: true, min: 0, max: 1, emptyText: JUDGE_HELP }),
+    ], { wide: true, unit: "score", min: 0, max: 1, emptyText: JUDGE_HELP }),
     chartPanel(ctx, "Judge agreement with the deterministic scorer", [
       { query: agree("infersight_judge_agreement_total", "gen_ai_evaluation_name, scorer"), keys: ["gen_ai_evaluation_name", "scorer"] },
       { query: agree("infersight_feedback_judge_agreement_total", "gen_ai_evaluation_name"), prefix: "users vs ", keys: ["gen_ai_evaluation_name"], dash: true },
-    ], { unit: "%", min: 0, max: 1, emptyText: "Appears once a judge with the safety or over_refusal rubric has judged, or users have given feedback on judged answers." }),
+    ], { unit: "%", min: 0, max: 1, emptyText: EMPTY.judgeAgreement }),
     chartPanel(ctx, "Judge spend against budget", [
       { query: "infersight_judge_budget_used / infersight_judge_budget_limit", keys: ["judge", "limit"] },
-    ], { unit: "%", min: 0, emptyText: "No budget configured: set requests_per_minute, tokens_per_day or dollars_per_day on a [[quality.judge]]." }),
+    ], { unit: "%", min: 0, emptyText: EMPTY.budget }),
     chartPanel(ctx, "Judge calls per second by outcome", [
       { query: `sum by (judge, outcome) (rate(infersight_judge_requests_total[${rw}]))`, keys: ["judge", "outcome"] },
-    ], { emptyText: JUDGE_HELP }),
+    ], { unit: "/s", emptyText: JUDGE_HELP }),
   );
 }
 

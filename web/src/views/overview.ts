@@ -3,7 +3,9 @@ import { exchanges, queryRange, type RangeSeries } from "../api";
 import { format, sparkline, type Unit } from "../charts";
 import { fmtTime, h } from "../dom";
 import { linkTo, matchers } from "../state";
-import { dot, errorText, FLEET, health, isAbort, last, panel, section, withFleet, worst, type Ctx, type Health } from "../view";
+import { EMPTY } from "../help";
+import { dot, emptyNote, errorText, FLEET, health, isAbort, last, panel, section, withFleet, worst, type Ctx, type Health } from "../view";
+import { guide } from "./guide";
 
 interface Metric {
   key: string;
@@ -143,6 +145,8 @@ export async function overview(ctx: Ctx): Promise<void> {
   const scorers = panel("Quality per scorer", { wide: true });
   const drift = panel("Drift", {});
   const recent = panel("Recently flagged exchanges", { wide: true });
+  const welcome = guide(ctx);
+  if (welcome) ctx.root.append(welcome.el);
   ctx.root.append(section("Fleet", fleetTiles), section("Models", table.el), section("Quality", scorers.el, drift.el, recent.el));
 
   // Rows: model -> metric key -> series values.
@@ -176,6 +180,7 @@ export async function overview(ctx: Ctx): Promise<void> {
     scorerSection(ctx, scorers, scorerQuery, flaggedQuery, shareQuery),
     driftSection(ctx, drift),
     recentFlagged(ctx, recent),
+    welcome?.load(),
   ]);
   const errors = results.filter((r) => r.status === "rejected" && !isAbort(r.reason)).map((r) => errorText((r as PromiseRejectedResult).reason));
   if (signal.aborted) return;
@@ -214,7 +219,7 @@ export async function overview(ctx: Ctx): Promise<void> {
       }),
     );
   });
-  if (!rows.length) table.body.append(h("div", { class: "nodata" }, "No models have reported in this range."));
+  if (!rows.length) table.body.append(emptyNote(EMPTY.gateway));
   else table.body.append(h("div", { class: "table-wrap" }, h("table", { class: "models" }, h("thead", {}, head), h("tbody", {}, ...rows))));
 }
 
@@ -239,7 +244,7 @@ async function scorerSection(ctx: Ctx, p: ReturnType<typeof panel>, scoreQuery: 
     byScorer.set(name, { ...byScorer.get(name), share: series });
   }
   if (!byScorer.size) {
-    p.body.append(h("div", { class: "nodata" }, "No scores in this range."));
+    p.body.append(emptyNote(EMPTY.scores));
     return;
   }
   const rows = [...byScorer.entries()].sort().map(([name, v]) => {
@@ -268,7 +273,7 @@ async function scorerSection(ctx: Ctx, p: ReturnType<typeof panel>, scoreQuery: 
 export async function driftSection(ctx: Ctx, p: ReturnType<typeof panel>): Promise<void> {
   const result = await queryRange(`infersight_quality_drift_p_value${matchers(ctx.state, "gateway")}`, ctx.range, ctx.signal);
   if (!result.length) {
-    p.body.append(h("div", { class: "nodata" }, "No drift tests yet."));
+    p.body.append(emptyNote(EMPTY.drift));
     return;
   }
   p.body.append(
@@ -287,7 +292,7 @@ export async function driftSection(ctx: Ctx, p: ReturnType<typeof panel>): Promi
 async function recentFlagged(ctx: Ctx, p: ReturnType<typeof panel>): Promise<void> {
   const page = await exchanges({ flagged: "any", limit: 5, model: ctx.state.model, start: ctx.range.start, end: ctx.range.end }, ctx.signal);
   if (!page.exchanges.length) {
-    p.body.append(h("div", { class: "nodata" }, "Nothing flagged in this range."));
+    p.body.append(emptyNote(EMPTY.flagged));
     return;
   }
   p.body.append(

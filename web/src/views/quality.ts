@@ -5,6 +5,7 @@ import { exchangeDetail } from "../exchange";
 import { judgeSection, probeSection } from "./judging";
 import { driftSection } from "./overview";
 import { matchers } from "../state";
+import { EMPTY } from "../help";
 import { chartPanel, errorText, isAbort, panel, section, type Ctx } from "../view";
 
 export async function quality(ctx: Ctx): Promise<void> {
@@ -23,17 +24,17 @@ export async function quality(ctx: Ctx): Promise<void> {
       "Scores",
       chartPanel(ctx, "Mean score by model and scorer (higher = more of what the scorer detects)", [
         { query: `sum by (${by}) (rate(gen_ai_evaluation_score_sum${scorers}[${rw}])) / sum by (${by}) (rate(gen_ai_evaluation_score_count${scorers}[${rw}]))` },
-      ], { wide: true, min: 0, max: 1 }),
-      chartPanel(ctx, "Flagged per minute by scorer", [{ query: `60 * sum by (gen_ai_evaluation_name) (rate(infersight_quality_flagged_total${sel}[${rw}]))` }]),
+      ], { wide: true, unit: "score", min: 0, max: 1, emptyText: EMPTY.scores }),
+      chartPanel(ctx, "Flagged per minute by scorer", [{ query: `60 * sum by (gen_ai_evaluation_name) (rate(infersight_quality_flagged_total${sel}[${rw}]))` }], { unit: "/min", emptyText: EMPTY.flagged }),
       chartPanel(ctx, "Flagged share by model", [
         { query: `sum by (gen_ai_request_model) (rate(infersight_quality_flagged_total${sel}[${rw}])) / sum by (gen_ai_request_model) (rate(gen_ai_evaluation_score_count${sel}[${rw}]))` },
-      ], { unit: "%", min: 0 }),
+      ], { unit: "%", min: 0, emptyText: EMPTY.flagged }),
       drift.el,
       chartPanel(ctx, "Drift p-value by model (below 0.01 is drift)", [
         { query: `infersight_quality_drift_p_value${matchers(s, "gateway")}`, keys: ["gen_ai_request_model"] },
-      ], { min: 0, max: 1 }),
-      chartPanel(ctx, "Drift detected", [{ query: `max by (gen_ai_request_model) (infersight_quality_drift_detected${matchers(s, "gateway")}) or max(infersight_quality_drift_detected)`, prefix: "drift " }], { min: 0, max: 1 }),
-      chartPanel(ctx, "Scores scored per second by scorer", [{ query: `sum by (gen_ai_evaluation_name) (rate(gen_ai_evaluation_score_count${sel}[${rw}]))` }]),
+      ], { unit: "p", min: 0, max: 1, emptyText: EMPTY.drift }),
+      chartPanel(ctx, "Drift detected (1 = drift)", [{ query: `max by (gen_ai_request_model) (infersight_quality_drift_detected${matchers(s, "gateway")}) or max(infersight_quality_drift_detected)`, prefix: "drift " }], { unit: "count", min: 0, max: 1, emptyText: EMPTY.drift }),
+      chartPanel(ctx, "Scores per second by scorer", [{ query: `sum by (gen_ai_evaluation_name) (rate(gen_ai_evaluation_score_count${sel}[${rw}]))` }], { unit: "/s", emptyText: EMPTY.scores }),
     ),
     judgeSection(ctx),
     probes.el,
@@ -77,7 +78,7 @@ export async function quality(ctx: Ctx): Promise<void> {
       ctx.signal,
     );
     for (const x of page.exchanges) tbody.append(row(x, open));
-    if (!tbody.children.length) tbody.append(h("tr", {}, h("td", { colspan: 6, class: "nodata" }, "Nothing flagged in this range.")));
+    if (!tbody.children.length) tbody.append(h("tr", {}, h("td", { colspan: 6, class: "nodata ok" }, EMPTY.flagged)));
     more.hidden = page.next_before === null;
     more.onclick = () => void load(page.next_before ?? undefined);
   };

@@ -315,3 +315,37 @@ async fn requests_are_measured_by_route_not_path() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn backfill_reports_progress_and_time_left_then_done() {
+    let (status, body) = get("/api/v1/infersight/backfill").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"status": "success", "data": {"state": "none"}}));
+
+    let figures = |running: bool| api::BackfillStatus {
+        running,
+        from_ms: 1_000,
+        to_ms: 21_600_000,
+        progress: 0.25,
+        elapsed_seconds: 5.0,
+        remaining_seconds: Some(15.0),
+    };
+    for (running, expect) in [
+        (
+            true,
+            json!({"state": "running", "progress": 0.25, "from_ms": 1_000, "to_ms": 21_600_000,
+                "elapsed_seconds": 5.0, "remaining_seconds": 15.0}),
+        ),
+        (
+            false,
+            json!({"state": "done", "progress": 1.0, "from_ms": 1_000, "to_ms": 21_600_000,
+                "elapsed_seconds": 5.0, "remaining_seconds": 0.0}),
+        ),
+    ] {
+        let router = api::router(ApiState::new(Arc::new(storage())).with_backfill(move || figures(running)));
+        let request = Request::get("/api/v1/infersight/backfill").body(Body::empty()).expect("request");
+        let (status, _, body) = send(router, request).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"], expect);
+    }
+}

@@ -216,10 +216,10 @@ async fn each_incident_fires_exactly_its_alerts_and_the_webhook_gets_alertmanage
     let (jobs, quality) = (config.scrape.clone(), config.quality.clone());
     let run_fleet = fleet.clone();
     tokio::task::spawn_blocking(move || {
-        let backfill = BackfillSink::new(&run_fleet, &jobs, listen, stores, quality);
+        let backfill = BackfillSink::new(&run_fleet, &jobs, listen, stores, quality, Vec::new());
         let mut sink = WithRules { backfill, manager, done_ms: T0 };
         run_fleet.run_backfill(T0, T0 + END_MINUTES * MINUTE, 15_000, &mut sink);
-        sink.backfill.finish();
+        sink.backfill.finish(T0 + END_MINUTES * MINUTE);
     })
     .await
     .expect("backfill");

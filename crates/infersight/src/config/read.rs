@@ -373,6 +373,8 @@ fn defaults() -> toml::Table {
     raw.gateway.upstreams.push(element(&["name", "url"]));
     raw.quality.judge.push(element(&["name", "model"]));
     raw.probes.push(element(&["name"]));
+    raw.cost.model.push(element(&["model"]));
+    raw.cost.gpu.push(element(&["name"]));
     toml::Table::try_from(raw).expect("the defaults have a TOML form")
 }
 

@@ -406,8 +406,8 @@ fn probe_items_with_a_rubric_are_judged_by_a_named_judge_with_known_rubrics() {
     ] {
         assert!(got.iter().any(|p| p.starts_with(expected)), "{expected} in {got:?}");
     }
-    std::fs::write(&dataset, std::fs::read_to_string(&dataset).expect("read").lines().next().expect("a line"))
-        .expect("write");
+    let first = std::fs::read_to_string(&dataset).expect("read").lines().next().expect("a line").to_owned();
+    std::fs::write(&dataset, first).expect("write");
     let valid = RawConfig::parse(&config("judge = \"local-judge\"\n")).expect("parses").validate().expect("valid");
     let probes = valid.probes.expect("probes");
     let Some((judge, rubrics)) = &probes.judged[0] else { panic!("judged") };

@@ -1,9 +1,12 @@
 //! The binary as a user runs it: a real process, real sockets, real files.
 
+mod annotations;
 mod auth;
 mod check_config;
 mod cli;
+mod compare;
 mod crash;
+mod demo;
 mod judge_eval;
 mod packaging;
 mod quality;

@@ -143,7 +143,7 @@ async fn a_token_budget_caps_the_calls_exactly() {
     // 120 tokens a call: the ninth call passes 1,000 and no tenth starts.
     assert_eq!(judged, 9);
     assert_eq!(fake.requests().len(), 9);
-    assert_eq!(judge.budget().spent_today().0, 1_080);
+    assert_eq!(judge.budget().usage(), [("tokens_per_day", 1_080.0, 1_000.0)]);
     let text = exposition(&registry);
     assert!(text.contains(r#"infersight_judge_budget_exhausted_total{judge="j",limit="tokens_per_day"} 11"#), "{text}");
     assert!(text.contains(r#"infersight_judge_requests_total{judge="j",outcome="budget_exhausted"} 11"#), "{text}");

@@ -1,0 +1,98 @@
+//! Verdicts, directions, Holm's correction and "not enough data", on small hand-made inputs.
+
+use super::*;
+
+/// A mean metric whose z statistic is `z` (unit variances, n = 100 per cohort, se = √0.02).
+fn mean_metric(name: &str, direction: Direction, z: f64) -> Metric {
+    let a = Moments { n: 100.0, mean: 1.0, variance: 1.0 };
+    let b = Moments { mean: 1.0 + z * 0.02_f64.sqrt(), ..a };
+    Metric::new(name, "score", direction, Data::Mean { a: vec![a], b: vec![b] })
+}
+
+#[track_caller]
+fn check(metrics: &[Metric], expected: &[(&str, Verdict)]) {
+    let comparison = compare(metrics, Options::default());
+    for (name, verdict) in expected {
+        let outcome = comparison.metric(name).expect("metric present");
+        assert_eq!(outcome.verdict, *verdict, "{name}: {outcome:?}");
+    }
+}
+
+#[test]
+fn verdicts_follow_direction_and_holm() {
+    check(
+        &[
+            mean_metric("quality", Direction::HigherIsBetter, 4.0),
+            mean_metric("latency", Direction::LowerIsBetter, 4.0),
+        ],
+        &[("quality", Verdict::Better), ("latency", Verdict::Worse)],
+    );
+    // Alone, z = 2.17 (p = 0.030) is significant; beside z = 2.05 (p = 0.040)
+    // Holm doubles the smaller p-value to 0.060 and neither is.
+    check(&[mean_metric("x", Direction::HigherIsBetter, 2.17)], &[("x", Verdict::Better)]);
+    check(
+        &[mean_metric("x", Direction::HigherIsBetter, 2.17), mean_metric("y", Direction::HigherIsBetter, -2.05)],
+        &[("x", Verdict::NoDetectableDifference), ("y", Verdict::NoDetectableDifference)],
+    );
+    let comparison = compare(&[mean_metric("x", Direction::HigherIsBetter, 2.17)], Options::default());
+    let outcome = &comparison.metrics[0];
+    assert!((outcome.p_value.expect("tested") - 0.030).abs() < 5e-4);
+    // MDE = (1.96 + 0.84) · se.
+    assert!((outcome.min_detectable_effect.expect("tested") - 2.801_585 * 0.02_f64.sqrt()).abs() < 1e-5);
+}
+
+#[test]
+fn too_little_data_gets_no_verdict() {
+    let few = Distribution::samples((0..150).map(f64::from));
+    let many = Distribution::samples((0..5_000).map(f64::from));
+    let metrics = [
+        Metric::new(
+            "ttft_p95",
+            "seconds",
+            Direction::LowerIsBetter,
+            Data::Quantile { q: 0.95, a: vec![few], b: vec![many] },
+        ),
+        Metric::new(
+            "error_rate",
+            "ratio",
+            Direction::LowerIsBetter,
+            Data::Rate { a: vec![Counts::new(0.0, 12.0)], b: vec![Counts::new(3.0, 400.0)] },
+        ),
+        Metric::new("cost", "dollars", Direction::LowerIsBetter, Data::Figure { a: Some(1.0), b: None }),
+    ];
+    let comparison = compare(&metrics, Options::default());
+    let texts: Vec<String> = comparison.metrics.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        texts,
+        [
+            "not enough data (n = 150, need ≈ 200)",
+            "not enough data (n = 12, need ≈ 30)",
+            "a figure, not a sample: not tested"
+        ]
+    );
+    assert!(comparison.metrics.iter().all(|m| m.p_value.is_none() && m.p_adjusted.is_none()));
+}
+
+#[test]
+fn a_quantile_beyond_the_buckets_is_not_estimated() {
+    let tail = Binned::from_cumulative([(1.0, 500.0), (f64::INFINITY, 1_000.0)]).expect("valid");
+    let metric = Metric::new(
+        "e2e_p95",
+        "seconds",
+        Direction::LowerIsBetter,
+        Data::Quantile { q: 0.95, a: vec![Distribution::Binned(tail.clone())], b: vec![Distribution::Binned(tail)] },
+    );
+    let comparison = compare(&[metric], Options::default());
+    assert_eq!(comparison.metrics[0].verdict, Verdict::NotTested);
+    assert_eq!(comparison.metrics[0].to_string(), "the quantile lies beyond the largest bucket bound (1.00)");
+}
+
+#[test]
+fn json_names_the_test_and_the_verdict() {
+    let comparison = compare(&[mean_metric("x", Direction::HigherIsBetter, 4.0)], Options::default());
+    let json = serde_json::to_value(&comparison).expect("serializes");
+    assert_eq!(json["correction"], "holm");
+    assert_eq!(json["metrics"][0]["test"], "welch");
+    assert_eq!(json["metrics"][0]["verdict"], "better");
+    assert_eq!(json["metrics"][0]["direction"], "higher_is_better");
+}

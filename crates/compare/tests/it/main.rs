@@ -1,0 +1,3 @@
+//! The compare crate's integration tests: calibration of its tests on simulated traffic.
+
+mod calibration;
