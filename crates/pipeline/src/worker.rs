@@ -109,13 +109,74 @@ impl Pipeline {
     /// (redacted, with its scores) when the sampler keeps it. Blocking: CPU
     /// work and a SQLite write.
     pub fn process(&self, exchange: &Exchange) -> Outcome {
+        let scores = self.picks_for_scoring(exchange).then(|| self.score(exchange));
+        self.settle(exchange, scores)
+    }
+
+    /// [`Pipeline::process`] for each of `exchanges`, scoring on `threads`
+    /// threads at once (the costly part, and each exchange stands alone).
+    /// Every decision that depends on order (which exchanges are scored,
+    /// sampled, judged, kept within the minute's budget) is taken in the
+    /// order of `exchanges`, so the outcome is the same on any number of
+    /// threads, and the outcomes are in that order. A scoring thread that
+    /// panics loses its share's scores, which is logged and counted (stage
+    /// `score`); those exchanges count as unscored.
+    pub fn process_all(&self, exchanges: &[Exchange], threads: usize) -> Vec<Outcome> {
+        let picked: Vec<bool> = exchanges.iter().map(|e| self.picks_for_scoring(e)).collect();
+        let threads = threads.clamp(1, exchanges.len().max(1));
+        let scores: Vec<Option<Vec<quality::Score>>> = if threads == 1 {
+            exchanges.iter().zip(&picked).map(|(e, &picked)| picked.then(|| self.score(e))).collect()
+        } else {
+            let chunk = exchanges.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = exchanges
+                    .chunks(chunk)
+                    .zip(picked.chunks(chunk))
+                    .map(|(part, picked)| {
+                        let worker = scope.spawn(move || {
+                            part.iter().zip(picked).map(|(e, &picked)| picked.then(|| self.score(e))).collect()
+                        });
+                        (part.len(), worker)
+                    })
+                    .collect();
+                let mut scores = Vec::with_capacity(exchanges.len());
+                for (len, worker) in workers {
+                    match worker.join() {
+                        Ok(part) => scores.extend::<Vec<_>>(part),
+                        Err(_) => {
+                            self.shared.metrics.count_failure("score");
+                            warn!("A scoring thread panicked; the scores of its exchanges are lost");
+                            scores.extend(std::iter::repeat_n(None, len));
+                        }
+                    }
+                }
+                scores
+            })
+        };
+        exchanges.iter().zip(scores).map(|(exchange, scores)| self.settle(exchange, scores)).collect()
+    }
+
+    /// Whether `exchange` is scored: every error, and the configured share
+    /// of the rest. Depends on the exchanges seen before.
+    fn picks_for_scoring(&self, exchange: &Exchange) -> bool {
+        let model = self.models.value(&exchange.request_model);
+        exchange.is_error() || self.scored_share.lock().pick(model, self.shared.config.score_rate)
+    }
+
+    /// The scorers' verdicts on `exchange`: CPU work only, no state.
+    fn score(&self, exchange: &Exchange) -> Vec<quality::Score> {
+        self.shared.scorers.score_all(&untrusted_text(&exchange.prompt), &exchange.response)
+    }
+
+    /// Counts `scores` (`None`: not scored), decides whether `exchange` is
+    /// kept and for which judges, and stores it if so.
+    fn settle(&self, exchange: &Exchange, scores: Option<Vec<quality::Score>>) -> Outcome {
         let metrics = &self.shared.metrics;
         let model = self.models.value(&exchange.request_model);
-        if !exchange.is_error() && !self.scored_share.lock().pick(model, self.shared.config.score_rate) {
+        let Some(scores) = scores else {
             metrics.count_unscored(model);
             return Outcome { scores: Vec::new(), decision: Decision::Skip, stored: None };
-        }
-        let scores = self.shared.scorers.score_all(&untrusted_text(&exchange.prompt), &exchange.response);
+        };
         metrics.count_scored(model);
         for score in &scores {
             metrics.observe_score(model, score);
@@ -158,36 +219,6 @@ impl Pipeline {
             Decision::Skip => None,
         };
         Outcome { scores: records, decision, stored }
-    }
-
-    /// [`Pipeline::process`] for each of `exchanges`, on `threads` threads
-    /// at once (scoring is the costly part and each exchange stands alone).
-    /// The outcomes are in the order of `exchanges`; a thread that panics
-    /// loses the outcomes of its share, which is logged and counted (stage
-    /// `score`), and the others are still returned.
-    pub fn process_all(&self, exchanges: &[Exchange], threads: usize) -> Vec<Outcome> {
-        let threads = threads.clamp(1, exchanges.len().max(1));
-        if threads == 1 {
-            return exchanges.iter().map(|e| self.process(e)).collect();
-        }
-        let chunk = exchanges.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = exchanges
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(|e| self.process(e)).collect::<Vec<_>>()))
-                .collect();
-            let mut outcomes = Vec::with_capacity(exchanges.len());
-            for worker in workers {
-                match worker.join() {
-                    Ok(part) => outcomes.extend(part),
-                    Err(_) => {
-                        self.shared.metrics.count_failure("score");
-                        warn!("A scoring thread panicked; the outcomes of its exchanges are lost");
-                    }
-                }
-            }
-            outcomes
-        })
     }
 
     /// Redacts and writes a kept exchange and its scores, and queues it for

@@ -244,3 +244,31 @@ fn a_score_rate_scores_that_share_and_every_failure() {
     let text = exposition(&s.registry);
     assert_eq!(line_value(&text, r#"infersight_exchanges_unscored_total{gen_ai_request_model="llama"}"#), Some(20.0));
 }
+
+#[test]
+fn many_threads_decide_exactly_as_one_does() {
+    // A systematic share of scoring and sampling, and a minute's budget
+    // that bites: every decision depends on the exchanges before it.
+    let config = || Config { score_rate: 0.5, sample_rate: 0.3, budget_per_minute: 4, ..Config::default() };
+    let batch: Vec<_> = (0..400)
+        .map(|i| {
+            let response = if i % 7 == 0 { LEAK } else { "Hello there." };
+            exchange(i * 500, if i % 3 == 0 { "qwen" } else { "llama" }, "user: hi", response)
+        })
+        .collect();
+    let decide = |threads: usize| {
+        let s = setup(config());
+        let outcomes = s.pipeline.process_all(&batch, threads);
+        let page = s.store.search(&Filter { limit: Some(1000), ..Filter::default() }).expect("search");
+        let mut kept: Vec<i64> = page.exchanges.iter().map(|e| e.exchange.time_ms).collect();
+        kept.sort_unstable();
+        (outcomes.into_iter().map(|o| (o.scores.len(), o.decision)).collect::<Vec<_>>(), kept)
+    };
+    let (one, kept_by_one) = decide(1);
+    assert!(one.iter().any(|(_, d)| *d == Decision::OverBudget), "the budget bites");
+    for threads in [2, 4, 7] {
+        let (many, kept_by_many) = decide(threads);
+        assert_eq!(many, one, "decisions on {threads} threads");
+        assert_eq!(kept_by_many, kept_by_one, "exchanges kept on {threads} threads");
+    }
+}

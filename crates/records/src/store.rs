@@ -190,7 +190,7 @@ impl Store {
         let mut stmt = conn.prepare_cached(
             "SELECT prompt, response FROM exchanges
              WHERE request_model = ?1 AND time_ms >= ?2 AND time_ms < ?3 AND status < 400 AND error_type IS NULL
-             ORDER BY time_ms DESC LIMIT ?4",
+             ORDER BY time_ms DESC, id DESC LIMIT ?4",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt.query_map(params![model, start_ms, end_ms, limit], |row| Ok((row.get(0)?, row.get(1)?)))?;
