@@ -232,6 +232,10 @@ async fn forward_with_id(
             );
         }
     };
+    if let Err(BadRequest::NotJson(message)) = head.check(operation) {
+        metrics.count_request(NO_MODEL, 400);
+        return error_response(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
+    }
     let model = head.model.as_deref().unwrap_or_default();
     let candidates = inner.routes.candidates(model);
     if candidates.is_empty() {
