@@ -308,6 +308,19 @@ await page.unroute("**/api/v1/**");
 await page.unroute("**/api/v1/infersight/exchanges**");
 });
 
+await section("serving without authentication", async () => {
+await open("#/status?range=1h");
+check(await page.$eval("#unauthenticated", (e) => e.hidden), "no warning while every listener is authenticated or on loopback");
+await page.route("**/api/v1/query?**", async (route) => {
+  if (!new URL(route.request().url()).searchParams.get("query")?.startsWith("infersight_listener_unauthenticated")) return route.fallback();
+  await route.fulfill({ json: { status: "success", data: { resultType: "vector", result: [{ metric: { __name__: "infersight_listener_unauthenticated", listen: "0.0.0.0:8490" }, value: [Date.now() / 1000, "1"] }] } } });
+});
+await open("#/status?range=1h");
+const warning = await page.$eval("#unauthenticated", (e) => ({ hidden: e.hidden, text: e.textContent ?? "" }));
+check(!warning.hidden && /0\.0\.0\.0:8490/.test(warning.text) && /allow_unauthenticated/.test(warning.text), `the status view warns of a listener open to everyone (${warning.text.slice(0, 60)}…)`);
+await page.unroute("**/api/v1/query?**");
+});
+
 await section("escaping", async () => {
 const evil = '<script>alert(1)</script> and <img src=x onerror="window.__xss=1;alert(2)"> done';
 const evilExchange = {
