@@ -139,8 +139,8 @@ fn parse_origin(text: &str) -> Result<String, String> {
         "https" => "443",
         _ => return Err(format!("{text:?} is not an http or https origin; {example}")),
     };
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
-        return Err(format!("{text:?} has no host or more than one (a path, a query, a user); {example}"));
+    if rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err(format!("{text:?} has more than a host and port (a path, a query or a user); {example}"));
     }
     let (host, port) = match rest.rfind(':') {
         Some(colon) if !rest[colon..].contains(']') => (&rest[..colon], Some(&rest[colon + 1..])),

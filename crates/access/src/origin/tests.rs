@@ -23,7 +23,7 @@ fn origins_are_stored_as_browsers_send_them() {
     check_origin("http://[::1]", Ok("http://[::1]"));
     check_origin("grafana.example.com", Err("is not an origin"));
     check_origin("ftp://example.com", Err("is not an http or https origin"));
-    check_origin("https://grafana.example.com/", Err("a path"));
+    check_origin("https://grafana.example.com/", Err("has more than a host and port (a path"));
     check_origin("https://u@example.com", Err("a user"));
     check_origin("https://example.com:http", Err("port that is not a number"));
     check_origin("https://", Err("no host"));
