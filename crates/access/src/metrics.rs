@@ -76,8 +76,9 @@ impl Metrics {
         );
         registry.register(
             "infersight_http_read_timeouts",
-            "Connections closed because a request's headers (phase=header, idle keep-alive connections included) \
-             or body (phase=body) did not arrive within [server] read_header_timeout or read_timeout",
+            "Connections closed because the first request's headers (phase=header) or a request's body \
+             (phase=body) did not arrive within [server] read_header_timeout or read_timeout; idle keep-alive \
+             connections closed after read_header_timeout are not counted",
             metrics.read_timeouts.clone(),
         );
         metrics

@@ -3,8 +3,8 @@
 //!
 //! A client gets `read_header_timeout` to send each request's headers,
 //! counted from when the connection is ready for a request (so an idle
-//! keep-alive connection is closed after it too), and `read_timeout` to
-//! send its body, counted from when the headers arrived. A client that
+//! keep-alive connection is closed after it too, uncounted), and
+//! `read_timeout` to send its body, counted from when the headers arrived. A client that
 //! trickles a byte at a time (slowloris) is disconnected either way and
 //! never holds a connection slot for long. Responses are not bounded: the
 //! gateway streams completions for as long as the upstream takes.
@@ -12,6 +12,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -74,7 +76,10 @@ pub async fn serve(mut listener: Listener, router: Router, shutdown: Cancellatio
         trace!(peer = %peer, tls = connection.is_tls(), "Connection accepted");
         let router = router.clone();
         let body_timeouts = body_timeouts.clone();
+        let requests = Arc::new(AtomicU64::new(0));
+        let requests_seen = Arc::clone(&requests);
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+            requests_seen.fetch_add(1, Ordering::Relaxed);
             let deadline = Instant::now() + limits.read_timeout;
             let request = request
                 .map(|incoming| Body::new(TimeoutBody::new(incoming, deadline, limits.read_timeout, &body_timeouts)));
@@ -94,6 +99,11 @@ pub async fn serve(mut listener: Listener, router: Router, shutdown: Cancellatio
             };
             match result {
                 Ok(()) => {}
+                // A connection that served requests and then idled past the
+                // timeout is closed as keep-alive connections are, uncounted.
+                Err(error) if error.is_timeout() && requests.load(Ordering::Relaxed) > 0 => {
+                    trace!(peer = %peer, "Idle connection closed after read_header_timeout");
+                }
                 Err(error) if error.is_timeout() => {
                     header_timeouts.inc();
                     debug!(peer = %peer, "Connection closed: no request headers within read_header_timeout");

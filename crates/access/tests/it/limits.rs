@@ -156,6 +156,10 @@ async fn issue_20_an_idle_connection_is_closed_by_read_header_timeout() {
         let response = client.get(served.url("/api/v1/query")).send().await.expect("response");
         assert_eq!(response.text().await.expect("body"), "metrics");
     }
+    // Once idle past the timeout it is closed too, but not counted: it was served.
+    served.wait_for_metric(r#"infersight_http_connections{listener="api"} 0"#).await;
+    let text = served.metrics();
+    assert!(text.contains(r#"infersight_http_read_timeouts_total{listener="api",phase="header"} 1"#), "{text}");
 }
 
 #[tokio::test]
