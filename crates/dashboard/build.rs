@@ -22,7 +22,7 @@ const SOURCES: &[&str] =
 
 const FALLBACK: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>infersight</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em}code{background:#eee;padding:0 .3em}</style>
+<link rel="stylesheet" href="/fallback.css">
 </head><body>
 <h1>The dashboard was not built</h1>
 <p>This infersight binary was built without its web dashboard, because npm was not
@@ -33,6 +33,10 @@ The HTTP API under <code>/api/v1/</code> works as usual, and Grafana can use it 
 (<code>cargo build --release -p infersight</code>).</p>
 </body></html>
 "#;
+
+/// The fallback page's style, a file of its own: the dashboard's
+/// Content-Security-Policy allows no inline style.
+const FALLBACK_CSS: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em}code{background:#eee;padding:0 .3em}\n";
 
 fn main() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -73,7 +77,10 @@ fn main() {
         );
         let page = out.join("fallback.html");
         fs::write(&page, FALLBACK).expect("writing the fallback page into OUT_DIR");
-        generate(&out, &[("index.html".to_owned(), page)], false)
+        let css = out.join("fallback.css");
+        fs::write(&css, FALLBACK_CSS).expect("writing the fallback style into OUT_DIR");
+        // Sorted by path, as the router's binary search needs.
+        generate(&out, &[("fallback.css".to_owned(), css), ("index.html".to_owned(), page)], false)
     } else {
         generate(&out, &files, true)
     };

@@ -9,6 +9,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
     if (v === undefined || v === false) continue;
     if (typeof v === "function") e.addEventListener(k.replace(/^on/, ""), v as EventListener);
     else if (k === "class") e.className = String(v);
+    // Through the CSSOM: the dashboard's Content-Security-Policy (style-src 'self') blocks style attributes.
+    else if (k === "style") e.style.cssText = String(v);
     else e.setAttribute(k, v === true ? "" : String(v));
   }
   append(e, ...children);

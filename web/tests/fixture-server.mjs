@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png" };
 
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'";
+// crates/dashboard's CONTENT_SECURITY_POLICY; a test there checks the two agree.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 const MODELS = ["meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen2.5-32B-Instruct"];
 const SCORERS = ["toxicity", "jailbreak", "schema", "judge_helpfulness", "judge_safety"];
@@ -420,8 +421,8 @@ async function serveFile(res, pathname) {
     try {
       const body = await readFile(join(DIST, c));
       const headers = { "content-type": TYPES[extname(c)] ?? "application/octet-stream" };
-      // The same policy crates/dashboard sends, so the tests run under it.
-      if (c === "index.html") headers["content-security-policy"] = CSP;
+      // The same policy crates/dashboard sends with every file, so the tests run under it.
+      headers["content-security-policy"] = CSP;
       res.writeHead(200, headers);
       return res.end(body);
     } catch {

@@ -1,6 +1,7 @@
-//! The [`Guard`] every request of a listener passes: the rate limit, the
-//! credentials and the role its route needs, then the configured response
-//! headers.
+//! The [`Guard`] every request of a listener passes: the origin rules
+//! (CORS preflights answered, state-changing requests from other sites
+//! refused with 403), the rate limit, the credentials and the role its
+//! route needs, then the CORS and configured response headers.
 //!
 //! A request without credentials gets 401 with `WWW-Authenticate: Basic`
 //! (a browser asks for a password), one whose credentials lack the route's
@@ -13,7 +14,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::header::{ORIGIN, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +23,7 @@ use tracing::debug;
 
 use crate::auth::{Authenticator, Credentials, Principal, Verdict};
 use crate::metrics::Metrics;
+use crate::origin::{self, CorsOrigins};
 use crate::policy::{self, Need};
 use crate::web_config::{RateLimit, WebSettings};
 
@@ -33,6 +35,7 @@ pub struct Guard {
     authenticator: Option<Arc<Authenticator>>,
     headers: Vec<(HeaderName, HeaderValue)>,
     bucket: Option<Mutex<Bucket>>,
+    cors: CorsOrigins,
     metrics: Metrics,
     clock: Clock,
 }
@@ -59,9 +62,16 @@ impl Guard {
             authenticator: None,
             headers: web.headers.clone(),
             bucket: web.rate_limit.map(|limit| Mutex::new(Bucket::new(limit))),
+            cors: CorsOrigins::default(),
             metrics,
             clock,
         }
+    }
+
+    /// The guard with `cors` allowed to call across origins; without,
+    /// no origin is.
+    pub fn with_cors(self, cors: CorsOrigins) -> Guard {
+        Guard { cors, ..self }
     }
 
     /// Applies the guard to every route of `router` (and its fallback).
@@ -80,10 +90,24 @@ impl Guard {
 }
 
 async fn check(State(guard): State<Arc<Guard>>, mut request: Request, next: Next) -> Response {
-    let mut response = match decide(&guard, &mut request).await {
-        Some(refused) => refused,
-        None => next.run(request).await,
+    let origin = request.headers().get(ORIGIN).cloned();
+    let verdict = origin::judge(&guard.cors, &request);
+    let mut response = match verdict {
+        origin::Verdict::Preflight => StatusCode::NO_CONTENT.into_response(),
+        origin::Verdict::CrossOrigin => {
+            debug!(method = %request.method(), origin = ?origin, "Request refused: cross-origin");
+            guard.refuse(
+                StatusCode::FORBIDDEN,
+                "cross_origin",
+                "cross-origin request refused: add its origin to [server] cors_origins to allow it\n".into(),
+            )
+        }
+        origin::Verdict::Pass => match decide(&guard, &mut request).await {
+            Some(refused) => refused,
+            None => next.run(request).await,
+        },
     };
+    origin::add_headers(&guard.cors, origin, verdict == origin::Verdict::Preflight, response.headers_mut());
     for (name, value) in &guard.headers {
         response.headers_mut().insert(name.clone(), value.clone());
     }

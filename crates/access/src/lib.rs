@@ -1,11 +1,16 @@
 //! Who may reach what: TLS on every listener, Prometheus's exporter-toolkit
 //! `web.config.yml` (certificates, client certificates, security headers,
-//! bcrypt basic auth), bearer tokens, and the roles each route needs.
+//! bcrypt basic auth), bearer tokens, the roles each route needs, the
+//! origins browsers may call from, and the limits that keep slow or
+//! numerous clients from exhausting a listener.
 //!
 //! The binary reads the files and binds the sockets; this crate checks the
-//! settings ([`web_config`], [`AuthConfig`]), wraps a `TcpListener` in a
-//! [`Listener`] that speaks TLS with certificates reloaded when their files
-//! change ([`Certificates`]), and guards a router ([`Guard`]): every request
+//! settings ([`web_config`], [`AuthConfig`], [`CorsOrigins`]), wraps a
+//! `TcpListener` in a [`Listener`] that speaks TLS with certificates
+//! reloaded when their files change ([`Certificates`]) and holds at most
+//! `max_connections` ([`Limits`]), serves a router on it with header and
+//! body read timeouts ([`serve`]), and guards the router ([`Guard`]):
+//! state-changing requests from other sites are refused, and every request
 //! but liveness and readiness needs credentials with the role of its route
 //! ([`policy`]) once any user or token is configured. Handlers read the
 //! [`Principal`] from the request's extensions. The crate knows nothing of
@@ -17,8 +22,10 @@ mod error;
 mod guard;
 mod listener;
 mod metrics;
+mod origin;
 pub mod policy;
 mod secret;
+mod server;
 mod tls;
 pub mod web_config;
 
@@ -29,7 +36,9 @@ pub use error::{Error, Result};
 pub use guard::{Clock, Guard};
 pub use listener::{Connection, Listener};
 pub use metrics::Metrics;
+pub use origin::CorsOrigins;
 pub use secret::Secret;
+pub use server::{Limits, serve};
 pub use tls::{Certificates, ClientAuth, Source, TlsSettings};
 pub use web_config::{WebConfigFile, WebSettings};
 

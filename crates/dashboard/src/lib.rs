@@ -7,14 +7,30 @@
 //! file extension, not under `/api/`, `/metrics` or `/-/`) gets `index.html`,
 //! so the single-page app's links work after a reload. This crate knows
 //! nothing about the API: the app talks to it over HTTP like any client.
+//!
+//! Every answer carries [`CONTENT_SECURITY_POLICY`] (no inline script or
+//! style, nothing from another origin, no framing), `X-Content-Type-Options:
+//! nosniff` and `Referrer-Policy: same-origin`. The listener's web.yml
+//! `http_server_config.headers` are set after these, so a configured
+//! `Content-Security-Policy` or `X-Content-Type-Options` wins.
 #![warn(missing_docs)]
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+/// The dashboard's Content-Security-Policy. Scripts and styles come only
+/// from the bundle's files (the app sets styles through the CSSOM, which
+/// the policy allows, never as inline `style` attributes); the one image
+/// from elsewhere is the empty `data:` favicon. Nothing may frame the
+/// dashboard, and forms and `<base>` stay on this origin.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; \
+     form-action 'self'";
 
 /// One embedded file of `web/dist`.
 #[derive(Debug)]
@@ -36,7 +52,16 @@ const RESERVED: &[&str] = &["api/", "api", "metrics", "-/", "-"];
 /// single-page-app fallback. Merge it with the API router; the API's own
 /// routes take precedence because they are more specific.
 pub fn router() -> Router {
-    Router::new().route("/", get(index)).route("/{*path}", get(file))
+    Router::new().route("/", get(index)).route("/{*path}", get(file)).layer(middleware::map_response(secure))
+}
+
+/// Adds the security headers every dashboard answer carries.
+async fn secure(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
 }
 
 /// Whether this binary embeds a real build of `web/`, rather than the page
@@ -88,22 +113,11 @@ fn respond(asset: &'static Asset, headers: &HeaderMap) -> Response {
     let out = response.headers_mut();
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(asset.path)));
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    out.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if asset.gzip.is_some() {
         out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     if let Some(encoding) = encoding {
         out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
-    }
-    if asset.path == "index.html" {
-        // Everything the app loads comes from this origin; nothing inline runs.
-        out.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-                 script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'",
-            ),
-        );
     }
     response
 }

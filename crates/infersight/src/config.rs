@@ -126,6 +126,25 @@ pub struct RawServer {
     /// `api_keys`) is refused while no user, token or client certificate
     /// is configured.
     pub allow_unauthenticated: bool,
+    /// Time a client has to send a request's headers, on this listener and
+    /// the gateway's; an idle keep-alive connection is closed after it too.
+    /// Slow clients (slowloris) are disconnected rather than holding a
+    /// connection open.
+    pub read_header_timeout: String,
+    /// Time a client has to send a request's body once its headers arrived,
+    /// on both listeners; a handler reading it past that gets an error
+    /// (remote write answers 400) and the connection is closed.
+    pub read_timeout: String,
+    /// Connections each listener (API and dashboard, gateway) holds open at
+    /// once, TLS handshakes included; more are closed on arrival and
+    /// counted in `infersight_http_connections_rejected_total`.
+    pub max_connections: usize,
+    /// Browser origins allowed to call the listeners from another site
+    /// (CORS), each as `"https://grafana.example.com"`: they get
+    /// `Access-Control-Allow-Origin`, and their POSTs pass the cross-site
+    /// check. None by default: no page of another origin can read an answer
+    /// or send a request that changes state.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for RawServer {
@@ -137,6 +156,10 @@ impl Default for RawServer {
             self_scrape_interval: "15s".into(),
             web_config: None,
             allow_unauthenticated: false,
+            read_header_timeout: "10s".into(),
+            read_timeout: "60s".into(),
+            max_connections: 1024,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -220,11 +243,16 @@ pub struct Config {
     pub cost: cost::CostSettings,
 }
 
-/// Checked `[server] web_config`, `allow_unauthenticated` and `[auth]`.
+/// Checked `[server] web_config`, `allow_unauthenticated`, the listeners'
+/// limits and origins, and `[auth]`.
 #[derive(Debug, Clone, Default)]
 pub struct Access {
     /// The web configuration: TLS, headers, basic-auth users.
     pub web: access::WebSettings,
+    /// Each listener's read timeouts and connection limit.
+    pub limits: access::Limits,
+    /// The origins allowed to call across origins.
+    pub cors: access::CorsOrigins,
     /// Users with their roles, and tokens (the self-scrape's included).
     pub credentials: access::Credentials,
     /// Listeners not on loopback that serve without authentication, on
@@ -267,6 +295,30 @@ fn validate_access(
             None
         }
     }
+}
+
+/// `[server] read_header_timeout`, `read_timeout` and `max_connections`,
+/// checked; `None` after pushing each problem.
+fn validate_limits(server: &RawServer, problems: &mut Vec<Problem>) -> Option<access::Limits> {
+    let mut positive = |key: &str, text: &str| {
+        let duration = check(problems, key, parse_duration(text))?;
+        if duration.is_zero() {
+            problems.push(Problem { key: key.into(), message: "must be positive".into() });
+            return None;
+        }
+        Some(duration)
+    };
+    let read_header_timeout = positive("server.read_header_timeout", &server.read_header_timeout);
+    let read_timeout = positive("server.read_timeout", &server.read_timeout);
+    if server.max_connections == 0 {
+        problems.push(Problem { key: "server.max_connections".into(), message: "must be at least 1".into() });
+        return None;
+    }
+    Some(access::Limits {
+        read_header_timeout: read_header_timeout?,
+        read_timeout: read_timeout?,
+        max_connections: server.max_connections,
+    })
 }
 
 /// A problem with a key of the configuration.
@@ -467,8 +519,18 @@ impl RawConfig {
         let alerting = self.alerting.validate("alerting").map_err(|found| p.extend(to_problems(found))).ok();
         let cost = cost::validate(self.cost, p);
         let mut scrape_configs = self.scrape;
+        let limits = validate_limits(&self.server, p);
+        let cors = access::CorsOrigins::new(&self.server.cors_origins)
+            .map_err(|found| {
+                p.extend(
+                    found.into_iter().map(|(i, message)| Problem { key: format!("server.cors_origins[{i}]"), message }),
+                );
+            })
+            .ok();
         let mut access = access.map(|(web, credentials)| Access {
             web,
+            limits: access::Limits::default(),
+            cors: access::CorsOrigins::default(),
             credentials,
             unauthenticated: Vec::new(),
             self_scrape_skipped: false,
@@ -568,8 +630,10 @@ impl RawConfig {
             Some(mut alerting),
             Some(judges),
             Some(probes),
-            Some(access),
+            Some(mut access),
             Some(cost),
+            Some(limits),
+            Some(cors),
         ) = (
             listen,
             max_bytes,
@@ -590,10 +654,14 @@ impl RawConfig {
             probes,
             access,
             cost,
+            limits,
+            cors,
         )
         else {
             unreachable!("every failed check pushed a problem");
         };
+        access.limits = limits;
+        access.cors = cors;
         if alerting.external_url.is_empty() {
             alerting.external_url = format!("http://{listen}");
         }

@@ -228,13 +228,15 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         config.access.credentials.clone(),
         access_metrics.clone(),
         Arc::clone(&clock),
-    );
+    )
+    .with_cors(config.access.cors.clone());
     let app = api::instrument(Arc::new(guard).protect(app), api_metrics);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
-    let listener = access::Listener::new(listener, certificates.clone(), access_metrics.clone());
+    let listener =
+        access::Listener::new("api", listener, certificates.clone(), config.access.limits, access_metrics.clone());
     info!(
         listen = %config.listen,
         tls = listener.is_tls(),
@@ -254,19 +256,18 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     if let Some((listen, gateway)) = gateway {
         let listener =
             tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding the gateway to {listen}"))?;
-        let listener = access::Listener::new(listener, certificates.clone(), access_metrics.clone());
+        let listener = access::Listener::new(
+            "gateway",
+            listener,
+            certificates.clone(),
+            config.access.limits,
+            access_metrics.clone(),
+        );
         info!(listen = %listen, tls = listener.is_tls(), "Gateway started");
-        let guard = access::Guard::headers_only(&config.access.web, access_metrics.clone(), Arc::clone(&clock));
+        let guard = access::Guard::headers_only(&config.access.web, access_metrics.clone(), Arc::clone(&clock))
+            .with_cors(config.access.cors.clone());
         let router = Arc::new(guard).protect(gateway.router());
-        let gateway_shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { gateway_shutdown.cancelled().await })
-                .await;
-            if let Err(err) = served {
-                error!(error = %err, "Gateway stopped");
-            }
-        });
+        tasks.spawn(access::serve(listener, router, shutdown.clone()));
     }
     if let Some(background) = extras.background {
         tasks.spawn(background(Stores { db: Arc::clone(&db), records: Arc::clone(&records) }, shutdown.clone()));
@@ -298,11 +299,7 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         shutdown.clone(),
     ));
     let signal = tokio::spawn(wait_for_signal(shutdown.clone()));
-    let server_shutdown = shutdown.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { server_shutdown.cancelled().await })
-        .await
-        .context("serving HTTP")?;
+    access::serve(listener, app, shutdown.clone()).await;
     shutdown.cancel();
     signal.abort();
     upkeep.await.context("joining upkeep")?;

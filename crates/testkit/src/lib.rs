@@ -8,8 +8,10 @@
 //! [`upstream::FakeUpstream`] is an OpenAI-compatible server with
 //! deterministic answers and knobs for pace and failures, for the gateway;
 //! [`judge::FakeJudge`] answers verdicts or scripted faults, for judges.
+//! [`bomb`] builds decompression bombs for the push receivers.
 #![warn(missing_docs)]
 
+pub mod bomb;
 pub mod judge;
 pub mod upstream;
 

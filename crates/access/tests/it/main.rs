@@ -1,13 +1,16 @@
 //! A guarded router served over TLS on loopback, with certificates made in
 //! the test: handshakes, client certificates, basic auth and tokens, roles,
-//! headers, and certificates reloaded when their files change.
+//! headers, and certificates reloaded when their files change; and over
+//! plain TCP, the limits and origin rules ([`limits`]).
+
+mod limits;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use access::{AuthConfig, Certificates, Guard, Listener, Metrics, TokenConfig, WebSettings};
+use access::{AuthConfig, Certificates, Guard, Limits, Listener, Metrics, TokenConfig, WebSettings};
 use axum::Router;
 use axum::routing::get;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
@@ -105,14 +108,10 @@ async fn serve(web: &WebSettings, auth: AuthConfig) -> (SocketAddr, Cancellation
     let guard = Arc::new(Guard::new(web, credentials, metrics.clone(), Arc::new(|| 1_750_000_000_000)));
     let certificates = web.tls.clone().map(|tls| Arc::new(Certificates::new(tls, metrics.clone()).expect("tls")));
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let listener = Listener::new(tcp, certificates, metrics);
-    let addr = axum::serve::Listener::local_addr(&listener).expect("address");
+    let listener = Listener::new("api", tcp, certificates, Limits::default(), metrics);
+    let addr = listener.local_addr().expect("address");
     let stop = CancellationToken::new();
-    let shutdown = stop.clone();
-    let router = guard.protect(app());
-    tokio::spawn(async move {
-        axum::serve(listener, router).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
-    });
+    tokio::spawn(access::serve(listener, guard.protect(app()), stop.clone()));
     (addr, stop)
 }
 

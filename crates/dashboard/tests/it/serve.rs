@@ -95,3 +95,53 @@ async fn merged_with_the_api_the_api_routes_win() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header_of(response.headers(), header::CONTENT_TYPE), "text/html; charset=utf-8");
 }
+
+#[tokio::test]
+async fn issue_20_every_answer_forbids_inline_script_and_framing() {
+    let policy = dashboard::CONTENT_SECURITY_POLICY;
+    for directive in
+        ["default-src 'self'", "script-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'self'"]
+    {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(!policy.contains("unsafe"), "no inline script or style, no eval: {policy}");
+
+    let (_, _, index) = get("/", false).await;
+    let index = String::from_utf8_lossy(&index).into_owned();
+    let styles = if dashboard::is_built() {
+        let css = index.split("href=\"").find_map(|rest| rest.split('"').next().filter(|href| href.ends_with(".css")));
+        css.expect("index.html links its style sheet").to_owned()
+    } else {
+        "/fallback.css".to_owned()
+    };
+    for path in ["/", "/overview", "/api/v1/nope", "/assets/missing-123.js", styles.as_str()] {
+        let (_, headers, _) = get(path, false).await;
+        assert_eq!(header_of(&headers, header::CONTENT_SECURITY_POLICY), policy, "{path}");
+        assert_eq!(header_of(&headers, header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{path}");
+        assert_eq!(header_of(&headers, header::REFERRER_POLICY), "same-origin", "{path}");
+    }
+    let (status, headers, _) = get(&styles, false).await;
+    assert_eq!((status, header_of(&headers, header::CONTENT_TYPE)), (StatusCode::OK, "text/css; charset=utf-8"));
+
+    // Nothing inline for the policy to block: every script has a src, no style element or attribute, no handler.
+    let lower = index.to_ascii_lowercase();
+    for script in lower.split("<script").skip(1) {
+        let tag = script.split('>').next().unwrap_or_default();
+        assert!(tag.contains(" src="), "an inline script: <script{tag}>");
+    }
+    assert!(!lower.contains("<style"), "an inline style element in {index}");
+    assert!(!lower.contains(" style="), "an inline style attribute in {index}");
+    let handler = lower.match_indices(" on").any(|(at, _)| {
+        lower[at + 3..].chars().take_while(char::is_ascii_alphabetic).count() > 0
+            && lower[at + 3..].trim_start_matches(|c: char| c.is_ascii_alphabetic()).starts_with('=')
+    });
+    assert!(!handler, "an inline event handler in {index}");
+}
+
+#[test]
+fn issue_20_the_fixture_server_sends_the_dashboard_policy() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/tests/fixture-server.mjs");
+    let fixture = std::fs::read_to_string(path).expect("web/tests/fixture-server.mjs");
+    let expected = format!("const CSP = \"{}\";", dashboard::CONTENT_SECURITY_POLICY);
+    assert!(fixture.contains(&expected), "the browser test must run under the dashboard's policy: {expected}");
+}

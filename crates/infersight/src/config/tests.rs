@@ -490,3 +490,43 @@ fn issue_20_web_config_users_and_tokens_turn_authentication_on_and_the_self_scra
         "{roles_without_users:?}"
     );
 }
+
+#[test]
+fn issue_20_listener_limits_and_cors_origins_are_checked_with_their_keys() {
+    let defaults = load(None).expect("default config");
+    assert_eq!(defaults.access.limits, access::Limits::default());
+    assert_eq!(defaults.access.limits.read_header_timeout, Duration::from_secs(10));
+    assert_eq!(defaults.access.limits.read_timeout, Duration::from_secs(60));
+    assert_eq!(defaults.access.limits.max_connections, 1024);
+    assert!(!defaults.access.cors.is_enabled(), "CORS is off unless configured");
+
+    let text = "[server]\nread_header_timeout = \"5s\"\nread_timeout = \"2m\"\nmax_connections = 64\n\
+                cors_origins = [\"https://grafana.example.com\", \"HTTP://localhost:3000\"]\n";
+    let config = RawConfig::parse(text).expect("parses").validate().expect("valid");
+    assert_eq!(
+        config.access.limits,
+        access::Limits {
+            read_header_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(120),
+            max_connections: 64
+        }
+    );
+    assert_eq!(
+        config.access.cors,
+        access::CorsOrigins::new(&["https://grafana.example.com", "http://localhost:3000"]).expect("origins")
+    );
+
+    let got = problems(
+        "[server]\nread_header_timeout = \"0s\"\nread_timeout = \"soon\"\nmax_connections = 0\n\
+         cors_origins = [\"https://ok.example.com\", \"grafana.example.com\", \"https://a.example.com/path\"]\n",
+    );
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert_eq!(got[0], "server.read_header_timeout: must be positive (line 2)");
+    assert!(got[1].starts_with("server.read_timeout: invalid duration \"soon\""), "{got:?}");
+    assert_eq!(got[2], "server.max_connections: must be at least 1 (line 4)");
+    assert!(got[3].starts_with("server.cors_origins[1]: \"grafana.example.com\" is not an origin"), "{got:?}");
+    assert!(
+        got[4].starts_with("server.cors_origins[2]: \"https://a.example.com/path\" has more than a host"),
+        "{got:?}"
+    );
+}

@@ -4,7 +4,7 @@
 //! bounds its work by the input (and gzip's output by a limit), so they can
 //! be fuzzed as they are.
 
-use std::io::Read as _;
+use std::io::Read;
 
 use prost::Message as _;
 
@@ -32,20 +32,48 @@ pub fn decode_json(buf: &[u8]) -> Result<ExportMetricsServiceRequest> {
 /// Decompresses a gzip body, refusing to produce more than
 /// `max_decompressed_bytes`.
 ///
+/// The output buffer grows by doubling, capped at one byte past the limit,
+/// so a decompression bomb (a gigabyte of zeros in a megabyte of gzip)
+/// costs at most `max_decompressed_bytes + 1` bytes of memory before it is
+/// refused, however far it would inflate.
+///
 /// # Errors
 ///
 /// [`Error::InflatedTooLarge`] or [`Error::Gzip`].
 pub fn gunzip(body: &[u8], max_decompressed_bytes: usize) -> Result<Vec<u8>> {
-    let limit = u64::try_from(max_decompressed_bytes).unwrap_or(u64::MAX).saturating_add(1);
-    let mut decoder = flate2::read::MultiGzDecoder::new(body).take(limit);
+    inflate(flate2::read::MultiGzDecoder::new(body), body.len(), max_decompressed_bytes)
+}
+
+/// Reads `decoder` to its end into a buffer of at most `limit + 1` bytes;
+/// `compressed_len` sizes the first allocation.
+fn inflate(mut decoder: impl Read, compressed_len: usize, limit: usize) -> Result<Vec<u8>> {
+    let cap = limit.saturating_add(1);
     // Compressed text usually inflates several times over.
-    let mut buf = Vec::with_capacity(body.len().saturating_mul(4).min(max_decompressed_bytes));
-    decoder.read_to_end(&mut buf).map_err(|source| Error::Gzip { source })?;
-    if buf.len() > max_decompressed_bytes {
-        return Err(Error::InflatedTooLarge { limit: max_decompressed_bytes });
+    let mut buf = vec![0; compressed_len.saturating_mul(4).clamp(MIN_INFLATE_BUFFER.min(cap), cap)];
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            let grown = buf.len().saturating_mul(2).min(cap);
+            if grown == buf.len() {
+                // One byte past the limit has been inflated: that is enough to refuse.
+                return Err(Error::InflatedTooLarge { limit });
+            }
+            buf.reserve_exact(grown - buf.len());
+            buf.resize(grown, 0);
+        }
+        match decoder.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => return Err(Error::Gzip { source }),
+        }
     }
+    buf.truncate(filled);
     Ok(buf)
 }
+
+/// The smallest first buffer of [`inflate`], so small bodies do not grow it many times.
+const MIN_INFLATE_BUFFER: usize = 8 << 10;
 
 #[cfg(test)]
 mod tests;

@@ -260,3 +260,27 @@ async fn stale_markers_are_stored_as_values() {
     let samples = server.storage.samples(&labels(UP));
     assert!(series::is_stale_nan(samples[1].v), "{samples:?}");
 }
+
+#[tokio::test]
+async fn issue_20_a_snappy_bomb_is_refused_by_its_header_before_it_is_decompressed() {
+    // A gigabyte of zeros in 50 MB, within the compressed bound of a 64 MiB limit.
+    let bomb = testkit::bomb::snappy_zeros(1 << 30);
+    let large = server(64 << 20);
+    let reply = large.post(Some(V1), bomb.clone()).await;
+    assert_error(
+        &reply,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "bad_data",
+        "request body decompresses to 1073741824 bytes, more than the limit of 67108864 bytes",
+    );
+    // At the default limit the same body is larger than any block within it can be, and is not read whole.
+    let server = server(RemoteWriteConfig::default().max_decompressed_bytes);
+    let reply = server.post(Some(V1), bomb).await;
+    assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, "bad_data", "request body is larger than the limit");
+    // A header that claims 4 GiB over a few bytes: refused before any allocation.
+    let reply = server.post(Some(V2), testkit::bomb::snappy_lying_header(u32::MAX)).await;
+    assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, "bad_data", "decompresses to 4294967295 bytes");
+    assert_eq!(reply.headers["x-prometheus-remote-write-samples-written"], "0");
+    assert_eq!(server.storage.num_samples(), 0);
+    assert!(server.metrics_text().contains(r#"infersight_remote_write_rejected_total{reason="too_large"} 2"#));
+}

@@ -496,3 +496,21 @@ async fn unavailable_storage_asks_senders_to_retry_without_counting_deltas_twice
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(server.storage.samples(&labels(&[("__name__", "tokens_total")])), [Sample { t: 1, v: 5.0 }]);
 }
+
+#[tokio::test]
+async fn issue_20_a_gzip_bomb_is_refused_once_it_inflates_past_the_limit() {
+    // A gigabyte of zeros in about a megabyte of gzip.
+    let bomb = testkit::bomb::gzip_zeros(1024);
+    assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
+    let server = server(OtlpConfig::default().max_decompressed_bytes);
+    let reply = server.post(JSON, Some("gzip"), bomb.clone()).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.json()["message"], "request body decompresses to more than the limit of 33554432 bytes");
+    assert_eq!(reply.json()["code"], 8, "RESOURCE_EXHAUSTED");
+    let reply = server.post(PROTOBUF, Some("gzip"), bomb).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let status = proto::Status::decode(&reply.body[..]).expect("a google.rpc.Status");
+    assert_eq!(status.message, "request body decompresses to more than the limit of 33554432 bytes");
+    assert_eq!(server.storage.num_samples(), 0);
+    assert!(server.metrics_text().contains(r#"infersight_otlp_rejected_total{reason="too_large"} 2"#));
+}

@@ -105,3 +105,25 @@ fn gunzip_bounds_its_output() {
     two.extend(gzip(b"cd"));
     assert_eq!(gunzip(&two, 10).expect("valid"), b"abcd");
 }
+
+/// A gzip bomb: `members` gzip members of a MiB of zeros each, one stream
+/// to gzip(1) and to the decoder.
+fn zeros_bomb(members: usize) -> Vec<u8> {
+    let member = gzip(&vec![0; 1 << 20]);
+    member.repeat(members)
+}
+
+#[test]
+fn issue_20_a_gzip_bomb_is_refused_within_its_limit() {
+    let bomb = zeros_bomb(64);
+    assert!(bomb.len() < 128 << 10, "64 MiB of zeros in {} bytes", bomb.len());
+    let limit = 3 << 20;
+    assert!(matches!(gunzip(&bomb, limit), Err(Error::InflatedTooLarge { limit: 3145728 })));
+    // The buffer never grows past the limit: what is inflated within it is kept in no more.
+    let inflated =
+        inflate(flate2::read::MultiGzDecoder::new(&zeros_bomb(3)[..]), bomb.len(), limit).expect("at the limit");
+    assert_eq!(inflated.len(), limit);
+    assert!(inflated.capacity() <= limit + 1, "capacity {}", inflated.capacity());
+    let small = inflate(&b"abc"[..], 3, 10).expect("small");
+    assert_eq!((small.as_slice(), small.capacity()), (&b"abc"[..], 11));
+}
