@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, HeaderValue};
+use ring::digest;
 use base64::Engine;
 
 use super::*;
