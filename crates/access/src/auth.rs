@@ -173,13 +173,24 @@ impl Credentials {
     ///
     /// If the system's random number generator fails.
     pub fn add_internal_token(&mut self, name: &str, roles: Roles) -> String {
-        let mut bytes = [0; 32];
-        SystemRandom::new().fill(&mut bytes).expect("the system random number generator works");
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = random_token();
         let hash = SecretHash::sha256_of(&token);
         self.tokens.push(Token { name: name.to_owned(), hash, roles, expires_ms: None });
         token
     }
+}
+
+/// A secret made up now (256 random bits as 64 hex digits), for
+/// infersight's own requests to itself: it lives only in this process's
+/// memory and changes at every start.
+///
+/// # Panics
+///
+/// If the system's random number generator fails.
+pub fn random_token() -> String {
+    let mut bytes = [0; 32];
+    SystemRandom::new().fill(&mut bytes).expect("the system random number generator works");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl AuthConfig {

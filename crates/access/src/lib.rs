@@ -26,7 +26,9 @@ pub mod web_config;
 
 use std::fmt;
 
-pub use auth::{AuthConfig, Authenticator, Credentials, Principal, Role, Roles, TokenConfig, Verdict};
+pub use auth::{
+    AuthConfig, Authenticator, Credentials, Principal, Role, Roles, TokenConfig, Verdict, random_token,
+};
 pub use error::{Error, Result};
 pub use guard::{Clock, Guard};
 pub use hash::{HashChecker, SecretHash, constant_time_eq};

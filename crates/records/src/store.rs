@@ -257,7 +257,7 @@ fn insert_exchange(conn: &Connection, e: &Exchange) -> Result<ExchangeId> {
                 provider, stream, status, error_type, finish_reason, ttft_s, e2e_s, gap_count,
                 gap_mean_s, gap_max_s, input_tokens, output_tokens, prompt, response, size_bytes, exchange_key,
                 gateway_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
         e.time_ms,
