@@ -26,9 +26,7 @@ pub mod web_config;
 
 use std::fmt;
 
-pub use auth::{
-    AuthConfig, Authenticator, Credentials, Principal, Role, Roles, TokenConfig, Verdict, random_token,
-};
+pub use auth::{AuthConfig, Authenticator, Credentials, Principal, Role, Roles, TokenConfig, Verdict, random_token};
 pub use error::{Error, Result};
 pub use guard::{Clock, Guard};
 pub use hash::{HashChecker, SecretHash, constant_time_eq};

@@ -358,7 +358,10 @@ impl GatewayConfig {
             let hash = match SecretHash::parse(key.hash.expose()) {
                 Ok(hash) => {
                     if let Some((earlier, _)) = hashes.iter().find(|(_, other)| *other == hash) {
-                        problem(at("hash"), format!("is the hash of gateway.key[{earlier}] too: each key needs its own"));
+                        problem(
+                            at("hash"),
+                            format!("is the hash of gateway.key[{earlier}] too: each key needs its own"),
+                        );
                     }
                     hashes.push((i, hash.clone()));
                     Some(hash)

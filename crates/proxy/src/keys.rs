@@ -208,7 +208,11 @@ impl Key {
         if let Some(budget) = limits.daily_tokens
             && spend.day_tokens >= budget
         {
-            return Err(Refusal { limit: Limit::DailyTokens, retry_after_s: until_midnight(), allowed: budget.to_string() });
+            return Err(Refusal {
+                limit: Limit::DailyTokens,
+                retry_after_s: until_midnight(),
+                allowed: budget.to_string(),
+            });
         }
         if let Some(budget) = limits.daily_dollars
             && spend.day_dollars >= budget

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, HeaderValue};
-use ring::digest;
 use base64::Engine;
+use ring::digest;
 
 use super::*;
 

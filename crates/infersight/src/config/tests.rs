@@ -87,8 +87,14 @@ fn a_gateway_with_named_keys_only_counts_as_authenticated_and_gives_probes_a_key
     assert_eq!(gateway.api_keys.len(), 1);
     assert_eq!(gateway.api_keys[0].expose(), probe_key);
     assert_eq!(probe_key.len(), 64, "256 random bits");
-    let open = problems("[gateway]\nlisten = \"0.0.0.0:8491\"\n[[gateway.upstream]]\nname = \"a\"\nurl = \"http://h:8000/v1\"\n");
-    assert!(open.iter().any(|p| p.starts_with("gateway.listen: 0.0.0.0:8491 (the gateway, without api_keys or [[gateway.key]])")), "{open:?}");
+    let open = problems(
+        "[gateway]\nlisten = \"0.0.0.0:8491\"\n[[gateway.upstream]]\nname = \"a\"\nurl = \"http://h:8000/v1\"\n",
+    );
+    assert!(
+        open.iter()
+            .any(|p| p.starts_with("gateway.listen: 0.0.0.0:8491 (the gateway, without api_keys or [[gateway.key]])")),
+        "{open:?}"
+    );
 }
 
 #[test]

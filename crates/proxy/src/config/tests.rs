@@ -152,7 +152,9 @@ fn every_key_problem_names_its_key_path() {
         daily_tokens = 0
         "#
     ));
-    let Err(Error::Config { problems }) = config.validate(&[price("gpt-4o")]) else { panic!("invalid config accepted") };
+    let Err(Error::Config { problems }) = config.validate(&[price("gpt-4o")]) else {
+        panic!("invalid config accepted")
+    };
     let found: Vec<String> = problems.0.iter().map(|p| format!("{}: {}", p.key, p.message)).collect();
     let expected = [
         "gateway.key[0].name: must not be empty: it names the key in labels and exchanges",

@@ -153,7 +153,10 @@ async fn a_key_asking_for_a_model_it_may_not_use_gets_403_and_sees_only_its_mode
     let refused = gateway.chat_as(KEY_A, "secret-model").await;
     assert_eq!(refused.status, 403);
     let error = refused.openai_error();
-    assert_eq!((error["type"].as_str(), error["code"].as_str()), (Some("invalid_request_error"), Some("model_not_allowed")));
+    assert_eq!(
+        (error["type"].as_str(), error["code"].as_str()),
+        (Some("invalid_request_error"), Some("model_not_allowed"))
+    );
     assert!(fake.requests().is_empty());
     gateway.spend_as(KEY_A).await;
     let listed: Value = gateway
@@ -192,7 +195,9 @@ async fn a_wrong_or_missing_key_gets_401_and_plain_api_keys_still_work() {
     }
     let models = gateway.client.get(format!("{}/models", gateway.url)).bearer_auth("sk-team-c").send().await;
     assert_eq!(models.expect("answers").status(), 401);
-    gateway.assert_metric(r#"infersight_gateway_requests_rejected_total{infersight_gateway_key="",reason="invalid_api_key"} 5"#);
+    gateway.assert_metric(
+        r#"infersight_gateway_requests_rejected_total{infersight_gateway_key="",reason="invalid_api_key"} 5"#,
+    );
     assert!(fake.requests().is_empty());
     for (authorization, name) in [("gw-plain", ""), (KEY_A, "team-a"), (KEY_B, "team-b")] {
         let reply = gateway.chat_as(authorization, "m").await;

@@ -166,7 +166,11 @@ async fn probe_traffic_is_labelled_as_such_and_kept_from_the_quality_pipeline() 
     let body = chat("m", false).to_string().into_bytes();
     let reply = gateway.post_with("/chat/completions", body.clone(), Some(("x-infersight-client", "probe"))).await;
     assert_eq!(reply.status, 200);
-    assert!(gateway.metrics().contains("infersight_client=\"probe\",infersight_gateway_key=\"\",error_type=\"\"} 1"), "{}", gateway.metrics());
+    assert!(
+        gateway.metrics().contains("infersight_client=\"probe\",infersight_gateway_key=\"\",error_type=\"\"} 1"),
+        "{}",
+        gateway.metrics()
+    );
     // An unknown client name is a user: the label's values stay bounded.
     let reply = gateway.post_with("/chat/completions", body, Some(("x-infersight-client", "someone"))).await;
     assert_eq!(reply.status, 200);
@@ -205,7 +209,9 @@ async fn non_streamed_chat_passes_through_byte_for_byte() {
     gateway.assert_metric(&format!("gen_ai_client_token_usage_count{{gen_ai_token_type=\"input\",{labels}}} 1"));
     gateway.assert_metric(&format!("gen_ai_client_token_usage_sum{{gen_ai_token_type=\"output\",{labels}}} 5.0"));
     gateway.assert_metric(&format!("gen_ai_client_operation_duration_seconds_count{{{labels},error_type=\"\"}} 1"));
-    gateway.assert_metric(r#"infersight_gateway_requests_total{gen_ai_request_model="m",status_class="2xx",infersight_gateway_key=""} 1"#);
+    gateway.assert_metric(
+        r#"infersight_gateway_requests_total{gen_ai_request_model="m",status_class="2xx",infersight_gateway_key=""} 1"#,
+    );
     gateway.assert_metric("infersight_gateway_requests_in_flight 0");
 }
 
