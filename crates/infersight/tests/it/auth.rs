@@ -212,8 +212,10 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
     );
     seen.bodies.push_str(&limited.text().await.expect("body"));
 
-    // The exchange is stored (sample_rate 1); reading it is audited and counted.
+    // Both exchanges are stored (sample_rate 1), the named key's with its
+    // name; every exchange read is audited and counted.
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut n_read = 0;
     loop {
         let page: serde_json::Value = client
             .get(&exchanges)
@@ -225,6 +227,7 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
             .await
             .expect("JSON");
         let stored = page["data"]["exchanges"].as_array().cloned().unwrap_or_default();
+        n_read += stored.len();
         if stored.len() >= 2 {
             assert!(stored.iter().any(|record| record["gateway_key"] == "team-a"), "{page}");
             seen.bodies.push_str(&page.to_string());
@@ -235,7 +238,7 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
     }
     let metrics = client.get(format!("{base}/metrics")).basic_auth("alice", Some(ALICE_PASSWORD)).send().await;
     let metrics = metrics.expect("metrics").text().await.expect("text");
-    assert!(metrics.contains("infersight_exchange_reads_total{user=\"alice\"} 1"), "{metrics}");
+    assert!(metrics.contains(&format!("infersight_exchange_reads_total{{user=\"alice\"}} {n_read}")), "{metrics}");
     assert!(metrics.contains("infersight_http_requests_refused_total{reason=\"invalid\"}"), "{metrics}");
     assert!(
         metrics.contains(
