@@ -96,6 +96,11 @@ async function get<T>(path: string, params: Record<string, string | number | und
   const qs = search.toString();
   stats.requests++;
   const response = await fetch(qs ? `${path}?${qs}` : path, { signal, headers: { Accept: "application/json" } });
+  if (response.status === 401 || response.status === 403) {
+    // The access guard answers in plain text, naming the role that is missing.
+    const text = (await response.text()).trim();
+    throw new ApiError(response.status === 403 ? "forbidden" : "unauthorized", text || response.statusText, response.status);
+  }
   let body: { status?: string; data?: T; errorType?: string; error?: string };
   try {
     body = await response.json();

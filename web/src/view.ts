@@ -59,9 +59,15 @@ export function panel(title: string, opts: { wide?: boolean; full?: boolean; hel
 }
 
 export function errorText(e: unknown): string {
+  if (e instanceof ApiError && e.status === 403) return `Hidden from this account: ${e.message}.`;
   if (e instanceof ApiError) return `${e.errorType}: ${e.message}`;
   if (e instanceof Error) return e.message;
   return String(e);
+}
+
+/** Whether the API refused for want of a role: the account sees no such data, which is not a failure. */
+export function isForbidden(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 403;
 }
 
 export function isAbort(e: unknown): boolean {

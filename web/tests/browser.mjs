@@ -274,6 +274,53 @@ if (rows.length) {
 
 });
 
+await section("a metrics user", async () => {
+// What the access guard answers an account without the `exchanges` role,
+// on every exchange route (crates/access; tested on the real binary in
+// crates/infersight/tests/it/auth.rs).
+const refuse = (route) => route.fulfill({ status: 403, contentType: "text/plain", body: '"bob" lacks the "exchanges" role this endpoint needs\n' });
+// Every answer the page gets is kept, to search for exchange text; the
+// refusal is routed last, so it takes precedence.
+const texts = [];
+await page.route("**/api/v1/**", async (route) => {
+  const response = await route.fetch();
+  texts.push(await response.text());
+  await route.fulfill({ response });
+});
+await page.route("**/api/v1/infersight/exchanges**", refuse);
+for (const view of ["overview", "quality"]) {
+  reset();
+  await open(`#/${view}?range=1h`);
+  await chartsHaveData(`${view} for a metrics user`);
+  const seen = await page.evaluate(() => ({
+    rows: document.querySelectorAll("table.flagged tr.clickable, ul.recent li").length,
+    notes: [...document.querySelectorAll(".panel-note")].map((n) => n.textContent ?? ""),
+    errors: document.querySelectorAll(".panel-note.error").length,
+  }));
+  check(seen.rows === 0, `${view}: no exchange is listed for a metrics user (${seen.rows})`);
+  check(seen.notes.some((n) => /Hidden from this account/.test(n) && /exchanges/.test(n)), `${view}: says the exchanges role is needed`);
+  check(seen.errors === 0, `${view}: a missing role is no error (${seen.errors} error notes)`);
+  await noErrors(`${view} for a metrics user`, { allowStatus: [403] });
+}
+const html = await page.content();
+check(!/"prompt"|"response"/.test(texts.join("")) && !/tok0 tok1/.test(html), "no exchange text reached the page");
+await page.unroute("**/api/v1/**");
+await page.unroute("**/api/v1/infersight/exchanges**");
+});
+
+await section("serving without authentication", async () => {
+await open("#/status?range=1h");
+check(await page.$eval("#unauthenticated", (e) => e.hidden), "no warning while every listener is authenticated or on loopback");
+await page.route("**/api/v1/query?**", async (route) => {
+  if (!new URL(route.request().url()).searchParams.get("query")?.startsWith("infersight_listener_unauthenticated")) return route.fallback();
+  await route.fulfill({ json: { status: "success", data: { resultType: "vector", result: [{ metric: { __name__: "infersight_listener_unauthenticated", listen: "0.0.0.0:8490" }, value: [Date.now() / 1000, "1"] }] } } });
+});
+await open("#/status?range=1h");
+const warning = await page.$eval("#unauthenticated", (e) => ({ hidden: e.hidden, text: e.textContent ?? "" }));
+check(!warning.hidden && /0\.0\.0\.0:8490/.test(warning.text) && /allow_unauthenticated/.test(warning.text), `the status view warns of a listener open to everyone (${warning.text.slice(0, 60)}…)`);
+await page.unroute("**/api/v1/query?**");
+});
+
 await section("escaping", async () => {
 const evil = '<script>alert(1)</script> and <img src=x onerror="window.__xss=1;alert(2)"> done';
 const evilExchange = {

@@ -84,6 +84,12 @@ pub enum Error {
         /// The selector as sent.
         selector: String,
     },
+    /// A segment of the path is not percent-encoded UTF-8.
+    #[error("invalid path: {message}")]
+    InvalidPath {
+        /// What the router reported.
+        message: String,
+    },
     /// The label name in the path is not a valid label name.
     #[error("invalid label name: {name:?}")]
     InvalidLabelName {
@@ -195,6 +201,7 @@ impl Error {
             | Error::NotASelector { .. }
             | Error::InvalidMatcher { .. }
             | Error::EmptyMatchers { .. }
+            | Error::InvalidPath { .. }
             | Error::InvalidLabelName { .. }
             | Error::InvalidQuery { .. }
             | Error::InvalidDuration { .. }

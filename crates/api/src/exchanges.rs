@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use access::Principal;
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use records::{ExchangeId, ExchangeRecord, Filter, Page, StatusFilter, Store};
 
-use crate::params::Params;
+use crate::params::{Params, PathSegment};
 use crate::query::parse_duration_ms;
 use crate::{ApiState, Error, Result, Success};
 
@@ -89,7 +89,7 @@ pub(crate) async fn search(
 pub(crate) async fn get(
     State(state): State<ApiState>,
     principal: Option<Extension<Principal>>,
-    Path(id): Path<String>,
+    PathSegment(id): PathSegment,
 ) -> Result<Success<ExchangeRecord>> {
     let id: i64 = id.parse().map_err(|_| Error::InvalidFilter { message: format!("invalid exchange id {id:?}") })?;
     let store = records_of(&state)?;

@@ -12,8 +12,8 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
 use inference::{LabelCap, Recent};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -22,6 +22,7 @@ use prometheus_client::registry::Registry;
 use records::FeedbackRecord;
 use serde::{Deserialize, Serialize};
 
+use crate::params::PathSegment;
 use crate::{ApiState, Error, Result, Success};
 
 /// Longest comment kept, in characters.
@@ -92,7 +93,7 @@ pub(crate) struct Taken {
 
 pub(crate) async fn give(
     State(state): State<ApiState>,
-    Path(id): Path<String>,
+    PathSegment(id): PathSegment,
     body: std::result::Result<Json<Given>, JsonRejection>,
 ) -> Result<Success<Taken>> {
     let feedback = state.feedback.clone().ok_or(Error::NoRecords)?;

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use series::{Matcher, Querier, SelectHints};
 
-use crate::params::{MAX_TIME_MS, MIN_TIME_MS, Params};
+use crate::params::{MAX_TIME_MS, MIN_TIME_MS, Params, PathSegment};
 use crate::series::TRUNCATED_WARNING;
 use crate::{ApiState, Error, Result, Success};
 
@@ -21,7 +21,7 @@ pub(crate) async fn label_names(State(state): State<ApiState>, params: Params) -
 /// the series matching any `match[]` selector in `[start, end]`.
 pub(crate) async fn label_values(
     State(state): State<ApiState>,
-    Path(name): Path<String>,
+    PathSegment(name): PathSegment,
     params: Params,
 ) -> Result<Success<Vec<String>>> {
     if !series::is_valid_label_name(&name) {

@@ -174,3 +174,20 @@ pub(crate) fn parse_selector(selector: &str) -> Result<Vec<Vec<Matcher>>> {
 
 #[cfg(test)]
 mod tests;
+
+/// The one segment a route captures (`{name}`, `{id}`), as text. Unlike
+/// axum's `Path`, a segment that is not percent-encoded UTF-8 is a
+/// `bad_data` error in Prometheus's error JSON, not a plain-text 400.
+#[derive(Debug)]
+pub(crate) struct PathSegment(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathSegment {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<PathSegment> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(segment)) => Ok(PathSegment(segment)),
+            Err(rejection) => Err(Error::InvalidPath { message: rejection.body_text() }),
+        }
+    }
+}

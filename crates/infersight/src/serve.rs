@@ -71,12 +71,30 @@ struct AppState {
     registry: Arc<Registry>,
 }
 
+/// `infersight_listener_unauthenticated{listen}`: 1 for each listener not on
+/// loopback that serves without authentication on purpose
+/// (`allow_unauthenticated`), for the status view and for alerts.
+fn register_unauthenticated(registry: &mut Registry, listeners: &[String]) {
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::gauge::Gauge;
+    let family = Family::<Vec<(String, String)>, Gauge>::default();
+    for listen in listeners {
+        family.get_or_create(&vec![("listen".to_owned(), listen.clone())]).set(1);
+    }
+    registry.register(
+        "infersight_listener_unauthenticated",
+        "Listeners beyond loopback serving without authentication (allow_unauthenticated), by address",
+        family,
+    );
+}
+
 pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> {
     let mut registry = Registry::default();
     let tsdb_metrics = tsdb::Metrics::new(&mut registry);
     let receiver_metrics = receivers::Metrics::new(&mut registry);
     let api_metrics = Arc::new(api::Metrics::new(&mut registry));
     let access_metrics = access::Metrics::new(&mut registry);
+    register_unauthenticated(&mut registry, &config.access.unauthenticated);
     let certificates = match config.access.web.tls.clone() {
         Some(tls) => Some(Arc::new(
             access::Certificates::new(tls, access_metrics.clone()).context("loading the TLS certificates")?,

@@ -10,7 +10,10 @@
 mod position;
 mod tokens;
 
-use promql_parser::parser::token::{T_COMMA, T_IDENTIFIER, T_LEFT_BRACE, T_LEFT_PAREN, T_RIGHT_BRACE, T_RIGHT_PAREN};
+use promql_parser::parser::token::{
+    T_COMMA, T_IDENTIFIER, T_LEFT_BRACE, T_LEFT_BRACKET, T_LEFT_PAREN, T_RIGHT_BRACE, T_RIGHT_BRACKET, T_RIGHT_PAREN,
+    TokenType,
+};
 use promql_parser::parser::{self, Expr};
 
 use crate::{Error, Result};
@@ -29,11 +32,48 @@ pub(crate) const INFO_PLACEHOLDER_LABEL: &str = "__infersight_info_placeholder__
 /// the query goes wrong (`1:7: parse error: unexpected <op:+>`); type errors
 /// keep the parser's message, which has no position.
 pub fn parse(query: &str) -> Result<Expr> {
+    check_nesting(query)?;
     parser::parse(query).or_else(|message| {
         with_info_placeholders(query)
             .and_then(|rewritten| parser::parse(&rewritten).ok())
             .ok_or_else(|| Error::Parse { message: position::describe(query, &message) })
     })
+}
+
+/// How deep a query's syntax tree may be, counted as its brackets' nesting
+/// plus its operators (each operator of a chain like `a + b + c` nests one
+/// level deeper). The tree is built, walked and dropped recursively; a
+/// query past this would overflow a thread's stack and end the process.
+pub const MAX_NESTING: usize = 1_000;
+
+/// Refuses a query nested deeper than [`MAX_NESTING`] before the parser
+/// builds its tree. Label matchers (`{a="x"}`) are not operators here. A
+/// query the lexer cannot read is left to the parser to describe.
+fn check_nesting(query: &str) -> Result<()> {
+    let Ok(tokens) = tokens::tokens(query) else { return Ok(()) };
+    let (mut depth, mut deepest, mut operators, mut in_braces) = (0usize, 0usize, 0usize, 0usize);
+    for token in &tokens {
+        match token.id {
+            T_LEFT_PAREN | T_LEFT_BRACKET => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            T_RIGHT_PAREN | T_RIGHT_BRACKET => depth = depth.saturating_sub(1),
+            T_LEFT_BRACE => in_braces += 1,
+            T_RIGHT_BRACE => in_braces = in_braces.saturating_sub(1),
+            id if in_braces == 0 && TokenType::new(id).is_operator() => operators += 1,
+            _ => {}
+        }
+    }
+    if deepest + operators > MAX_NESTING {
+        return Err(Error::Parse {
+            message: format!(
+                "query too deeply nested: {deepest} levels of brackets and {operators} operators, \
+                 more than {MAX_NESTING} together"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `query` with a placeholder matcher in the label selector of every

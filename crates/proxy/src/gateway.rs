@@ -273,6 +273,10 @@ async fn forward_with_id(
             );
         }
     };
+    if let Err(BadRequest::NotJson(message)) = head.check(operation) {
+        metrics.count_request(NO_MODEL, 400);
+        return error_response(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
+    }
     let model = head.model.as_deref().unwrap_or_default();
     // A key learns nothing of the models it may not use, served or not.
     if let Identity::Named(key) = &identity

@@ -20,6 +20,60 @@ pub(crate) struct RequestHead<'a> {
     pub stream: Option<bool>,
     #[serde(default)]
     pub stream_options: Option<StreamOptions>,
+    /// Chat's messages, read for their shape only.
+    #[serde(borrow, default)]
+    messages: Option<Vec<MessageShape<'a>>>,
+    /// A completion's prompt, read for its shape only.
+    #[serde(default)]
+    #[allow(dead_code)]
+    prompt: Option<TextShape>,
+    /// An embedding's input, read for its shape only.
+    #[serde(default)]
+    input: Option<TextShape>,
+}
+
+/// A chat message as far as its shape goes: a string role, and content that
+/// is a string, a list of parts, or null.
+#[derive(Debug, Deserialize)]
+struct MessageShape<'a> {
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    role: Cow<'a, str>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    content: Option<TextShape>,
+}
+
+/// A value that is a string, a list (of strings, token ids or parts) or
+/// null, read without copying it.
+#[derive(Debug)]
+struct TextShape;
+
+impl<'de> Deserialize<'de> for TextShape {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<TextShape, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = TextShape;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an array")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<TextShape, E> {
+                Ok(TextShape)
+            }
+
+            fn visit_unit<E: serde::de::Error>(self) -> Result<TextShape, E> {
+                Ok(TextShape)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<TextShape, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(TextShape)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,11 +96,31 @@ impl RequestHead<'_> {
         if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(BadRequest::NotJson("the request body must be a JSON object".into()));
         }
-        let head: RequestHead<'_> = serde_json::from_slice(body)
-            .map_err(|error| BadRequest::NotJson(format!("the request body is not valid JSON: {error}")))?;
+        let head: RequestHead<'_> = serde_json::from_slice(body).map_err(|error| {
+            BadRequest::NotJson(if error.is_data() {
+                format!("the request is not one the API takes: {error}")
+            } else {
+                format!("the request body is not valid JSON: {error}")
+            })
+        })?;
         match &head.model {
             Some(model) if !model.is_empty() => Ok(head),
             _ => Err(BadRequest::NoModel),
+        }
+    }
+
+    /// Refuses what no upstream of `operation` could answer: chat without
+    /// a list of messages, embeddings without input, or a prompt, input or
+    /// message content that is neither text nor a list.
+    pub fn check(&self, operation: Operation) -> Result<(), BadRequest> {
+        match operation {
+            Operation::Chat if self.messages.is_none() => {
+                Err(BadRequest::NotJson("`messages` is required: a list of {\"role\", \"content\"} objects".into()))
+            }
+            Operation::Embeddings if self.input.is_none() => {
+                Err(BadRequest::NotJson("`input` is required: a string or a list".into()))
+            }
+            _ => Ok(()),
         }
     }
 

@@ -121,11 +121,29 @@ impl<'a> WriteBatch<'a> {
     ///
     /// # Errors
     ///
+    /// [`Error::TooManyLabels`], [`Error::LabelTooLong`],
     /// [`Error::DuplicateLabel`], [`Error::InvalidLabelName`],
     /// [`Error::MissingMetricName`] or [`Error::InvalidMetricName`].
     pub(crate) fn finish_series(&mut self, start: SeriesStart) -> Result<()> {
         let start = start.0;
         let labels = &mut self.labels[start.labels..];
+        if labels.len() > crate::MAX_LABELS_PER_SERIES {
+            return Err(Error::TooManyLabels {
+                n: labels.len(),
+                limit: crate::MAX_LABELS_PER_SERIES,
+                series: format_series(labels),
+            });
+        }
+        if let Some(label) = labels.iter().find(|l| l.name.len().max(l.value.len()) > crate::MAX_LABEL_BYTES) {
+            let name: String = label.name.chars().take(64).collect();
+            let len = label.name.len().max(label.value.len());
+            return Err(Error::LabelTooLong {
+                name,
+                len,
+                limit: crate::MAX_LABEL_BYTES,
+                series: format_series(labels),
+            });
+        }
         // Senders almost always sort; strictly increasing names also prove uniqueness.
         if !labels.is_sorted_by(|a, b| a.name < b.name) {
             labels.sort_by(|a, b| a.name.cmp(b.name));

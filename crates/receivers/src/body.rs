@@ -6,9 +6,14 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::Error;
 
-/// The whole body, or [`Error::BodyTooLarge`] past `limit` bytes, or
+/// The whole body, or [`Error::BodyTooLarge`] past `limit` bytes (at once
+/// when its `Content-Length` says so), or
 /// [`Error::ReadBody`] when the connection failed mid-body.
 pub(crate) async fn read_limited(body: Body, limit: usize) -> Result<Bytes, Error> {
+    // A `Content-Length` past the limit is refused before waiting for the body.
+    if http_body::Body::size_hint(&body).lower() > limit as u64 {
+        return Err(Error::BodyTooLarge { limit });
+    }
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.is::<LengthLimitError>() => Err(Error::BodyTooLarge { limit }),

@@ -86,6 +86,30 @@ pub enum Error {
         /// The series, formatted as `{__name__="x", job="y"}`.
         series: String,
     },
+    /// A series has more labels than [`crate::MAX_LABELS_PER_SERIES`].
+    #[error("series {series} has {n} labels, more than the {limit} a series may have")]
+    TooManyLabels {
+        /// How many it has.
+        n: usize,
+        /// The limit.
+        limit: usize,
+        /// The series, formatted (and cut short) as `{__name__="x", job="y", …}`.
+        series: String,
+    },
+    /// A label's name or value is longer than [`crate::MAX_LABEL_BYTES`].
+    #[error(
+        "label {name:?} of series {series} is {len} bytes long, more than the {limit} a label name or value may be"
+    )]
+    LabelTooLong {
+        /// The label's name, cut short.
+        name: String,
+        /// Length of the longer of name and value, in bytes.
+        len: usize,
+        /// The limit.
+        limit: usize,
+        /// The series, formatted and cut short.
+        series: String,
+    },
     /// An OTLP request's `Content-Type` is neither protobuf nor JSON.
     #[error("unsupported Content-Type {content_type:?}: expected application/x-protobuf or application/json")]
     UnsupportedOtlpMediaType {

@@ -25,3 +25,13 @@ pub use metrics::Metrics;
 pub use otlp::{OtlpConfig, OtlpState};
 pub use remote_write::{RemoteWriteConfig, RemoteWriteState, router};
 pub use wire::WireError;
+
+/// Most labels one pushed series may have, `__name__` included; a request
+/// with a series past it is refused whole (400). Real series have tens;
+/// VictoriaMetrics refuses past 40 by default, Prometheus's scrape
+/// `label_limit` is unset.
+pub const MAX_LABELS_PER_SERIES: usize = 128;
+
+/// Longest label name or value of a pushed series, in bytes (16 KiB); a
+/// request with a longer one is refused whole (400).
+pub const MAX_LABEL_BYTES: usize = 16 << 10;

@@ -184,7 +184,9 @@ impl Reason {
             Error::InvalidLabelName { .. }
             | Error::InvalidMetricName { .. }
             | Error::MissingMetricName { .. }
-            | Error::DuplicateLabel { .. } => Reason::InvalidLabels,
+            | Error::DuplicateLabel { .. }
+            | Error::TooManyLabels { .. }
+            | Error::LabelTooLong { .. } => Reason::InvalidLabels,
             Error::Commit { source: series::Error::Unavailable { .. } } => Reason::StorageUnavailable,
             Error::Commit { .. } => Reason::StorageError,
             Error::Task { .. } => Reason::Internal,

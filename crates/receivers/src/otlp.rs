@@ -331,7 +331,9 @@ fn status_of(error: &Error) -> StatusCode {
         | Error::InvalidLabelName { .. }
         | Error::InvalidMetricName { .. }
         | Error::MissingMetricName { .. }
-        | Error::DuplicateLabel { .. } => StatusCode::BAD_REQUEST,
+        | Error::DuplicateLabel { .. }
+        | Error::TooManyLabels { .. }
+        | Error::LabelTooLong { .. } => StatusCode::BAD_REQUEST,
         Error::Commit { source: series::Error::Unavailable { .. } } => StatusCode::SERVICE_UNAVAILABLE,
         Error::Commit { .. } | Error::Task { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }

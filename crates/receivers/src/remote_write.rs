@@ -232,7 +232,9 @@ fn reject(metrics: &Metrics, version: Option<Version>, error: &Error) -> Respons
         | Error::InvalidLabelName { .. }
         | Error::InvalidMetricName { .. }
         | Error::MissingMetricName { .. }
-        | Error::DuplicateLabel { .. } => (StatusCode::BAD_REQUEST, "bad_data"),
+        | Error::DuplicateLabel { .. }
+        | Error::TooManyLabels { .. }
+        | Error::LabelTooLong { .. } => (StatusCode::BAD_REQUEST, "bad_data"),
         Error::Commit { source: series::Error::Unavailable { .. } } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         Error::Commit { .. } | Error::Task { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     };

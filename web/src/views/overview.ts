@@ -4,7 +4,7 @@ import { format, sparkline, type Unit } from "../charts";
 import { fmtTime, h } from "../dom";
 import { linkTo, matchers } from "../state";
 import { EMPTY } from "../help";
-import { dot, emptyNote, errorText, FLEET, health, isAbort, last, panel, section, withFleet, worst, type Ctx, type Health } from "../view";
+import { dot, emptyNote, errorText, FLEET, health, isAbort, isForbidden, last, panel, section, withFleet, worst, type Ctx, type Health } from "../view";
 import { guide } from "./guide";
 
 interface Metric {
@@ -179,7 +179,10 @@ export async function overview(ctx: Ctx): Promise<void> {
     ...jobs,
     scorerSection(ctx, scorers, scorerQuery, flaggedQuery, shareQuery),
     driftSection(ctx, drift),
-    recentFlagged(ctx, recent),
+    recentFlagged(ctx, recent).catch((e) => {
+      if (!isForbidden(e)) throw e;
+      recent.note(errorText(e));
+    }),
     welcome?.load(),
   ]);
   const errors = results.filter((r) => r.status === "rejected" && !isAbort(r.reason)).map((r) => errorText((r as PromiseRejectedResult).reason));

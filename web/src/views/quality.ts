@@ -6,7 +6,7 @@ import { judgeSection, probeSection } from "./judging";
 import { driftSection } from "./overview";
 import { matchers } from "../state";
 import { EMPTY } from "../help";
-import { chartPanel, errorText, isAbort, panel, section, type Ctx } from "../view";
+import { chartPanel, errorText, isAbort, isForbidden, panel, section, type Ctx } from "../view";
 
 export async function quality(ctx: Ctx): Promise<void> {
   const { state: s, rw } = ctx;
@@ -83,7 +83,7 @@ export async function quality(ctx: Ctx): Promise<void> {
     more.onclick = () => void load(page.next_before ?? undefined);
   };
   const jobs: Promise<unknown>[] = [
-    load().catch((e) => !isAbort(e) && flaggedPanel.note(errorText(e), true)),
+    load().catch((e) => !isAbort(e) && flaggedPanel.note(errorText(e), !isForbidden(e))),
     driftSection(ctx, drift).catch((e) => !isAbort(e) && drift.note(errorText(e), true)),
     probes.load(),
   ];

@@ -18,7 +18,9 @@ export async function status(ctx: Ctx): Promise<void> {
   const largest = panel("Largest metrics", { id: "largest", help: "Series per metric name in the store (top 10)" });
   const build = panel("Build", { id: "build" });
   const remote = panel("Remote write out", { id: "remote-write" });
+  const exposed = h("div", { class: "warning", id: "unauthenticated", hidden: true });
   ctx.root.append(
+    exposed,
     section(
       "Scraping",
       targetsPanel.el,
@@ -85,6 +87,14 @@ export async function status(ctx: Ctx): Promise<void> {
     upstreamTable(ctx, upstreams, dur, errs).catch(guard(upstreams)),
     storeStatus(ctx, store, largest).catch(guard(store)),
     remoteWrite(ctx, remote).catch(guard(remote)),
+    query("infersight_listener_unauthenticated == 1", ctx.range.end, ctx.signal)
+      .then((r) => {
+        const listeners = ((r.result as Sample[]) ?? []).map((x) => x.metric.listen).filter(Boolean);
+        if (!listeners.length) return;
+        exposed.textContent = `Serving without authentication on ${listeners.join(", ")} ([server] allow_unauthenticated = true): anyone who reaches it can read every stored prompt. Set [server] web_config with basic_auth_users or add [[auth.token]].`;
+        exposed.hidden = false;
+      })
+      .catch(() => undefined),
     buildInfo(ctx.signal)
       .then((b) => build.body.append(kv([["Version", b.version], ["Revision", b.revision], ["Branch", b.branch], ["Built", b.buildDate], ["Built by", b.buildUser]])))
       .catch(guard(build)),

@@ -38,7 +38,7 @@ fn write_certificates(dir: &Path) {
     std::fs::write(dir.join("server-key.pem"), key.serialize_pem()).expect("write");
 }
 
-fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
     let output = std::process::Command::new("sha256sum")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -2,6 +2,7 @@
 
 mod annotations;
 mod auth;
+mod bad_input;
 mod check_config;
 mod cli;
 mod compare;

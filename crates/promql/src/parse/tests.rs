@@ -102,3 +102,17 @@ fn every_prefix_of_a_query_parses_or_fails_without_panicking() {
         }
     }
 }
+
+#[test]
+fn a_query_nested_past_the_limit_is_a_parse_error_not_a_stack_overflow() {
+    let chain = vec!["up"; 200_001].join(" + ");
+    let message = parse(&chain).expect_err("too deep").to_string();
+    assert!(message.contains("too deeply nested") && message.contains("200000 operators"), "{message}");
+    let parens = format!("{}up{}", "(".repeat(50_000), ")".repeat(50_000));
+    assert!(parse(&parens).expect_err("too deep").to_string().contains("50000 levels"));
+    // Up to the limit parses, and matchers are not operators.
+    assert!(parse(&vec!["up"; MAX_NESTING].join(" + ")).is_ok());
+    assert!(parse(&format!("{}up{}", "abs(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING))).is_ok());
+    let matchers: Vec<String> = (0..2_000).map(|i| format!("l{i}=~\"v\"")).collect();
+    assert!(parse(&format!("up{{{}}}", matchers.join(","))).is_ok());
+}

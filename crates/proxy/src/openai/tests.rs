@@ -42,3 +42,31 @@ fn request_text_is_role_lines_or_the_prompt() {
     assert_eq!(request_text(Operation::TextCompletion, br#"{"prompt":[1,2,3]}"#), "");
     assert_eq!(request_text(Operation::Embeddings, br#"{"input":"x"}"#), "x");
 }
+
+#[test]
+fn requests_no_upstream_could_answer_are_refused_by_shape() {
+    let refused = |operation, body: &[u8]| match RequestHead::parse(body).and_then(|head| head.check(operation)) {
+        Err(BadRequest::NotJson(message)) => message,
+        other => panic!("{} was not refused: {other:?}", String::from_utf8_lossy(body)),
+    };
+    assert!(refused(Operation::Chat, br#"{"model":"m","messages":"hi"}"#).contains("not one the API takes"));
+    refused(Operation::Chat, br#"{"model":"m","messages":[1,2]}"#);
+    refused(Operation::Chat, br#"{"model":"m","messages":[{"role":"user","content":5}]}"#);
+    refused(Operation::Chat, br#"{"model":"m","messages":[{"content":"hi"}]}"#);
+    assert!(refused(Operation::Chat, br#"{"model":"m"}"#).contains("`messages` is required"));
+    refused(Operation::TextCompletion, br#"{"model":"m","prompt":{}}"#);
+    refused(Operation::Embeddings, br#"{"model":"m","input":{}}"#);
+    refused(Operation::Embeddings, br#"{"model":"m"}"#);
+    let accepted = |operation, body: &[u8]| {
+        RequestHead::parse(body).and_then(|head| head.check(operation)).expect("accepted");
+    };
+    accepted(
+        Operation::Chat,
+        br#"{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null}]}"#,
+    );
+    accepted(Operation::Chat, br#"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}]}"#);
+    accepted(Operation::Chat, br#"{"model":"m","messages":[],"extra":{"vendor":1}}"#);
+    accepted(Operation::TextCompletion, br#"{"model":"m","prompt":[1,2,3]}"#);
+    accepted(Operation::TextCompletion, br#"{"model":"m"}"#);
+    accepted(Operation::Embeddings, br#"{"model":"m","input":["a","b"]}"#);
+}

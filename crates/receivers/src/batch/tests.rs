@@ -89,3 +89,28 @@ fn long_series_are_truncated_in_messages() {
     let wide = "é".repeat(1000);
     assert!(format_series(&[LabelRef::new("a", &wide)]).ends_with("é..."));
 }
+
+#[test]
+fn series_past_the_label_limits_are_refused() {
+    let names: Vec<String> = (0..crate::MAX_LABELS_PER_SERIES).map(|i| format!("l{i:03}")).collect();
+    let mut labels: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+    labels[0] = ("__name__", "up");
+    let mut batch = WriteBatch::default();
+    let start = batch.start_series();
+    for (name, value) in &labels {
+        batch.push_label(LabelRef::new(name, value));
+    }
+    batch.finish_series(start).expect("the limit itself is allowed");
+    let start = batch.start_series();
+    for (name, value) in labels.iter().chain(&[("zzz", "v")]) {
+        batch.push_label(LabelRef::new(name, value));
+    }
+    let error = batch.finish_series(start).expect_err("one past the limit").to_string();
+    assert!(error.contains("has 129 labels, more than the 128"), "{error}");
+    let long = "x".repeat(crate::MAX_LABEL_BYTES + 1);
+    let start = batch.start_series();
+    batch.push_label(LabelRef::new("__name__", "up"));
+    batch.push_label(LabelRef::new("big", &long));
+    let error = batch.finish_series(start).expect_err("too long").to_string();
+    assert!(error.contains("label \"big\"") && error.contains("16385 bytes long") && error.len() < 2048, "{error}");
+}
