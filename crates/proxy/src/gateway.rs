@@ -274,7 +274,7 @@ async fn forward_with_id(
         }
     };
     if let Err(BadRequest::NotJson(message)) = head.check(operation) {
-        metrics.count_request(NO_MODEL, 400);
+        metrics.count_request(NO_MODEL, key_label, 400);
         return error_response(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
     }
     let model = head.model.as_deref().unwrap_or_default();
