@@ -3,25 +3,21 @@
 //! `Authorization` header against them.
 //!
 //! Passwords and tokens are kept only as hashes: bcrypt for users (as
-//! web.yml writes them) and bcrypt or SHA-256 for tokens. bcrypt is slow on
-//! purpose, so a verdict is cached under a salted SHA-256 of the
-//! credentials (never the credentials themselves), failures included, and
-//! at most one bcrypt comparison runs at a time, as in exporter-toolkit.
+//! web.yml writes them) and bcrypt or SHA-256 for tokens, checked by
+//! [`crate::HashChecker`] (bcrypt's verdicts cached, one comparison at a time).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64::Engine;
-use parking_lot::Mutex;
-use ring::digest;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
 use crate::Problem;
+use crate::hash::{HashChecker, SecretHash};
 use crate::secret::Secret;
-use crate::web_config::check_bcrypt;
 
 /// What a principal may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -145,7 +141,7 @@ const DEFAULT_USER_ROLES: [Role; 1] = [Role::Metrics];
 #[derive(Clone)]
 pub struct Token {
     name: String,
-    hash: TokenHash,
+    hash: SecretHash,
     roles: Roles,
     expires_ms: Option<i64>,
 }
@@ -154,12 +150,6 @@ impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Token").field("name", &self.name).field("roles", &self.roles).finish_non_exhaustive()
     }
-}
-
-#[derive(Clone)]
-enum TokenHash {
-    Sha256([u8; 32]),
-    Bcrypt(String),
 }
 
 /// The checked `[auth]` with the web configuration's users.
@@ -183,14 +173,24 @@ impl Credentials {
     ///
     /// If the system's random number generator fails.
     pub fn add_internal_token(&mut self, name: &str, roles: Roles) -> String {
-        let mut bytes = [0; 32];
-        SystemRandom::new().fill(&mut bytes).expect("the system random number generator works");
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let mut sha = [0; 32];
-        sha.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
-        self.tokens.push(Token { name: name.to_owned(), hash: TokenHash::Sha256(sha), roles, expires_ms: None });
+        let token = random_token();
+        let hash = SecretHash::sha256_of(&token);
+        self.tokens.push(Token { name: name.to_owned(), hash, roles, expires_ms: None });
         token
     }
+}
+
+/// A secret made up now (256 random bits as 64 hex digits), for
+/// infersight's own requests to itself: it lives only in this process's
+/// memory and changes at every start.
+///
+/// # Panics
+///
+/// If the system's random number generator fails.
+pub fn random_token() -> String {
+    let mut bytes = [0; 32];
+    SystemRandom::new().fill(&mut bytes).expect("the system random number generator works");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl AuthConfig {
@@ -244,7 +244,7 @@ impl AuthConfig {
             if raw.roles.is_empty() {
                 problems.push(Problem::new(format!("{key}.roles"), "must name at least one role".into()));
             }
-            let hash = match parse_token_hash(raw.hash.expose()) {
+            let hash = match SecretHash::parse(raw.hash.expose()) {
                 Ok(hash) => Some(hash),
                 Err(message) => {
                     problems.push(Problem::new(format!("{key}.hash"), message));
@@ -270,30 +270,6 @@ impl AuthConfig {
     }
 }
 
-fn parse_token_hash(text: &str) -> Result<TokenHash, String> {
-    if let Some(hex) = text.strip_prefix("sha256:") {
-        let bytes = decode_hex(hex)
-            .filter(|b| b.len() == 32)
-            .ok_or_else(|| "\"sha256:\" must be followed by 64 hex digits".to_owned())?;
-        let mut digest = [0; 32];
-        digest.copy_from_slice(&bytes);
-        return Ok(TokenHash::Sha256(digest));
-    }
-    check_bcrypt(text).map_err(|_| {
-        "is neither \"sha256:<64 hex digits>\" (`printf %s TOKEN | sha256sum`) nor a bcrypt hash \
-         (`infersight hash-password`)"
-            .to_owned()
-    })?;
-    Ok(TokenHash::Bcrypt(text.to_owned()))
-}
-
-fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
-}
-
 /// What a request's credentials come to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -314,17 +290,10 @@ enum Presented {
     Bearer(String),
 }
 
-/// Entries of the verdict cache; past this it is emptied, so a flood of
-/// wrong passwords cannot grow it.
-const CACHE_ENTRIES: usize = 4096;
-
 /// Checks credentials against the configured users and tokens.
 pub struct Authenticator {
     credentials: Credentials,
-    salt: [u8; 16],
-    cache: Mutex<HashMap<[u8; 32], bool>>,
-    /// Held while bcrypt runs, so that at most one comparison uses a core.
-    bcrypt: Mutex<()>,
+    checker: HashChecker,
 }
 
 impl fmt::Debug for Authenticator {
@@ -345,9 +314,7 @@ impl Authenticator {
     ///
     /// If the system's random number generator fails.
     pub fn new(credentials: Credentials) -> Authenticator {
-        let mut salt = [0; 16];
-        SystemRandom::new().fill(&mut salt).expect("the system random number generator works");
-        Authenticator { credentials, salt, cache: Mutex::new(HashMap::new()), bcrypt: Mutex::new(()) }
+        Authenticator { credentials, checker: HashChecker::new() }
     }
 
     /// Whether any user or token is configured.
@@ -363,20 +330,15 @@ impl Authenticator {
             Presented::Basic { user, password } => {
                 let known = self.credentials.users.get(&user);
                 let hash = known.map_or(DECOY_HASH, |(hash, _)| hash.expose());
-                let ok = self.bcrypt_cached(&["basic", &user, hash, &password]) && known.is_some();
+                let ok = self.checker.bcrypt_matches(hash, &password) && known.is_some();
                 match known {
                     Some((_, roles)) if ok => Verdict::Allowed(Principal { name: user, roles: *roles }),
                     _ => Verdict::Invalid,
                 }
             }
             Presented::Bearer(token) => {
-                let sha = digest::digest(&digest::SHA256, token.as_bytes());
                 for known in &self.credentials.tokens {
-                    let matches = match &known.hash {
-                        TokenHash::Sha256(expected) => ring_eq(sha.as_ref(), expected),
-                        TokenHash::Bcrypt(hash) => self.bcrypt_cached(&["bearer", &known.name, hash, &token]),
-                    };
-                    if matches {
+                    if self.checker.matches(&known.hash, &token) {
                         if known.expires_ms.is_some_and(|at| now_ms >= at) {
                             return Verdict::Expired;
                         }
@@ -387,35 +349,6 @@ impl Authenticator {
             }
         }
     }
-
-    /// bcrypt's verdict on the last two of `parts` (hash, password), cached.
-    fn bcrypt_cached(&self, parts: &[&str; 4]) -> bool {
-        let mut context = digest::Context::new(&digest::SHA256);
-        context.update(&self.salt);
-        for part in parts {
-            context.update(&(part.len() as u64).to_le_bytes());
-            context.update(part.as_bytes());
-        }
-        let mut key = [0; 32];
-        key.copy_from_slice(context.finish().as_ref());
-        if let Some(ok) = self.cache.lock().get(&key) {
-            return *ok;
-        }
-        let ok = {
-            let _one_at_a_time = self.bcrypt.lock();
-            bcrypt::verify(parts[3], parts[2]).unwrap_or(false)
-        };
-        let mut cache = self.cache.lock();
-        if cache.len() >= CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(key, ok);
-        ok
-    }
-}
-
-fn ring_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn presented(headers: &HeaderMap) -> Option<Presented> {

@@ -13,13 +13,15 @@
 //! state-changing requests from other sites are refused, and every request
 //! but liveness and readiness needs credentials with the role of its route
 //! ([`policy`]) once any user or token is configured. Handlers read the
-//! [`Principal`] from the request's extensions. The crate knows nothing of
-//! what the routes do.
+//! [`Principal`] from the request's extensions. [`SecretHash`] and
+//! [`HashChecker`] check hashed secrets for the tokens here and for the
+//! gateway's keys. The crate knows nothing of what the routes do.
 #![warn(missing_docs)]
 
 mod auth;
 mod error;
 mod guard;
+mod hash;
 mod listener;
 mod metrics;
 mod origin;
@@ -31,9 +33,10 @@ pub mod web_config;
 
 use std::fmt;
 
-pub use auth::{AuthConfig, Authenticator, Credentials, Principal, Role, Roles, TokenConfig, Verdict};
+pub use auth::{AuthConfig, Authenticator, Credentials, Principal, Role, Roles, TokenConfig, Verdict, random_token};
 pub use error::{Error, Result};
 pub use guard::{Clock, Guard};
+pub use hash::{HashChecker, SecretHash, constant_time_eq};
 pub use listener::{Connection, Listener};
 pub use metrics::Metrics;
 pub use origin::CorsOrigins;

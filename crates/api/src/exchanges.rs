@@ -66,7 +66,8 @@ async fn audit(state: &ApiState, principal: Option<&Principal>, ids: Vec<Exchang
 /// `GET /api/v1/infersight/exchanges`: the newest exchanges matching the
 /// parameters, with their scores.
 ///
-/// Parameters, all optional: `model`; `start` and `end` (RFC 3339 or Unix
+/// Parameters, all optional: `model`; `gateway_key` (a `[[gateway.key]]`
+/// name); `start` and `end` (RFC 3339 or Unix
 /// seconds); `status` (`ok`, `error` or an HTTP status code); `min_latency`
 /// (a duration, `2s` or `2.5`); `flagged` (a scorer name, or `any`);
 /// `before` (the previous page's `next_before`); `limit` (default 100, at
@@ -132,6 +133,7 @@ fn filter_from(params: &Params) -> Result<Filter> {
     let before = params.value("before").map(|v| v.parse().map_err(|_| invalid("before", v))).transpose()?;
     Ok(Filter {
         model: params.value("model").filter(|m| !m.is_empty()).map(str::to_owned),
+        gateway_key: params.value("gateway_key").filter(|k| !k.is_empty()).map(str::to_owned),
         start_ms: optional_time("start")?,
         end_ms: optional_time("end")?,
         status,

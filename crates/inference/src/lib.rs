@@ -131,6 +131,11 @@ pub struct Exchange {
     pub upstream: String,
     /// The upstream's provider (`gen_ai_provider_name`).
     pub provider: String,
+    /// The name of the `[[gateway.key]]` the client sent (never the key
+    /// itself), so that cost and quality can be split by team; empty
+    /// without one and for exchanges from elsewhere.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub gateway_key: String,
     /// Whether the client asked for a stream.
     pub stream: bool,
     /// HTTP status the client received.
@@ -209,6 +214,7 @@ mod tests {
             response_model: Some("meta-llama/Llama-3-8B".into()),
             upstream: "vllm-a".into(),
             provider: "vllm".into(),
+            gateway_key: String::new(),
             stream: true,
             status: 200,
             error_type: None,

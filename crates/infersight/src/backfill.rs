@@ -468,6 +468,7 @@ impl Quality {
             response_model: exchange.response_model.as_deref().unwrap_or_default(),
             server_address: self.addresses.get(&exchange.upstream).map_or("", String::as_str),
             client: if probed { "probe" } else { "" },
+            key: &exchange.gateway_key,
         };
         let chunks = exchange.timings.ttft.map_or(0, |_| u64::from(exchange.timings.gaps.count) + 1);
         self.gateway.observe(&exchange, &labels, chunks);

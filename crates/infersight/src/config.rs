@@ -365,6 +365,7 @@ impl std::error::Error for ConfigError {}
 /// `${ENV_VAR}` are read from the environment first.
 fn validate_gateway(
     mut gateway: proxy::GatewayConfig,
+    prices: &[proxy::TokenPrice],
     problems: &mut Vec<Problem>,
 ) -> Option<Option<proxy::GatewaySettings>> {
     if !gateway.is_enabled() {
@@ -386,7 +387,7 @@ fn validate_gateway(
     if problems.len() > before {
         return None;
     }
-    match gateway.validate() {
+    match gateway.validate(prices) {
         Ok(settings) => Some(Some(settings)),
         Err(proxy::Error::Config { problems: found }) => {
             problems.extend(found.0.into_iter().map(|p| Problem { key: p.key, message: p.message }));
@@ -505,11 +506,30 @@ impl RawConfig {
         let quality = raw_quality.validate(p);
         let access = validate_access(self.server.web_config.as_deref(), self.auth, p);
         let upstream_names: Vec<String> = self.gateway.upstreams.iter().map(|u| u.name.clone()).collect();
-        let gateway = validate_gateway(self.gateway, p);
+        let priced: Vec<String> = self.cost.model.iter().map(|price| price.model.clone()).collect();
+        let cost = cost::validate(self.cost, p);
+        // With problems in [cost] the file is refused anyway; its models stand
+        // priced so that the gateway reports only models with no entry at all.
+        let prices = match &cost {
+            Some(cost) => cost.token_prices(),
+            None => priced
+                .into_iter()
+                .map(|model| proxy::TokenPrice { model, input_per_token: 0.0, output_per_token: 0.0 })
+                .collect(),
+        };
+        let mut gateway = validate_gateway(self.gateway, &prices, p);
         let rubrics = judge::read_rubrics(&rubric_files, p);
         let judges =
             judge::validate(raw_judges, &rubrics, gateway.as_ref().and_then(Option::as_ref), &upstream_names, p);
         let judged = probes::Judging { judges: judges.as_deref(), rubrics: &rubrics };
+        // Probes send a plain key; with named keys only, they get one made at start.
+        if !self.probes.is_empty()
+            && let Some(Some(gateway)) = &mut gateway
+            && gateway.api_keys.is_empty()
+            && !gateway.keys.is_empty()
+        {
+            gateway.api_keys.push(proxy::Secret::new(access::random_token()));
+        }
         let probes = probes::validate(self.probes, gateway.as_ref().and_then(Option::as_ref), &judged, p);
         let to_problems = |found: Vec<rules::ConfigProblem>| -> Vec<Problem> {
             found.into_iter().map(|(key, message)| Problem { key, message }).collect()
@@ -517,7 +537,6 @@ impl RawConfig {
         let rule_files =
             rules::validate_rule_files(&self.rule_files).map_err(|found| p.extend(to_problems(found))).ok();
         let alerting = self.alerting.validate("alerting").map_err(|found| p.extend(to_problems(found))).ok();
-        let cost = cost::validate(self.cost, p);
         let mut scrape_configs = self.scrape;
         let limits = validate_limits(&self.server, p);
         let cors = access::CorsOrigins::new(&self.server.cors_origins)
@@ -561,10 +580,13 @@ impl RawConfig {
                 exposed.push(("server.listen", format!("{listen}")));
             }
             if let Some(Some(gateway)) = &gateway
-                && gateway.api_keys.is_empty()
+                && !gateway.checks_keys()
                 && !gateway.listen.ip().is_loopback()
             {
-                exposed.push(("gateway.listen", format!("{} (the gateway, without api_keys)", gateway.listen)));
+                exposed.push((
+                    "gateway.listen",
+                    format!("{} (the gateway, without api_keys or [[gateway.key]])", gateway.listen),
+                ));
             }
             for (key, what) in exposed {
                 if self.server.allow_unauthenticated {

@@ -23,6 +23,7 @@ fn exchange(time_ms: i64, model: &str, response: &str) -> Exchange {
         response_model: None,
         upstream: "a".to_owned(),
         provider: "vllm".to_owned(),
+        gateway_key: String::new(),
         stream: false,
         status: 200,
         error_type: None,

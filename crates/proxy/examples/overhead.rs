@@ -108,7 +108,7 @@ async fn gateway_child(upstream_url: String) -> Result<(), String> {
         }],
         ..GatewayConfig::default()
     };
-    let settings = config.validate().map_err(|e| e.to_string())?;
+    let settings = config.validate(&[]).map_err(|e| e.to_string())?;
     let mut registry = Registry::default();
     let metrics = Metrics::new(&mut registry);
     let (sender, mut exchanges) = tokio::sync::mpsc::channel(1024);

@@ -1,27 +1,34 @@
-//! `[gateway]` and `[[gateway.upstream]]`: what the user wrote
-//! ([`GatewayConfig`]) and the checked settings the gateway runs on
-//! ([`GatewaySettings`]).
+//! `[gateway]`, `[[gateway.upstream]]` and `[[gateway.key]]`: what the
+//! user wrote ([`GatewayConfig`]) and the checked settings the gateway runs
+//! on ([`GatewaySettings`]).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use access::SecretHash;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ConfigProblem, ConfigProblems, Error, Result};
 use crate::route::ModelPattern;
 
 /// `[gateway]`: the OpenAI-compatible proxy in front of the upstream models.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewayConfig {
     /// Address the gateway listens on. The gateway runs only when at least
     /// one `[[gateway.upstream]]` is configured.
     pub listen: String,
-    /// Keys a client must send as `Authorization: Bearer <key>`; when empty,
-    /// every client is let in. Secret: written as `${ENV_VAR}`. These keys are
-    /// never forwarded upstream.
+    /// Keys a client must send as `Authorization: Bearer <key>`, written
+    /// in plain and without limits; when empty and no `[[gateway.key]]` is
+    /// configured, every client is let in. Secret: written as
+    /// `${ENV_VAR}`. Gateway keys are never forwarded upstream.
     pub api_keys: Vec<Secret>,
+    /// Named client keys, kept as hashes, each with its models and limits
+    /// (`[[gateway.key]]`). They are accepted beside `api_keys`.
+    #[serde(rename = "key")]
+    pub keys: Vec<KeyConfig>,
     /// Largest request body accepted (`"16MiB"`); larger requests get 413.
     pub max_body: String,
     /// How many distinct model names become label values; requests for
@@ -37,11 +44,52 @@ impl Default for GatewayConfig {
         GatewayConfig {
             listen: "127.0.0.1:8491".into(),
             api_keys: Vec::new(),
+            keys: Vec::new(),
             max_body: "16MiB".into(),
             model_label_cap: 100,
             upstreams: Vec::new(),
         }
     }
+}
+
+/// `[[gateway.key]]`: one client key, kept as a hash, with the models it
+/// may ask for and its limits. A request over a limit gets 429 before
+/// anything is sent upstream.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Who holds it (a team, an application): unique, the
+    /// `infersight_gateway_key` label of the gateway's series and the
+    /// `gateway_key` of its exchanges. Never the key itself.
+    pub name: String,
+    /// `"sha256:<64 hex digits>"` of the key (`printf %s KEY | sha256sum`),
+    /// or a bcrypt hash (`infersight hash-password`). SHA-256 suits long
+    /// random keys and costs nothing per request; bcrypt costs tens of
+    /// milliseconds the first time each key is presented.
+    pub hash: Secret,
+    /// Models it may ask for: exact names or globs with `*` and `?`; empty
+    /// for every model. A request for another model gets 403.
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// Requests admitted in any 60 seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_minute: Option<u64>,
+    /// Input plus output tokens in any 60 seconds, from the upstream's
+    /// `usage` of each finished request; a request is refused while the
+    /// last minute's tokens are at or over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_minute: Option<u64>,
+    /// Input plus output tokens per UTC day. Once the day's tokens are at
+    /// or over it, requests get 429 `insufficient_quota` until midnight UTC;
+    /// requests in flight then may finish, so the day's spend can pass it
+    /// by what they use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_tokens: Option<u64>,
+    /// Dollars per UTC day, at the prices of `[[cost.model]]`; as
+    /// `daily_tokens`, otherwise. Each of `models` must then be an exact
+    /// name with a price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_dollars: Option<f64>,
 }
 
 /// `[[gateway.upstream]]`: one OpenAI-compatible server.
@@ -120,14 +168,63 @@ impl fmt::Debug for Secret {
 pub struct GatewaySettings {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Keys accepted from clients; empty lets every client in.
+    /// Plain keys accepted from clients, without limits.
     pub api_keys: Vec<Secret>,
+    /// Named keys with their models and limits.
+    pub keys: Vec<KeySettings>,
+    /// Token prices, for `daily_dollars`.
+    pub prices: Vec<TokenPrice>,
     /// Largest request body, in bytes.
     pub max_body: usize,
     /// Distinct model names kept as label values.
     pub model_label_cap: usize,
     /// The upstreams, in the order written.
     pub upstreams: Vec<UpstreamSettings>,
+}
+
+impl GatewaySettings {
+    /// Whether clients must send a key: some `api_keys` or `[[gateway.key]]`
+    /// is configured. Without, every client is let in.
+    pub fn checks_keys(&self) -> bool {
+        !self.api_keys.is_empty() || !self.keys.is_empty()
+    }
+}
+
+/// Checked `[[gateway.key]]` settings.
+#[derive(Debug, Clone)]
+pub struct KeySettings {
+    /// Unique name, the label value.
+    pub name: String,
+    /// The key's hash.
+    pub hash: SecretHash,
+    /// Models it may ask for; empty for all.
+    pub models: Vec<ModelPattern>,
+    /// Its limits.
+    pub limits: Limits,
+}
+
+/// The limits of one key; `None` is no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    /// Requests in any 60 seconds.
+    pub requests_per_minute: Option<u64>,
+    /// Input plus output tokens in any 60 seconds.
+    pub tokens_per_minute: Option<u64>,
+    /// Input plus output tokens per UTC day.
+    pub daily_tokens: Option<u64>,
+    /// Dollars per UTC day.
+    pub daily_dollars: Option<f64>,
+}
+
+/// A model's token prices, from the binary's `[[cost.model]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenPrice {
+    /// The model as clients ask for it (`gen_ai_request_model`).
+    pub model: String,
+    /// Dollars per input token.
+    pub input_per_token: f64,
+    /// Dollars per output token.
+    pub output_per_token: f64,
 }
 
 /// Checked `[[gateway.upstream]]` settings.
@@ -158,11 +255,13 @@ impl GatewayConfig {
     }
 
     /// Checks every value and returns the settings the gateway runs on.
+    /// `prices` are the models' token prices (`[[cost.model]]`), which
+    /// `daily_dollars` needs.
     ///
     /// # Errors
     ///
     /// [`Error::Config`] listing every problem with its key path (under `gateway.`).
-    pub fn validate(&self) -> Result<GatewaySettings> {
+    pub fn validate(&self, prices: &[TokenPrice]) -> Result<GatewaySettings> {
         let mut problems = Vec::new();
         let mut problem = |key: String, message: String| problems.push(ConfigProblem { key, message });
         let listen = self.listen.parse().unwrap_or_else(|_| {
@@ -183,6 +282,7 @@ impl GatewayConfig {
                 problem(format!("gateway.api_keys[{i}]"), "must not be empty".into());
             }
         }
+        let keys = self.validate_keys(prices, &mut problem);
         let mut upstreams = Vec::with_capacity(self.upstreams.len());
         for (i, upstream) in self.upstreams.iter().enumerate() {
             let at = |key: &str| format!("gateway.upstream[{i}].{key}");
@@ -233,10 +333,100 @@ impl GatewayConfig {
         Ok(GatewaySettings {
             listen,
             api_keys: self.api_keys.clone(),
+            keys,
+            prices: prices.to_vec(),
             max_body,
             model_label_cap: self.model_label_cap,
             upstreams,
         })
+    }
+}
+
+impl GatewayConfig {
+    /// Checks `[[gateway.key]]`, calling `problem` with each key path and message.
+    fn validate_keys(&self, prices: &[TokenPrice], problem: &mut impl FnMut(String, String)) -> Vec<KeySettings> {
+        let mut keys = Vec::with_capacity(self.keys.len());
+        let mut names = HashSet::new();
+        let mut hashes: Vec<(usize, SecretHash)> = Vec::new();
+        for (i, key) in self.keys.iter().enumerate() {
+            let at = |field: &str| format!("gateway.key[{i}].{field}");
+            if key.name.is_empty() {
+                problem(at("name"), "must not be empty: it names the key in labels and exchanges".into());
+            } else if !names.insert(key.name.as_str()) {
+                problem(at("name"), format!("{:?} is the name of an earlier key", key.name));
+            }
+            let hash = match SecretHash::parse(key.hash.expose()) {
+                Ok(hash) => {
+                    if let Some((earlier, _)) = hashes.iter().find(|(_, other)| *other == hash) {
+                        problem(
+                            at("hash"),
+                            format!("is the hash of gateway.key[{earlier}] too: each key needs its own"),
+                        );
+                    }
+                    hashes.push((i, hash.clone()));
+                    Some(hash)
+                }
+                Err(message) => {
+                    problem(at("hash"), message);
+                    None
+                }
+            };
+            let mut models = Vec::with_capacity(key.models.len());
+            for (j, model) in key.models.iter().enumerate() {
+                if model.is_empty() {
+                    problem(format!("gateway.key[{i}].models[{j}]"), "must not be empty".into());
+                }
+                models.push(ModelPattern::new(model));
+            }
+            for (field, value) in [
+                ("requests_per_minute", key.requests_per_minute),
+                ("tokens_per_minute", key.tokens_per_minute),
+                ("daily_tokens", key.daily_tokens),
+            ] {
+                if value == Some(0) {
+                    problem(at(field), "must be at least 1; leave it out for no limit".into());
+                }
+            }
+            if let Some(dollars) = key.daily_dollars {
+                if !dollars.is_finite() || dollars <= 0.0 {
+                    problem(at("daily_dollars"), format!("{dollars} is not a budget: write dollars, more than 0"));
+                }
+                if key.models.is_empty() {
+                    problem(
+                        at("models"),
+                        "must name the key's models when daily_dollars is set, each with a price in [[cost.model]]"
+                            .into(),
+                    );
+                }
+                for (j, model) in models.iter().enumerate() {
+                    let key_path = format!("gateway.key[{i}].models[{j}]");
+                    match model.literal() {
+                        None => problem(
+                            key_path,
+                            format!(
+                                "{:?} is a glob; daily_dollars needs exact model names, each priced in [[cost.model]]",
+                                key.models[j]
+                            ),
+                        ),
+                        Some(name) if !name.is_empty() && !prices.iter().any(|price| price.model == name) => problem(
+                            key_path,
+                            format!("{name:?} has no price in [[cost.model]], which daily_dollars needs"),
+                        ),
+                        Some(_) => {}
+                    }
+                }
+            }
+            let limits = Limits {
+                requests_per_minute: key.requests_per_minute,
+                tokens_per_minute: key.tokens_per_minute,
+                daily_tokens: key.daily_tokens,
+                daily_dollars: key.daily_dollars,
+            };
+            if let Some(hash) = hash {
+                keys.push(KeySettings { name: key.name.clone(), hash, models, limits });
+            }
+        }
+        keys
     }
 }
 

@@ -1,5 +1,6 @@
 //! The gateway's HTTP surface: OpenAI's endpoints, routed by model to the
-//! upstreams, with each request measured on the way.
+//! upstreams, with each request's key checked against its models and
+//! limits first and the request measured on the way.
 
 use std::io;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::{
     ACCEPT_ENCODING, AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST, PROXY_AUTHENTICATE,
-    PROXY_AUTHORIZATION, TE, TRAILER, TRANSFER_ENCODING, UPGRADE,
+    PROXY_AUTHORIZATION, RETRY_AFTER, TE, TRAILER, TRANSFER_ENCODING, UPGRADE,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,8 +25,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, debug_span};
 
-use crate::config::{GatewaySettings, Secret};
+use crate::Clock;
+use crate::config::GatewaySettings;
 use crate::error::Result;
+use crate::keys::{Identity, Keys, Refusal};
 use crate::measure::{MeasuredBody, Recorder, Sink};
 use crate::metrics::{Metrics, ModelNames, NO_MODEL, UNKNOWN_MODEL};
 use crate::openai::{BadRequest, RequestHead, error_response, with_usage_requested};
@@ -39,7 +42,7 @@ pub struct Gateway {
 
 #[derive(Debug)]
 struct Inner {
-    api_keys: Vec<Secret>,
+    keys: Arc<Keys>,
     max_body: usize,
     routes: Routes,
     sink: Arc<Sink>,
@@ -54,13 +57,30 @@ impl Gateway {
     ///
     /// [`crate::Error::Client`] when an upstream's HTTP client cannot be built.
     pub fn new(settings: GatewaySettings, metrics: Metrics, exchanges: mpsc::Sender<Exchange>) -> Result<Gateway> {
+        let clock: Clock = Arc::new(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+        });
+        Gateway::with_clock(settings, metrics, exchanges, clock)
+    }
+
+    /// As [`Gateway::new`], with the keys' minute windows and UTC days on `clock`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Gateway::new`].
+    pub fn with_clock(
+        settings: GatewaySettings,
+        metrics: Metrics,
+        exchanges: mpsc::Sender<Exchange>,
+        clock: Clock,
+    ) -> Result<Gateway> {
         let upstreams =
             settings.upstreams.into_iter().map(|u| Upstream::new(u).map(Arc::new)).collect::<Result<Vec<_>>>()?;
         let recent = Arc::new(inference::Recent::new(RECENT_IDS));
         let sink =
             Arc::new(Sink { metrics, model_names: ModelNames::new(settings.model_label_cap), exchanges, recent });
-        let inner =
-            Inner { api_keys: settings.api_keys, max_body: settings.max_body, routes: Routes::new(upstreams), sink };
+        let keys = Arc::new(Keys::new(settings.api_keys, settings.keys, &settings.prices, clock));
+        let inner = Inner { keys, max_body: settings.max_body, routes: Routes::new(upstreams), sink };
         Ok(Gateway { inner: Arc::new(inner) })
     }
 
@@ -112,19 +132,20 @@ const HOP_BY_HOP: [HeaderName; 10] = [
 ];
 
 impl Inner {
-    /// Whether the client may use the gateway.
-    fn is_authorized(&self, headers: &HeaderMap) -> bool {
-        if self.api_keys.is_empty() {
-            return true;
-        }
-        let Some(key) = headers
+    /// Who the client is, by its bearer key; `None` for a key the gateway
+    /// does not accept. bcrypt hashes are checked on a blocking thread.
+    async fn identify(&self, headers: &HeaderMap) -> Option<Identity> {
+        let token = headers
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
-        else {
-            return false;
-        };
-        self.api_keys.iter().any(|accepted| constant_time_eq(accepted.expose().as_bytes(), key.trim().as_bytes()))
+            .map(str::trim);
+        if !self.keys.needs_blocking() {
+            return self.keys.identify(token);
+        }
+        let keys = Arc::clone(&self.keys);
+        let token = token.map(str::to_owned);
+        tokio::task::spawn_blocking(move || keys.identify(token.as_deref())).await.ok().flatten()
     }
 
     /// The `Authorization` to send to `upstream`: its own key, else the
@@ -133,7 +154,7 @@ impl Inner {
         if upstream.authorization.is_some() {
             return upstream.authorization.as_ref();
         }
-        if self.api_keys.is_empty() { headers.get(AUTHORIZATION) } else { None }
+        if self.keys.checks_keys() { None } else { headers.get(AUTHORIZATION) }
     }
 
     /// The client's headers to send on: all but the connection's own, the
@@ -155,10 +176,6 @@ impl Inner {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn unauthorized() -> Response {
     error_response(
         StatusCode::UNAUTHORIZED,
@@ -166,6 +183,28 @@ fn unauthorized() -> Response {
         Some("invalid_api_key"),
         "Incorrect API key provided. Send a gateway key as `Authorization: Bearer <key>`.",
     )
+}
+
+/// 403 for a model the key may not use.
+fn model_not_allowed(key: &str, model: &str) -> Response {
+    error_response(
+        StatusCode::FORBIDDEN,
+        "invalid_request_error",
+        Some("model_not_allowed"),
+        &format!("The gateway key {key:?} may not use the model `{model}`."),
+    )
+}
+
+/// 429 for a key over a limit, with `Retry-After` in whole seconds.
+fn over_limit(key: &str, refusal: &Refusal) -> Response {
+    let mut response = error_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        refusal.limit.error_type(),
+        Some(refusal.limit.as_str()),
+        &refusal.message(key),
+    );
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(refusal.retry_after_s));
+    response
 }
 
 /// Exchange ids remembered for feedback on exchanges the pipeline did not keep.
@@ -205,25 +244,27 @@ async fn forward_with_id(
     let inner = &*gateway.inner;
     let metrics = &inner.sink.metrics;
     let in_flight = metrics.in_flight();
-    if !inner.is_authorized(&headers) {
-        metrics.count_request(NO_MODEL, 401);
+    let Some(identity) = inner.identify(&headers).await else {
+        metrics.count_request(NO_MODEL, "", 401);
+        metrics.count_rejected("", "invalid_api_key");
         return unauthorized();
-    }
+    };
+    let key_label = identity.label();
     let body = match read_body(body, &headers, inner.max_body).await {
         Ok(body) => body,
         Err(response) => {
-            metrics.count_request(NO_MODEL, response.status().as_u16());
+            metrics.count_request(NO_MODEL, key_label, response.status().as_u16());
             return response;
         }
     };
     let head = match RequestHead::parse(&body) {
         Ok(head) => head,
         Err(BadRequest::NotJson(message)) => {
-            metrics.count_request(NO_MODEL, 400);
+            metrics.count_request(NO_MODEL, key_label, 400);
             return error_response(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
         }
         Err(BadRequest::NoModel) => {
-            metrics.count_request(NO_MODEL, 400);
+            metrics.count_request(NO_MODEL, key_label, 400);
             return error_response(
                 StatusCode::BAD_REQUEST,
                 "invalid_request_error",
@@ -233,13 +274,21 @@ async fn forward_with_id(
         }
     };
     if let Err(BadRequest::NotJson(message)) = head.check(operation) {
-        metrics.count_request(NO_MODEL, 400);
+        metrics.count_request(NO_MODEL, key_label, 400);
         return error_response(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
     }
     let model = head.model.as_deref().unwrap_or_default();
+    // A key learns nothing of the models it may not use, served or not.
+    if let Identity::Named(key) = &identity
+        && !key.allows(model)
+    {
+        metrics.count_request(&inner.sink.model_names.label(model), key_label, 403);
+        metrics.count_rejected(key_label, "model_not_allowed");
+        return model_not_allowed(key_label, model);
+    }
     let candidates = inner.routes.candidates(model);
     if candidates.is_empty() {
-        metrics.count_request(UNKNOWN_MODEL, 404);
+        metrics.count_request(UNKNOWN_MODEL, key_label, 404);
         return error_response(
             StatusCode::NOT_FOUND,
             "invalid_request_error",
@@ -251,7 +300,22 @@ async fn forward_with_id(
     let upstream_body = if stream && !head.asks_usage() { with_usage_requested(&body, &head) } else { None };
     let strip_usage = upstream_body.is_some();
     let upstream_body = upstream_body.unwrap_or_else(|| body.clone());
+    let admission = match &identity {
+        Identity::Named(key) => match key.admit(model, inner.keys.clock()) {
+            Ok(admission) => Some(admission),
+            Err(refusal) => {
+                metrics.count_request(&inner.sink.model_names.label(model), key_label, 429);
+                metrics.count_rejected(key_label, refusal.limit.as_str());
+                debug!(key = key_label, limit = refusal.limit.as_str(), "Gateway key over its limit");
+                return over_limit(key_label, &refusal);
+            }
+        },
+        Identity::Open | Identity::Plain => None,
+    };
     let mut recorder = Recorder::new(Arc::clone(&inner.sink), id, start, operation, model.to_owned(), in_flight);
+    if let Some(admission) = admission {
+        recorder.set_key(key_label, admission);
+    }
     drop(head);
     recorder.set_request(body, stream);
     recorder.set_client(client_of(&headers));
@@ -389,9 +453,10 @@ fn respond(response: reqwest::Response, strip_usage: bool, recorder: Recorder) -
 /// `GET /v1/models`: every upstream's models, merged by id.
 async fn models(State(gateway): State<Gateway>, headers: HeaderMap) -> Response {
     let inner = Arc::clone(&gateway.inner);
-    if !inner.is_authorized(&headers) {
+    let Some(identity) = inner.identify(&headers).await else {
+        inner.sink.metrics.count_rejected("", "invalid_api_key");
         return unauthorized();
-    }
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for (index, upstream) in inner.routes.upstreams().iter().enumerate() {
         let mut request = upstream.client.get(upstream.url("/models"));
@@ -421,6 +486,12 @@ async fn models(State(gateway): State<Gateway>, headers: HeaderMap) -> Response 
     for (_, models) in answers {
         for model in models {
             let id = model.get("id").and_then(|id| id.as_str());
+            // A key sees only the models it may use.
+            if let Identity::Named(key) = &identity
+                && !id.is_some_and(|id| key.allows(id))
+            {
+                continue;
+            }
             if !data.iter().any(|seen| seen.get("id").and_then(|s| s.as_str()) == id) {
                 data.push(model);
             }

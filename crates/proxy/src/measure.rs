@@ -20,6 +20,7 @@ use inference::{Exchange, GapSummary, Operation, Timings, Usage};
 use tokio::sync::mpsc;
 use tracing::debug;
 
+use crate::keys::Admission;
 use crate::metrics::{ExchangeLabels, InFlight, Metrics, ModelNames};
 use crate::openai::{StreamChunk, WholeResponse, request_text};
 use crate::route::Upstream;
@@ -59,6 +60,10 @@ pub(crate) struct Recorder {
     request_model: String,
     /// `infersight_client`: empty for users, else one of [`crate::CLIENTS`].
     client: &'static str,
+    /// `infersight_gateway_key`: the name of the client's `[[gateway.key]]`, or empty.
+    key: String,
+    /// The key's admission, charged with what the request used when it ends.
+    admission: Option<Admission>,
     request_body: Bytes,
     stream: bool,
     upstream: Option<Arc<Upstream>>,
@@ -93,6 +98,8 @@ impl Recorder {
             operation,
             request_model,
             client: "",
+            key: String::new(),
+            admission: None,
             request_body: Bytes::new(),
             stream: false,
             upstream: None,
@@ -119,6 +126,12 @@ impl Recorder {
     /// The infersight client that sent the request (a probe), not a user.
     pub fn set_client(&mut self, client: &'static str) {
         self.client = client;
+    }
+
+    /// The `[[gateway.key]]` the request came with, and its admission.
+    pub fn set_key(&mut self, name: &str, admission: Admission) {
+        self.key = name.to_owned();
+        self.admission = Some(admission);
     }
 
     /// The upstream now being tried.
@@ -210,6 +223,11 @@ impl Recorder {
             sink.metrics.count_malformed_events(&upstream_name, self.n_malformed);
         }
         let response_label = self.response_model.as_deref().map(|m| sink.model_names.label(m)).unwrap_or_default();
+        if let Some(admission) = self.admission.take() {
+            // Without usage (a stream cut before its usage chunk), each content chunk stands in for a token.
+            let used = self.usage.unwrap_or(Usage { input_tokens: 0, output_tokens: self.n_content_chunks });
+            admission.charge(used);
+        }
         let timings = Timings { ttft: self.ttft, e2e, gaps: self.gaps };
         sink.recent.insert(&self.id, &request_label);
         let exchange = Exchange {
@@ -220,6 +238,7 @@ impl Recorder {
             response_model: self.response_model.take(),
             upstream: upstream_name,
             provider,
+            gateway_key: self.key.clone(),
             stream: self.stream,
             status,
             error_type,
@@ -234,6 +253,7 @@ impl Recorder {
             response_model: &response_label,
             server_address: &server_address,
             client: self.client,
+            key: &self.key,
         };
         sink.metrics.observe(&exchange, &labels, self.n_content_chunks);
         // The quality pipeline scores user traffic; probes score their own answers.

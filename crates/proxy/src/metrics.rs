@@ -3,7 +3,8 @@
 //! own counters.
 //!
 //! Label values are bounded: model names beyond the configured cap are
-//! counted under `_other`, and nothing per request ever becomes a label.
+//! counted under `_other`, gateway keys by their configured names only, and
+//! nothing per request ever becomes a label.
 
 use std::sync::Arc;
 
@@ -57,6 +58,8 @@ pub(crate) struct OperationLabels {
     /// Empty for users, which Prometheus reads as no label; `probe` for
     /// infersight's own probes.
     pub infersight_client: &'static str,
+    /// The `[[gateway.key]]` name the client used; empty without one.
+    pub infersight_gateway_key: String,
     /// Empty on success.
     pub error_type: String,
 }
@@ -71,6 +74,8 @@ pub(crate) struct ModelLabels {
     pub server_address: String,
     /// Empty for users; `probe` for infersight's own probes.
     pub infersight_client: &'static str,
+    /// The `[[gateway.key]]` name the client used; empty without one.
+    pub infersight_gateway_key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -85,6 +90,13 @@ pub(crate) struct TokenLabels {
 struct RequestLabels {
     gen_ai_request_model: String,
     status_class: &'static str,
+    infersight_gateway_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RejectedLabels {
+    infersight_gateway_key: String,
+    reason: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -100,6 +112,7 @@ pub struct Metrics {
     time_to_first_token: Family<ModelLabels, Histogram, Buckets>,
     time_per_output_token: Family<ModelLabels, Histogram, Buckets>,
     requests: Family<RequestLabels, Counter>,
+    rejected: Family<RejectedLabels, Counter>,
     in_flight: Gauge,
     connect_errors: Family<UpstreamLabels, Counter>,
     malformed_events: Family<UpstreamLabels, Counter>,
@@ -115,6 +128,7 @@ impl Metrics {
             time_to_first_token: Family::new_with_constructor(Buckets(&TTFT_BUCKETS)),
             time_per_output_token: Family::new_with_constructor(Buckets(&TPOT_BUCKETS)),
             requests: Family::default(),
+            rejected: Family::default(),
             in_flight: Gauge::default(),
             connect_errors: Family::default(),
             malformed_events: Family::default(),
@@ -143,8 +157,14 @@ impl Metrics {
         // The text encoder adds `_total` to counter names.
         registry.register(
             "infersight_gateway_requests",
-            "Requests answered by the gateway, by requested model and HTTP status class",
+            "Requests answered by the gateway, by requested model, HTTP status class and gateway key",
             metrics.requests.clone(),
+        );
+        registry.register(
+            "infersight_gateway_requests_rejected",
+            "Requests the gateway refused for their key, by key name and reason: invalid_api_key, \
+             model_not_allowed, requests_per_minute, tokens_per_minute, daily_tokens, daily_dollars",
+            metrics.rejected.clone(),
         );
         registry.register(
             "infersight_gateway_requests_in_flight",
@@ -174,7 +194,7 @@ impl Metrics {
     /// streams TTFT and time per output token. `content_chunks` stands in
     /// for output tokens when the upstream reported no usage.
     pub fn observe(&self, exchange: &Exchange, labels: &ExchangeLabels<'_>, content_chunks: u64) {
-        self.count_request(labels.request_model, exchange.status);
+        self.count_request(labels.request_model, labels.key, exchange.status);
         let model = ModelLabels {
             gen_ai_operation_name: exchange.operation.as_str(),
             gen_ai_provider_name: exchange.provider.clone(),
@@ -182,6 +202,7 @@ impl Metrics {
             gen_ai_response_model: labels.response_model.to_owned(),
             server_address: labels.server_address.to_owned(),
             infersight_client: labels.client,
+            infersight_gateway_key: labels.key.to_owned(),
         };
         let operation = OperationLabels {
             gen_ai_operation_name: model.gen_ai_operation_name,
@@ -191,6 +212,7 @@ impl Metrics {
             server_address: model.server_address.clone(),
             error_type: exchange.error_type.clone().unwrap_or_default(),
             infersight_client: labels.client,
+            infersight_gateway_key: model.infersight_gateway_key.clone(),
         };
         self.observe_duration(&operation, exchange.timings.e2e.as_secs_f64());
         if let Some(usage) = exchange.usage {
@@ -227,7 +249,7 @@ impl Metrics {
         self.time_per_output_token.get_or_create(labels).observe(seconds);
     }
 
-    pub(crate) fn count_request(&self, model_label: &str, status: u16) {
+    pub(crate) fn count_request(&self, model_label: &str, key: &str, status: u16) {
         let status_class = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",
@@ -236,8 +258,18 @@ impl Metrics {
             _ => "5xx",
         };
         self.requests
-            .get_or_create(&RequestLabels { gen_ai_request_model: model_label.to_owned(), status_class })
+            .get_or_create(&RequestLabels {
+                gen_ai_request_model: model_label.to_owned(),
+                status_class,
+                infersight_gateway_key: key.to_owned(),
+            })
             .inc();
+    }
+
+    /// Counts a request refused for its key: `key` is a configured name, or
+    /// empty for a key the gateway does not know.
+    pub(crate) fn count_rejected(&self, key: &str, reason: &'static str) {
+        self.rejected.get_or_create(&RejectedLabels { infersight_gateway_key: key.to_owned(), reason }).inc();
     }
 
     pub(crate) fn count_connect_error(&self, upstream: &str) {
@@ -270,6 +302,8 @@ pub struct ExchangeLabels<'a> {
     pub server_address: &'a str,
     /// `infersight_client`: empty for users.
     pub client: &'static str,
+    /// `infersight_gateway_key`: the configured name of the client's key, or empty.
+    pub key: &'a str,
 }
 
 /// One request in flight; dropping it ends it.

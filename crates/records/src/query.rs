@@ -27,6 +27,8 @@ pub enum StatusFilter {
 pub struct Filter {
     /// Only this requested model.
     pub model: Option<String>,
+    /// Only exchanges of this gateway key (`[[gateway.key]] name`).
+    pub gateway_key: Option<String>,
     /// Only exchanges that started at or after this time (ms).
     pub start_ms: Option<i64>,
     /// Only exchanges that started at or before this time (ms).
@@ -59,6 +61,9 @@ impl Filter {
         };
         if let Some(model) = &self.model {
             arg("request_model = ?", Value::Text(model.clone()), &mut clauses);
+        }
+        if let Some(key) = &self.gateway_key {
+            arg("gateway_key = ?", Value::Text(key.clone()), &mut clauses);
         }
         if let Some(start) = self.start_ms {
             arg("time_ms >= ?", Value::Integer(start), &mut clauses);

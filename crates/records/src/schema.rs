@@ -106,6 +106,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX exchange_reads_by_time ON exchange_reads (time_ms);
 ",
+    "
+    ALTER TABLE exchanges ADD COLUMN gateway_key TEXT NOT NULL DEFAULT '';
+    CREATE INDEX exchanges_by_gateway_key ON exchanges (gateway_key, time_ms) WHERE gateway_key != '';
+",
 ];
 
 /// Brings the schema of `conn` to the newest version.

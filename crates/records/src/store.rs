@@ -255,8 +255,9 @@ fn insert_exchange(conn: &Connection, e: &Exchange) -> Result<ExchangeId> {
     conn.prepare_cached(
         "INSERT INTO exchanges (time_ms, operation, request_model, response_model, upstream,
                 provider, stream, status, error_type, finish_reason, ttft_s, e2e_s, gap_count,
-                gap_mean_s, gap_max_s, input_tokens, output_tokens, prompt, response, size_bytes, exchange_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                gap_mean_s, gap_max_s, input_tokens, output_tokens, prompt, response, size_bytes, exchange_key,
+                gateway_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
         e.time_ms,
@@ -280,6 +281,7 @@ fn insert_exchange(conn: &Connection, e: &Exchange) -> Result<ExchangeId> {
         e.response,
         size as i64,
         e.id,
+        e.gateway_key,
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -301,7 +303,7 @@ fn insert_scores(conn: &Connection, id: ExchangeId, scores: &[ScoreRecord]) -> R
 /// The exchange columns, in the order [`exchange_from_row`] reads them.
 const COLUMNS: &str = "id, time_ms, operation, request_model, response_model, upstream, provider, stream,
     status, error_type, finish_reason, ttft_s, e2e_s, gap_count, gap_mean_s, gap_max_s,
-    input_tokens, output_tokens, prompt, response, exchange_key";
+    input_tokens, output_tokens, prompt, response, exchange_key, gateway_key";
 
 fn exchange_from_row(row: &Row<'_>) -> rusqlite::Result<(ExchangeId, Exchange)> {
     let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or_default();
@@ -324,6 +326,7 @@ fn exchange_from_row(row: &Row<'_>) -> rusqlite::Result<(ExchangeId, Exchange)> 
         response_model: row.get(4)?,
         upstream: row.get(5)?,
         provider: row.get(6)?,
+        gateway_key: row.get(21)?,
         stream: row.get(7)?,
         status: row.get(8)?,
         error_type: row.get(9)?,

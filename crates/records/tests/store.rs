@@ -14,6 +14,7 @@ fn exchange(time_ms: i64, model: &str, status: u16) -> Exchange {
         response_model: Some(format!("{model}-0613")),
         upstream: "a".to_owned(),
         provider: "vllm".to_owned(),
+        gateway_key: String::new(),
         stream: true,
         status,
         error_type: None,
@@ -68,13 +69,14 @@ fn records_survive_reopening_the_file() {
 }
 
 #[test]
-fn search_filters_by_model_time_status_latency_and_flag() {
+fn search_filters_by_model_key_time_status_latency_and_flag() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("records.db")).expect("records store");
     let ok = store.insert(&exchange(1_000, "llama", 200)).expect("records store");
     let failed = store.insert(&exchange(2_000, "llama", 502)).expect("records store");
     let mut slow = exchange(3_000, "qwen", 200);
     slow.timings.e2e = Duration::from_secs(9);
+    slow.gateway_key = "team-a".into();
     let slow = store.insert(&slow).expect("records store");
     store.insert_scores(ok, &[pii_score()]).expect("records store");
 
@@ -83,6 +85,8 @@ fn search_filters_by_model_time_status_latency_and_flag() {
     };
     assert_eq!(ids(Filter::default()), vec![slow, failed, ok], "newest first");
     assert_eq!(ids(Filter { model: Some("llama".into()), ..Filter::default() }), vec![failed, ok]);
+    assert_eq!(ids(Filter { gateway_key: Some("team-a".into()), ..Filter::default() }), vec![slow]);
+    assert_eq!(store.get(slow).expect("records store").expect("kept").exchange.gateway_key, "team-a");
     assert_eq!(ids(Filter { start_ms: Some(1_500), end_ms: Some(2_500), ..Filter::default() }), vec![failed]);
     assert_eq!(ids(Filter { status: Some(StatusFilter::Error), ..Filter::default() }), vec![failed]);
     assert_eq!(ids(Filter { status: Some(StatusFilter::Ok), ..Filter::default() }), vec![slow, ok]);

@@ -693,6 +693,7 @@ fn unavailable(arrival: &Arrival) -> Exchange {
         response_model: None,
         upstream: String::new(),
         provider: String::new(),
+        gateway_key: String::new(),
         stream: arrival.stream,
         status: 503,
         error_type: Some("503".to_owned()),

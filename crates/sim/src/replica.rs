@@ -276,6 +276,7 @@ impl Replica {
             response_model: ok.then(|| self.model.name.clone()),
             upstream: self.info.name.clone(),
             provider: self.info.engine.as_str().to_owned(),
+            gateway_key: String::new(),
             stream,
             status,
             error_type,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine;
+use ring::digest;
 
 use super::*;
 

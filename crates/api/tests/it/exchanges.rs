@@ -23,6 +23,7 @@ fn exchange(time_ms: i64, model: &str, status: u16, e2e_ms: u64) -> Exchange {
         response_model: None,
         upstream: "a".to_owned(),
         provider: "vllm".to_owned(),
+        gateway_key: String::new(),
         stream: false,
         status,
         error_type: (status >= 500).then(|| "502".to_owned()),

@@ -10,6 +10,9 @@
 //!
 //! - `infersight:cost_dollars_per_second{gen_ai_request_model, cost_source="tokens"}`:
 //!   the gateway's token counters (`gen_ai_client_token_usage_sum`) times the prices;
+//! - `infersight:key_cost_dollars_per_second{infersight_gateway_key, gen_ai_request_model}`:
+//!   the same by `[[gateway.key]]`, so that cost is split by team (requests
+//!   without a named key are left out);
 //! - `infersight:gpu_cost_dollars_per_second{gpu_pool, gen_ai_request_model?}`:
 //!   GPUs reporting `DCGM_FI_DEV_GPU_UTIL` times the hourly price, and
 //!   `infersight:gpu_idle_cost_dollars_per_second`, the share of it the GPUs
@@ -128,6 +131,18 @@ pub struct CostSettings {
 }
 
 impl CostSettings {
+    /// The hosted models' token prices, for the gateway keys' `daily_dollars`.
+    pub fn token_prices(&self) -> Vec<proxy::TokenPrice> {
+        self.models
+            .iter()
+            .map(|price| proxy::TokenPrice {
+                model: price.model.clone(),
+                input_per_token: price.input_per_token,
+                output_per_token: price.output_per_token,
+            })
+            .collect()
+    }
+
     /// The cost rules as a Prometheus rule file; `None` when nothing is priced.
     pub fn rule_file(&self) -> Option<String> {
         if self.models.is_empty() && self.gpus.is_empty() {
@@ -153,6 +168,22 @@ impl CostSettings {
                 expr,
                 vec![("cost_source".into(), "tokens".into())],
             ));
+        }
+        let key_tokens = |model: &str, kind: &str| {
+            format!(
+                "sum by (infersight_gateway_key, gen_ai_request_model) (rate(gen_ai_client_token_usage_sum{{gen_ai_request_model={},gen_ai_token_type=\"{kind}\",infersight_gateway_key!=\"\"}}[{RATE_WINDOW}]))",
+                quote(model)
+            )
+        };
+        for price in &self.models {
+            let expr = format!(
+                "{} * {} + {} * {}",
+                key_tokens(&price.model, "input"),
+                number(price.input_per_token),
+                key_tokens(&price.model, "output"),
+                number(price.output_per_token)
+            );
+            rules.push(("infersight:key_cost_dollars_per_second".into(), expr, Vec::new()));
         }
         let mut served = Vec::new();
         for pool in &self.gpus {

@@ -35,6 +35,71 @@ fn example_config_parses_and_validates() {
     assert_eq!(config.listen.to_string(), "127.0.0.1:8490");
 }
 
+/// The commented block of the example configuration that starts with
+/// `# {first_line}`, uncommented, up to the first line that is no comment.
+fn uncommented_example(example: &str, first_line: &str) -> String {
+    let start = example.find(&format!("\n# {first_line}\n")).expect("the block is in the example") + 1;
+    example[start..]
+        .lines()
+        .map_while(|line| line.strip_prefix("# ").or_else(|| (line == "#").then_some("")))
+        .fold(String::new(), |text, line| text + line + "\n")
+}
+
+#[test]
+fn example_gateway_with_keys_parses_and_validates_once_uncommented() {
+    let example =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/infersight.example.toml"))
+            .expect("example");
+    let text = uncommented_example(&example, "[gateway]") + &uncommented_example(&example, "[[cost.model]]");
+    let (_, config) = load_text(&text, &Overrides::default()).unwrap_or_else(|p| panic!("{text}\n{p:?}"));
+    let gateway = config.gateway.expect("the gateway is on");
+    let names: Vec<&str> = gateway.keys.iter().map(|key| key.name.as_str()).collect();
+    assert_eq!(names, ["team-search", "team-support"]);
+    assert_eq!(gateway.keys[0].limits.requests_per_minute, Some(600));
+    assert_eq!(gateway.keys[1].limits.daily_dollars, Some(50.0));
+    assert_eq!(gateway.prices.iter().map(|p| p.model.as_str()).collect::<Vec<_>>(), ["gpt-4o"]);
+    // Without the price, the dollar budget is a problem at check time.
+    let unpriced = problems(&uncommented_example(&example, "[gateway]"));
+    let [only] = &unpriced[..] else { panic!("one problem: {unpriced:?}") };
+    assert!(
+        only.starts_with(
+            "gateway.key[1].models[0]: \"gpt-4o\" has no price in [[cost.model]], which daily_dollars needs"
+        ),
+        "{only}"
+    );
+}
+
+#[test]
+fn a_gateway_with_named_keys_only_counts_as_authenticated_and_gives_probes_a_key() {
+    let text = r#"
+        [gateway]
+        listen = "0.0.0.0:8491"
+        [[gateway.upstream]]
+        name = "a"
+        url = "http://10.0.0.5:8000/v1"
+        models = ["m"]
+        [[gateway.key]]
+        name = "team-a"
+        hash = "sha256:6e8d84bb758f91ec03febda17b3a89070708a4b10c88109f35683eaf13ec0213"
+        [[probes]]
+        name = "golden"
+        "#;
+    let (_, config) = load_text(text, &Overrides::default()).expect("named keys authenticate the gateway");
+    let gateway = config.gateway.expect("the gateway is on");
+    let probe_key = config.probes.expect("probes").api_key.expect("a key for the probes");
+    assert_eq!(gateway.api_keys.len(), 1);
+    assert_eq!(gateway.api_keys[0].expose(), probe_key);
+    assert_eq!(probe_key.len(), 64, "256 random bits");
+    let open = problems(
+        "[gateway]\nlisten = \"0.0.0.0:8491\"\n[[gateway.upstream]]\nname = \"a\"\nurl = \"http://h:8000/v1\"\n",
+    );
+    assert!(
+        open.iter()
+            .any(|p| p.starts_with("gateway.listen: 0.0.0.0:8491 (the gateway, without api_keys or [[gateway.key]])")),
+        "{open:?}"
+    );
+}
+
 #[test]
 fn every_value_problem_is_reported_with_its_key() {
     let got = problems(
@@ -450,7 +515,12 @@ fn issue_20_a_listener_beyond_loopback_needs_authentication_or_a_deliberate_opt_
     let gateway = problems(
         "[gateway]\nlisten = \"0.0.0.0:8491\"\n[[gateway.upstream]]\nname = \"u\"\nurl = \"http://127.0.0.1:8000/v1\"\n",
     );
-    assert!(gateway[0].starts_with("gateway.listen: 0.0.0.0:8491 (the gateway, without api_keys) is not a loopback"));
+    assert!(
+        gateway[0].starts_with(
+            "gateway.listen: 0.0.0.0:8491 (the gateway, without api_keys or [[gateway.key]]) is not a loopback"
+        ),
+        "{gateway:?}"
+    );
 
     let text = "[server]\nlisten = \"0.0.0.0:8490\"\nallow_unauthenticated = true\n";
     let config = RawConfig::parse(text).expect("parses").validate().expect("valid on purpose");

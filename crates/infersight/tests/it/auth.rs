@@ -1,6 +1,7 @@
 //! Issue 20 on the real binary: TLS and basic auth from a Prometheus
 //! web.yml on both listeners, tokens, roles, the audit of exchange reads,
-//! and no configured secret in any log line, metric or error body.
+//! a named gateway key with a limit, and no configured secret in any log
+//! line, metric or error body.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -20,6 +21,7 @@ const PROM_PASSWORD: &str = "prom-pw-d2f6e1";
 const GRAFANA_TOKEN: &str = "grafana-token-5e0b2f8c";
 const EXPIRED_TOKEN: &str = "expired-token-1f4d77";
 const GATEWAY_KEY: &str = "gateway-key-a8b3c9";
+const TEAM_KEY: &str = "team-key-0d93be";
 const UPSTREAM_KEY: &str = "upstream-key-64e2d0";
 
 /// A CA and a server certificate for `localhost`, as `ca.pem`, `server.pem`, `server-key.pem`.
@@ -108,11 +110,13 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
          roles = [\"metrics\"]\n\n[[auth.token]]\nname = \"old\"\nhash = \"sha256:{expired}\"\nroles = [\"metrics\"]\n\
          expires = \"2020-01-01T00:00:00Z\"\n\n[gateway]\nlisten = \"127.0.0.1:{gateway_port}\"\n\
          api_keys = [\"{GATEWAY_KEY}\"]\n\n[[gateway.upstream]]\nname = \"fake\"\nurl = \"{url}\"\n\
-         api_key = \"${{INFERSIGHT_TEST_UPSTREAM_KEY}}\"\n",
+         api_key = \"${{INFERSIGHT_TEST_UPSTREAM_KEY}}\"\n\n[[gateway.key]]\nname = \"team-a\"\n\
+         hash = \"sha256:{team}\"\nrequests_per_minute = 1\n",
         web = dir.path().join("web.yml").display().to_string(),
         data = dir.path().join("data").display().to_string(),
         grafana = sha256_hex(GRAFANA_TOKEN),
         expired = sha256_hex(EXPIRED_TOKEN),
+        team = sha256_hex(TEAM_KEY),
         url = upstream.url(),
     );
     let config_path = dir.path().join("infersight.toml");
@@ -199,9 +203,19 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
     let sent = upstream.requests();
     let authorization = sent.last().expect("a request upstream").headers["authorization"].to_str().expect("ascii");
     assert_eq!(authorization, format!("Bearer {UPSTREAM_KEY}"), "the upstream gets its own key, not the client's");
+    // A named key is let in until its limit, then told when to come back.
+    assert_eq!(seen.status(client.post(&chat).bearer_auth(TEAM_KEY).json(&body)).await, 200);
+    let limited = client.post(&chat).bearer_auth(TEAM_KEY).json(&body).send().await.expect("response");
+    assert_eq!(limited.status(), 429);
+    assert!(
+        limited.headers()["retry-after"].to_str().is_ok_and(|s| s.parse::<u64>().is_ok_and(|s| (1..=60).contains(&s)))
+    );
+    seen.bodies.push_str(&limited.text().await.expect("body"));
 
-    // The exchange is stored (sample_rate 1); reading it is audited and counted.
+    // Both exchanges are stored (sample_rate 1), the named key's with its
+    // name; every exchange read is audited and counted.
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut n_read = 0;
     loop {
         let page: serde_json::Value = client
             .get(&exchanges)
@@ -212,7 +226,10 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
             .json()
             .await
             .expect("JSON");
-        if !page["data"]["exchanges"].as_array().is_none_or(Vec::is_empty) {
+        let stored = page["data"]["exchanges"].as_array().cloned().unwrap_or_default();
+        n_read += stored.len();
+        if stored.len() >= 2 {
+            assert!(stored.iter().any(|record| record["gateway_key"] == "team-a"), "{page}");
             seen.bodies.push_str(&page.to_string());
             break;
         }
@@ -221,8 +238,14 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
     }
     let metrics = client.get(format!("{base}/metrics")).basic_auth("alice", Some(ALICE_PASSWORD)).send().await;
     let metrics = metrics.expect("metrics").text().await.expect("text");
-    assert!(metrics.contains("infersight_exchange_reads_total{user=\"alice\"} 1"), "{metrics}");
+    assert!(metrics.contains(&format!("infersight_exchange_reads_total{{user=\"alice\"}} {n_read}")), "{metrics}");
     assert!(metrics.contains("infersight_http_requests_refused_total{reason=\"invalid\"}"), "{metrics}");
+    assert!(
+        metrics.contains(
+            "infersight_gateway_requests_rejected_total{infersight_gateway_key=\"team-a\",reason=\"requests_per_minute\"} 1"
+        ),
+        "{metrics}"
+    );
     seen.bodies.push_str(&metrics);
 
     let pid = child.id().expect("running");
@@ -233,7 +256,8 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
 
     let logs = std::fs::read_to_string(&log_path).expect("logs");
     assert!(logs.contains("infersight started"), "{logs}");
-    for secret in [ALICE_PASSWORD, BOB_PASSWORD, PROM_PASSWORD, GRAFANA_TOKEN, EXPIRED_TOKEN, GATEWAY_KEY, UPSTREAM_KEY]
+    for secret in
+        [ALICE_PASSWORD, BOB_PASSWORD, PROM_PASSWORD, GRAFANA_TOKEN, EXPIRED_TOKEN, GATEWAY_KEY, TEAM_KEY, UPSTREAM_KEY]
     {
         assert!(!logs.contains(secret), "{secret} in the logs:\n{logs}");
         assert!(!seen.bodies.contains(secret), "{secret} in an answer:\n{}", seen.bodies);

@@ -14,6 +14,7 @@ pub fn exchange(time_ms: i64, model: &str, prompt: &str, response: &str) -> Exch
         response_model: None,
         upstream: "a".to_owned(),
         provider: "vllm".to_owned(),
+        gateway_key: String::new(),
         stream: true,
         status: 200,
         error_type: None,

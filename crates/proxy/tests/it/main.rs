@@ -2,20 +2,29 @@
 //! (testkit), and an HTTP client, checking what the client sees, what the
 //! upstream received, the exchanges and the metrics.
 
+mod keys;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use inference::{Exchange, Operation};
 use prometheus_client::registry::Registry;
-use proxy::{Gateway, GatewayConfig, Metrics, Secret, UpstreamConfig};
+use proxy::{Clock, Gateway, GatewayConfig, Metrics, Secret, TokenPrice, UpstreamConfig};
 use serde_json::{Value, json};
 use testkit::upstream::{Behaviour, FakeUpstream, UsageMode};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+/// Noon UTC of some day, in milliseconds: where the harness's clock starts.
+const NOON_MS: i64 = 20_000 * 86_400_000 + 43_200_000;
+
 struct Harness {
     url: String,
     registry: Registry,
+    /// The gateway's clock, which only [`Harness::advance`] moves.
+    now: Arc<AtomicI64>,
     exchanges: mpsc::Receiver<Exchange>,
     client: reqwest::Client,
     _stop: DropGuard,
@@ -42,16 +51,23 @@ async fn start(config: GatewayConfig) -> Harness {
 }
 
 async fn start_with_queue(config: GatewayConfig, queue: usize) -> Harness {
-    let settings = config.validate().expect("valid config");
+    start_priced(config, &[], queue).await
+}
+
+async fn start_priced(config: GatewayConfig, prices: &[TokenPrice], queue: usize) -> Harness {
+    let settings = config.validate(prices).expect("valid config");
     let mut registry = Registry::default();
     let metrics = Metrics::new(&mut registry);
     let (sender, exchanges) = mpsc::channel(queue);
-    let gateway = Gateway::new(settings, metrics, sender).expect("gateway builds");
+    let now = Arc::new(AtomicI64::new(NOON_MS));
+    let read = Arc::clone(&now);
+    let clock: Clock = Arc::new(move || read.load(Ordering::SeqCst));
+    let gateway = Gateway::with_clock(settings, metrics, sender, clock).expect("gateway builds");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("loopback port");
     let url = format!("http://{}/v1", listener.local_addr().expect("bound"));
     let stop = CancellationToken::new();
     tokio::spawn(proxy::serve(listener, gateway.router(), stop.clone()));
-    Harness { url, registry, exchanges, client: reqwest::Client::new(), _stop: stop.drop_guard() }
+    Harness { url, registry, now, exchanges, client: reqwest::Client::new(), _stop: stop.drop_guard() }
 }
 
 /// A port nothing listens on.
@@ -110,6 +126,11 @@ impl Harness {
         Reply { status, headers, body }
     }
 
+    /// Moves the gateway's clock on.
+    fn advance(&self, by: Duration) {
+        self.now.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+
     async fn exchange(&mut self) -> Exchange {
         tokio::time::timeout(Duration::from_secs(5), self.exchanges.recv())
             .await
@@ -145,7 +166,11 @@ async fn probe_traffic_is_labelled_as_such_and_kept_from_the_quality_pipeline() 
     let body = chat("m", false).to_string().into_bytes();
     let reply = gateway.post_with("/chat/completions", body.clone(), Some(("x-infersight-client", "probe"))).await;
     assert_eq!(reply.status, 200);
-    assert!(gateway.metrics().contains("infersight_client=\"probe\",error_type=\"\"} 1"), "{}", gateway.metrics());
+    assert!(
+        gateway.metrics().contains("infersight_client=\"probe\",infersight_gateway_key=\"\",error_type=\"\"} 1"),
+        "{}",
+        gateway.metrics()
+    );
     // An unknown client name is a user: the label's values stay bounded.
     let reply = gateway.post_with("/chat/completions", body, Some(("x-infersight-client", "someone"))).await;
     assert_eq!(reply.status, 200);
@@ -178,13 +203,15 @@ async fn non_streamed_chat_passes_through_byte_for_byte() {
     assert_eq!(exchange.timings.ttft, None);
     let labels = format!(
         "gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"vllm\",gen_ai_request_model=\"m\",\
-         gen_ai_response_model=\"m\",server_address=\"{}\",infersight_client=\"\"",
+         gen_ai_response_model=\"m\",server_address=\"{}\",infersight_client=\"\",infersight_gateway_key=\"\"",
         fake.addr()
     );
     gateway.assert_metric(&format!("gen_ai_client_token_usage_count{{gen_ai_token_type=\"input\",{labels}}} 1"));
     gateway.assert_metric(&format!("gen_ai_client_token_usage_sum{{gen_ai_token_type=\"output\",{labels}}} 5.0"));
     gateway.assert_metric(&format!("gen_ai_client_operation_duration_seconds_count{{{labels},error_type=\"\"}} 1"));
-    gateway.assert_metric(r#"infersight_gateway_requests_total{gen_ai_request_model="m",status_class="2xx"} 1"#);
+    gateway.assert_metric(
+        r#"infersight_gateway_requests_total{gen_ai_request_model="m",status_class="2xx",infersight_gateway_key=""} 1"#,
+    );
     gateway.assert_metric("infersight_gateway_requests_in_flight 0");
 }
 
@@ -410,8 +437,8 @@ async fn bad_requests_are_refused_without_calling_an_upstream() {
     assert_eq!(too_large.status, 413);
     too_large.openai_error();
     assert!(fake.requests().is_empty());
-    gateway.assert_metric(r#"infersight_gateway_requests_total{gen_ai_request_model="_none",status_class="4xx"} 3"#);
-    gateway.assert_metric(r#"infersight_gateway_requests_total{gen_ai_request_model="_unknown",status_class="4xx"} 1"#);
+    gateway.assert_metric(r#"infersight_gateway_requests_total{gen_ai_request_model="_none",status_class="4xx",infersight_gateway_key=""} 3"#);
+    gateway.assert_metric(r#"infersight_gateway_requests_total{gen_ai_request_model="_unknown",status_class="4xx",infersight_gateway_key=""} 1"#);
 }
 
 #[tokio::test]
@@ -498,7 +525,7 @@ async fn model_labels_past_the_cap_collapse_into_other() {
     for model in ["model-0", "model-1", "_other"] {
         let n = if model == "_other" { 3 } else { 1 };
         gateway.assert_metric(&format!(
-            "infersight_gateway_requests_total{{gen_ai_request_model=\"{model}\",status_class=\"2xx\"}} {n}"
+            "infersight_gateway_requests_total{{gen_ai_request_model=\"{model}\",status_class=\"2xx\",infersight_gateway_key=\"\"}} {n}"
         ));
     }
     assert!(!gateway.metrics().contains("model-2"), "the response model took the third place");
@@ -584,7 +611,7 @@ async fn a_client_leaving_before_the_response_starts_is_recorded_as_cancelled() 
 #[tokio::test]
 async fn every_answer_carries_an_exchange_id_that_the_exchange_and_the_recent_ids_share() {
     let fake = FakeUpstream::start(Behaviour::default()).await;
-    let settings = config(vec![upstream("a", &fake.url(), &["m"])]).validate().expect("valid config");
+    let settings = config(vec![upstream("a", &fake.url(), &["m"])]).validate(&[]).expect("valid config");
     let mut registry = Registry::default();
     let (sender, mut exchanges) = mpsc::channel(8);
     let gateway = Gateway::new(settings, Metrics::new(&mut registry), sender).expect("gateway builds");

@@ -63,6 +63,7 @@ fn no_price_no_rules() {
 ///   minute (2,000/s): 10,000 · 2.5e-6 + 2,000 · 10e-6 = 0.025 + 0.020 =
 ///   $0.045/s ($162 an hour); per 1M output tokens 0.045 / 2,000 · 1e6 =
 ///   $22.50; 10 requests/s: per 1M requests 0.045 / 10 · 1e6 = $4,500.
+///   Gateway key team-a sends all of it: its cost is the same $0.045/s.
 /// - llama on pool h100: two H100s at $3.60 per GPU-hour, so 2 GPU-hours
 ///   an hour cost $7.20 = $0.002/s (the A100 is not in the pool); busy 75 %
 ///   and 25 %, so idle (0.25 + 0.75) · $0.001 = $0.001/s; 1,000 output
@@ -76,9 +77,9 @@ evaluation_interval: 1m
 tests:
   - interval: 1m
     input_series:
-      - series: 'gen_ai_client_token_usage_sum{gen_ai_request_model="gpt-4o", gen_ai_token_type="input", server_address="api.openai.com"}'
+      - series: 'gen_ai_client_token_usage_sum{gen_ai_request_model="gpt-4o", gen_ai_token_type="input", server_address="api.openai.com", infersight_gateway_key="team-a"}'
         values: '0+600000x15'
-      - series: 'gen_ai_client_token_usage_sum{gen_ai_request_model="gpt-4o", gen_ai_token_type="output", server_address="api.openai.com"}'
+      - series: 'gen_ai_client_token_usage_sum{gen_ai_request_model="gpt-4o", gen_ai_token_type="output", server_address="api.openai.com", infersight_gateway_key="team-a"}'
         values: '0+120000x15'
       - series: 'gen_ai_client_operation_duration_seconds_count{gen_ai_request_model="gpt-4o"}'
         values: '0+600x15'
@@ -110,6 +111,11 @@ tests:
             value: 0.045
           - labels: 'infersight:cost_dollars_per_second{cost_source="gpus", gen_ai_request_model="llama"}'
             value: 0.002
+      - expr: infersight:key_cost_dollars_per_second
+        eval_time: 10m
+        exp_samples:
+          - labels: 'infersight:key_cost_dollars_per_second{infersight_gateway_key="team-a", gen_ai_request_model="gpt-4o"}'
+            value: 0.045
       - expr: infersight:gpu_cost_dollars_per_second
         eval_time: 10m
         exp_samples:
