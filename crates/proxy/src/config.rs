@@ -65,7 +65,9 @@ pub struct KeyConfig {
     /// `"sha256:<64 hex digits>"` of the key (`printf %s KEY | sha256sum`),
     /// or a bcrypt hash (`infersight hash-password`). SHA-256 suits long
     /// random keys and costs nothing per request; bcrypt costs tens of
-    /// milliseconds the first time each key is presented.
+    /// milliseconds the first time each key is presented. `key_hash` in the
+    /// file (`hash` is read too).
+    #[serde(rename = "key_hash", alias = "hash")]
     pub hash: Secret,
     /// Models it may ask for: exact names or globs with `*` and `?`; empty
     /// for every model. A request for another model gets 403.
@@ -83,12 +85,17 @@ pub struct KeyConfig {
     /// or over it, requests get 429 `insufficient_quota` until midnight UTC;
     /// requests in flight then may finish, so the day's spend can pass it
     /// by what they use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "daily_budget_tokens", alias = "daily_tokens", skip_serializing_if = "Option::is_none")]
     pub daily_tokens: Option<u64>,
     /// Dollars per UTC day, at the prices of `[[cost.model]]`; as
     /// `daily_tokens`, otherwise. Each of `models` must then be an exact
     /// name with a price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "daily_budget_dollars",
+        alias = "daily_dollars",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub daily_dollars: Option<f64>,
 }
 
@@ -359,7 +366,7 @@ impl GatewayConfig {
                 Ok(hash) => {
                     if let Some((earlier, _)) = hashes.iter().find(|(_, other)| *other == hash) {
                         problem(
-                            at("hash"),
+                            at("key_hash"),
                             format!("is the hash of gateway.key[{earlier}] too: each key needs its own"),
                         );
                     }
@@ -367,7 +374,7 @@ impl GatewayConfig {
                     Some(hash)
                 }
                 Err(message) => {
-                    problem(at("hash"), message);
+                    problem(at("key_hash"), message);
                     None
                 }
             };
@@ -381,7 +388,7 @@ impl GatewayConfig {
             for (field, value) in [
                 ("requests_per_minute", key.requests_per_minute),
                 ("tokens_per_minute", key.tokens_per_minute),
-                ("daily_tokens", key.daily_tokens),
+                ("daily_budget_tokens", key.daily_tokens),
             ] {
                 if value == Some(0) {
                     problem(at(field), "must be at least 1; leave it out for no limit".into());
@@ -389,12 +396,15 @@ impl GatewayConfig {
             }
             if let Some(dollars) = key.daily_dollars {
                 if !dollars.is_finite() || dollars <= 0.0 {
-                    problem(at("daily_dollars"), format!("{dollars} is not a budget: write dollars, more than 0"));
+                    problem(
+                        at("daily_budget_dollars"),
+                        format!("{dollars} is not a budget: write dollars, more than 0"),
+                    );
                 }
                 if key.models.is_empty() {
                     problem(
                         at("models"),
-                        "must name the key's models when daily_dollars is set, each with a price in [[cost.model]]"
+                        "must name the key's models when daily_budget_dollars is set, each with a price in [[cost.model]]"
                             .into(),
                     );
                 }
@@ -404,13 +414,13 @@ impl GatewayConfig {
                         None => problem(
                             key_path,
                             format!(
-                                "{:?} is a glob; daily_dollars needs exact model names, each priced in [[cost.model]]",
+                                "{:?} is a glob; daily_budget_dollars needs exact model names, each priced in [[cost.model]]",
                                 key.models[j]
                             ),
                         ),
                         Some(name) if !name.is_empty() && !prices.iter().any(|price| price.model == name) => problem(
                             key_path,
-                            format!("{name:?} has no price in [[cost.model]], which daily_dollars needs"),
+                            format!("{name:?} has no price in [[cost.model]], which daily_budget_dollars needs"),
                         ),
                         Some(_) => {}
                     }

@@ -102,12 +102,12 @@ fn keys_come_with_their_models_and_limits() {
         models = ["gpt-4o", "llama-*"]
         requests_per_minute = 60
         tokens_per_minute = 100000
-        daily_tokens = 2000000
+        daily_budget_tokens = 2000000
         [[gateway.key]]
         name = "team-b"
         hash = "{SHA_B}"
         models = ["gpt-4o"]
-        daily_dollars = 12.5
+        daily_budget_dollars = 12.5
         "#
     ));
     let settings = config.validate(&[price("gpt-4o")]).expect("valid");
@@ -144,12 +144,12 @@ fn every_key_problem_names_its_key_path() {
         name = "team-b"
         hash = "{SHA_B}"
         models = ["gpt-4o", "llama-*", "unpriced", ""]
-        daily_dollars = 10.0
+        daily_budget_dollars = 10.0
         [[gateway.key]]
         name = "team-b"
         hash = "{SHA_B}"
-        daily_dollars = -1.0
-        daily_tokens = 0
+        daily_budget_dollars = -1.0
+        daily_budget_tokens = 0
         "#
     ));
     let Err(Error::Config { problems }) = config.validate(&[price("gpt-4o")]) else {
