@@ -63,7 +63,7 @@ fn example_gateway_with_keys_parses_and_validates_once_uncommented() {
     let [only] = &unpriced[..] else { panic!("one problem: {unpriced:?}") };
     assert!(
         only.starts_with(
-            "gateway.key[1].models[0]: \"gpt-4o\" has no price in [[cost.model]], which daily_dollars needs"
+            "gateway.key[1].models[0]: \"gpt-4o\" has no price in [[cost.model]], which daily_budget_dollars needs"
         ),
         "{only}"
     );

@@ -158,16 +158,16 @@ fn every_key_problem_names_its_key_path() {
     let found: Vec<String> = problems.0.iter().map(|p| format!("{}: {}", p.key, p.message)).collect();
     let expected = [
         "gateway.key[0].name: must not be empty: it names the key in labels and exchanges",
-        "gateway.key[0].hash: is neither \"sha256:<64 hex digits>\" (`printf %s TOKEN | sha256sum`) nor a bcrypt hash (`infersight hash-password`)",
+        "gateway.key[0].key_hash: is neither \"sha256:<64 hex digits>\" (`printf %s TOKEN | sha256sum`) nor a bcrypt hash (`infersight hash-password`)",
         "gateway.key[0].requests_per_minute: must be at least 1; leave it out for no limit",
         "gateway.key[1].models[3]: must not be empty",
-        "gateway.key[1].models[1]: \"llama-*\" is a glob; daily_dollars needs exact model names, each priced in [[cost.model]]",
-        "gateway.key[1].models[2]: \"unpriced\" has no price in [[cost.model]], which daily_dollars needs",
+        "gateway.key[1].models[1]: \"llama-*\" is a glob; daily_budget_dollars needs exact model names, each priced in [[cost.model]]",
+        "gateway.key[1].models[2]: \"unpriced\" has no price in [[cost.model]], which daily_budget_dollars needs",
         "gateway.key[2].name: \"team-b\" is the name of an earlier key",
-        "gateway.key[2].hash: is the hash of gateway.key[1] too: each key needs its own",
-        "gateway.key[2].daily_tokens: must be at least 1; leave it out for no limit",
-        "gateway.key[2].daily_dollars: -1 is not a budget: write dollars, more than 0",
-        "gateway.key[2].models: must name the key's models when daily_dollars is set, each with a price in [[cost.model]]",
+        "gateway.key[2].key_hash: is the hash of gateway.key[1] too: each key needs its own",
+        "gateway.key[2].daily_budget_tokens: must be at least 1; leave it out for no limit",
+        "gateway.key[2].daily_budget_dollars: -1 is not a budget: write dollars, more than 0",
+        "gateway.key[2].models: must name the key's models when daily_budget_dollars is set, each with a price in [[cost.model]]",
     ];
     assert_eq!(found, expected);
     assert!(!problems.to_string().contains("sk-plain"), "the written hash is never echoed");
