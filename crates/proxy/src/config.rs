@@ -3,7 +3,6 @@
 //! on ([`GatewaySettings`]).
 
 use std::collections::HashSet;
-use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -146,29 +145,9 @@ fn first_byte_timeout() -> String {
     "60s".into()
 }
 
-/// A secret from the configuration, such as an API key. Its `Debug` output
-/// is redacted so that it never reaches a log.
-#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret, for the config loader after expanding `${ENV_VAR}`.
-    pub fn new(secret: impl Into<String>) -> Secret {
-        Secret(secret.into())
-    }
-
-    /// The secret itself.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+/// A secret from the configuration, such as an API key: `access`'s, whose
+/// `Debug` output is redacted so that it never reaches a log.
+pub use access::Secret;
 
 /// Checked `[gateway]` settings.
 #[derive(Debug, Clone)]
