@@ -18,7 +18,7 @@ use parking_lot::RwLock;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, SupportedKxGroup, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::{ServerConfig, WebPkiClientVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme, SupportedCipherSuite};
@@ -98,6 +98,9 @@ pub struct TlsSettings {
     pub client_ca: Option<Source>,
     /// How client certificates are asked for.
     pub client_auth: ClientAuth,
+    /// Subject alternative names (DNS names, IP addresses) of which a
+    /// verified client certificate must hold one; empty for any.
+    pub allowed_sans: Vec<ServerName<'static>>,
     /// The protocol versions offered, at least one.
     pub versions: Vec<&'static SupportedProtocolVersion>,
     /// TLS 1.2 cipher suites chosen; empty for rustls's defaults.
@@ -106,6 +109,19 @@ pub struct TlsSettings {
     pub kx_groups: Vec<&'static dyn SupportedKxGroup>,
     /// Whether the server's order of cipher suites wins.
     pub prefer_server_cipher_suites: bool,
+}
+
+/// An entry of `client_allowed_sans`: a DNS name or an IP address.
+///
+/// # Errors
+///
+/// A message for anything else. exporter-toolkit also compares e-mail
+/// addresses and URIs; those are refused here rather than never matched.
+pub(crate) fn allowed_san(name: &str) -> Result<ServerName<'static>, String> {
+    if name.contains('@') || name.contains("://") {
+        return Err(format!("{name:?} is an e-mail address or a URI; only DNS names and IP addresses are checked"));
+    }
+    ServerName::try_from(name.to_owned()).map_err(|_| format!("{name:?} is neither a DNS name nor an IP address"))
 }
 
 /// A TLS 1.2 or 1.3 cipher suite by its IANA name, as Go's `crypto/tls` spells it.
@@ -231,7 +247,13 @@ pub(crate) fn build_server_config(settings: &TlsSettings) -> Result<ServerConfig
             } else {
                 builder
             };
-            Some(builder.build().map_err(|e| Error::Verifier { what: source.describe(), message: e.to_string() })?)
+            let verifier =
+                builder.build().map_err(|e| Error::Verifier { what: source.describe(), message: e.to_string() })?;
+            if settings.allowed_sans.is_empty() {
+                Some(verifier)
+            } else {
+                Some(Arc::new(AllowedSans { inner: verifier, names: settings.allowed_sans.clone() }))
+            }
         }
     };
     let builder = match verifier {
@@ -359,5 +381,66 @@ impl ClientCertVerifier for AnyClientCert {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+/// A verified client certificate must also name one of the allowed
+/// subject alternative names (exporter-toolkit's `client_allowed_sans`),
+/// so that a CA shared with other services does not let all of them in.
+#[derive(Debug)]
+struct AllowedSans {
+    inner: Arc<dyn ClientCertVerifier>,
+    names: Vec<ServerName<'static>>,
+}
+
+impl ClientCertVerifier for AllowedSans {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
+        let cert = webpki::EndEntityCert::try_from(end_entity)
+            .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding))?;
+        if self.names.iter().any(|name| cert.verify_is_valid_for_subject_name(name).is_ok()) {
+            Ok(verified)
+        } else {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
     }
 }

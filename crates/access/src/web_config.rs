@@ -324,10 +324,17 @@ fn validate_tls(raw: TlsServerConfig, dir: &Path, problems: &mut Vec<Problem>) -
             "client_ca_file is set without a client auth type; use \"RequireAndVerifyClientCert\"".into(),
         );
     }
-    if !raw.client_allowed_sans.is_empty() {
+    let mut allowed_sans = Vec::new();
+    for (i, name) in raw.client_allowed_sans.iter().enumerate() {
+        match tls::allowed_san(name) {
+            Ok(name) => allowed_sans.push(name),
+            Err(message) => problem(&format!("client_allowed_sans[{i}]"), message),
+        }
+    }
+    if !raw.client_allowed_sans.is_empty() && !verifies {
         problem(
             "client_allowed_sans",
-            "is not supported yet (issue 20); restrict clients by the CA in client_ca_file".into(),
+            "needs verified client certificates; set client_auth_type to \"RequireAndVerifyClientCert\"".into(),
         );
     }
     let version = |key: &str, text: &str, default: &'static SupportedProtocolVersion| match text {
@@ -374,6 +381,7 @@ fn validate_tls(raw: TlsServerConfig, dir: &Path, problems: &mut Vec<Problem>) -
         key,
         client_ca,
         client_auth,
+        allowed_sans,
         versions,
         cipher_suites,
         kx_groups,

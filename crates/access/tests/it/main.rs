@@ -53,7 +53,7 @@ impl Pki {
         std::fs::rename(self.path("server.pem.tmp"), self.path("server.pem")).expect("rename");
 
         let client_key = KeyPair::generate().expect("key");
-        let mut client = CertificateParams::new(Vec::new()).expect("params");
+        let mut client = CertificateParams::new(vec!["prometheus.example".to_owned()]).expect("params");
         client.distinguished_name.push(DnType::CommonName, "prometheus");
         client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let client = client.signed_by(&client_key, &ca).expect("client certificate");
@@ -214,6 +214,27 @@ async fn a_client_without_a_required_certificate_is_refused_at_the_handshake() {
     pki.issue("other-");
     let foreign = pki.client("ca.pem", Some("other-client.pem"), addr).get(&url).send().await;
     assert!(foreign.is_err(), "a client certificate of another CA: {foreign:?}");
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn a_client_certificate_must_name_an_allowed_san_when_sans_are_listed() {
+    let pki = Pki::new();
+    let verified = "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n";
+    let allowed =
+        pki.web_config(&format!("{verified}  client_allowed_sans: [grafana.example, prometheus.example]\n"), "");
+    let (addr, stop) = serve(&allowed, AuthConfig::default()).await;
+    let url = format!("https://localhost:{}/api/v1/query", addr.port());
+    let named = pki.client("ca.pem", Some("client.pem"), addr).get(&url).send().await.expect("an allowed SAN");
+    assert_eq!(named.status(), 200);
+    stop.cancel();
+
+    // The same certificate, from the same CA, names none of these.
+    let others = pki.web_config(&format!("{verified}  client_allowed_sans: [grafana.example, 10.0.0.7]\n"), "");
+    let (addr, stop) = serve(&others, AuthConfig::default()).await;
+    let url = format!("https://localhost:{}/api/v1/query", addr.port());
+    let unnamed = pki.client("ca.pem", Some("client.pem"), addr).get(&url).send().await;
+    assert!(unnamed.is_err(), "a certificate without an allowed SAN: {unnamed:?}");
     stop.cancel();
 }
 
