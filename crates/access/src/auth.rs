@@ -113,6 +113,11 @@ pub struct AuthConfig {
     /// by username (`alice = ["metrics", "exchanges"]`). A user not listed
     /// has the `metrics` role only.
     pub users: BTreeMap<String, Vec<String>>,
+    /// Users one by one (`[[auth.user]]`, the shared contract's form): the
+    /// roles of a user of `basic_auth_users`, or a user of its own with a
+    /// bcrypt `password_hash`.
+    #[serde(rename = "user")]
+    pub user_list: Vec<UserConfig>,
     /// Bearer tokens (`[[auth.token]]`), sent as `Authorization: Bearer <token>`.
     #[serde(rename = "token")]
     pub tokens: Vec<TokenConfig>,
@@ -132,6 +137,21 @@ pub struct TokenConfig {
     /// When it stops working (RFC 3339, `"2026-12-31T00:00:00Z"`); never without.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+}
+
+/// `[[auth.user]]`: one user's roles, and its password where web.yml does
+/// not hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    /// The username of basic auth.
+    pub name: String,
+    /// A bcrypt hash of the password (`infersight hash-password`), for a
+    /// user that web.yml's `basic_auth_users` does not list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<Secret>,
+    /// What the user may do: `metrics`, `exchanges`, `ingest`, `admin`.
+    pub roles: Vec<String>,
 }
 
 /// The roles of users not listed in `[auth.users]`.
@@ -213,20 +233,70 @@ impl AuthConfig {
                 })
                 .collect()
         };
-        for user in self.users.keys() {
-            if !web_users.contains_key(user) {
-                let message = if web_users.is_empty() {
-                    "has roles but [server] web_config has no basic_auth_users".to_owned()
+        // Each user's roles, by the key that gave them: `[auth.users]` or `[[auth.user]]`.
+        let mut listed: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+        for (user, names) in self.users {
+            listed.insert(user.clone(), (format!("auth.users.{user}"), names));
+        }
+        let mut own_passwords = BTreeMap::new();
+        for (i, raw) in self.user_list.into_iter().enumerate() {
+            let key = format!("auth.user[{i}]");
+            if raw.name.is_empty() {
+                problems.push(Problem::new(format!("{key}.name"), "must not be empty".into()));
+                continue;
+            }
+            if let Some((other, _)) = listed.get(&raw.name) {
+                problems.push(Problem::new(format!("{key}.name"), format!("{:?} is also given by {other}", raw.name)));
+                continue;
+            }
+            if raw.roles.is_empty() {
+                problems.push(Problem::new(format!("{key}.roles"), "must name at least one role".into()));
+            }
+            if let Some(hash) = raw.password_hash {
+                if web_users.contains_key(&raw.name) {
+                    problems.push(Problem::new(
+                        format!("{key}.password_hash"),
+                        format!(
+                            "{:?} has a password in basic_auth_users of [server] web_config too; keep one",
+                            raw.name
+                        ),
+                    ));
+                } else if !hash.expose().starts_with("$2") {
+                    problems.push(Problem::new(
+                        format!("{key}.password_hash"),
+                        "is not a bcrypt hash; `infersight hash-password` prints one".into(),
+                    ));
                 } else {
-                    format!("is not a user of basic_auth_users in [server] web_config ({:?})", web_users.keys())
+                    own_passwords.insert(raw.name.clone(), hash);
+                }
+            }
+            listed.insert(raw.name, (format!("{key}.roles"), raw.roles));
+        }
+        for (user, (key, _)) in &listed {
+            if !web_users.contains_key(user) && !own_passwords.contains_key(user) {
+                let message = if let Some(entry) = key.strip_suffix(".roles") {
+                    (
+                        format!("{entry}.name"),
+                        format!(
+                            "{user:?} has no password: set password_hash, or list the user in basic_auth_users of \
+                         [server] web_config"
+                        ),
+                    )
+                } else if web_users.is_empty() {
+                    (key.clone(), "has roles but [server] web_config has no basic_auth_users".to_owned())
+                } else {
+                    (
+                        key.clone(),
+                        format!("is not a user of basic_auth_users in [server] web_config ({:?})", web_users.keys()),
+                    )
                 };
-                problems.push(Problem::new(format!("auth.users.{user}"), message));
+                problems.push(Problem::new(message.0, message.1));
             }
         }
         let mut users = BTreeMap::new();
-        for (user, hash) in web_users {
-            let roles = match self.users.get(user) {
-                Some(names) => roles_of(&format!("auth.users.{user}"), names, &mut problems),
+        for (user, hash) in web_users.iter().chain(&own_passwords) {
+            let roles = match listed.get(user) {
+                Some((key, names)) => roles_of(key, names, &mut problems),
                 None => DEFAULT_USER_ROLES.into_iter().collect(),
             };
             users.insert(user.clone(), (hash.clone(), roles));

@@ -33,7 +33,9 @@ pub mod web_config;
 
 use std::fmt;
 
-pub use auth::{AuthConfig, Authenticator, Credentials, Principal, Role, Roles, TokenConfig, Verdict, random_token};
+pub use auth::{
+    AuthConfig, Authenticator, Credentials, Principal, Role, Roles, TokenConfig, UserConfig, Verdict, random_token,
+};
 pub use error::{Error, Result};
 pub use guard::{Clock, Guard};
 pub use hash::{HashChecker, SecretHash, constant_time_eq};

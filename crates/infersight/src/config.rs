@@ -258,9 +258,11 @@ pub struct Access {
     /// Listeners not on loopback that serve without authentication, on
     /// purpose (`allow_unauthenticated`): each is warned about at start.
     pub unauthenticated: Vec<String>,
-    /// The self-scrape was asked for but left out: it speaks plain HTTP
-    /// and the listener speaks TLS (warned about at start).
-    pub self_scrape_skipped: bool,
+    /// The self-scrape reads the registry in process instead of through
+    /// the listener: the listener speaks TLS (perhaps asking for client
+    /// certificates), which the scraper, as a client of its own server,
+    /// would have to be given keys for.
+    pub self_scrape_in_process: bool,
 }
 
 /// What a non-loopback listener without authentication is told.
@@ -427,6 +429,9 @@ pub(crate) fn loopback_if_unspecified(listen: SocketAddr) -> SocketAddr {
     target
 }
 
+/// The self-scrape's job name.
+pub(crate) const SELF_SCRAPE_JOB: &str = "infersight";
+
 /// The name of the token the self-scrape sends when authentication is on.
 const SELF_SCRAPE_TOKEN: &str = "infersight-self-scrape";
 
@@ -434,7 +439,7 @@ const SELF_SCRAPE_TOKEN: &str = "infersight-self-scrape";
 /// listens on every address.
 fn self_scrape(listen: SocketAddr, interval: String) -> collectors::scrape::ScrapeConfig {
     collectors::scrape::ScrapeConfig {
-        job_name: Some("infersight".into()),
+        job_name: Some(SELF_SCRAPE_JOB.into()),
         targets: vec![loopback_if_unspecified(listen).to_string()],
         interval,
         ..collectors::scrape::ScrapeConfig::default()
@@ -552,25 +557,23 @@ impl RawConfig {
             cors: access::CorsOrigins::default(),
             credentials,
             unauthenticated: Vec::new(),
-            self_scrape_skipped: false,
+            self_scrape_in_process: false,
         });
         if self.server.self_scrape
             && let Some(listen) = listen
         {
             let mut job = self_scrape(listen, self.server.self_scrape_interval);
-            if let Some(access) = &mut access
-                && access.credentials.is_enabled()
-            {
-                let token = access
-                    .credentials
-                    .add_internal_token(SELF_SCRAPE_TOKEN, [access::Role::Metrics].into_iter().collect());
-                job.bearer_token = Some(collectors::scrape::Secret(token));
-            }
-            // The self-scrape speaks plain HTTP; over TLS Prometheus scrapes infersight (issue 20).
             match &mut access {
-                Some(access) if access.web.tls.is_some() => access.self_scrape_skipped = true,
-                _ => scrape_configs.push(job),
+                Some(access) if access.web.tls.is_some() => access.self_scrape_in_process = true,
+                Some(access) if access.credentials.is_enabled() => {
+                    let token = access
+                        .credentials
+                        .add_internal_token(SELF_SCRAPE_TOKEN, [access::Role::Metrics].into_iter().collect());
+                    job.bearer_token = Some(collectors::scrape::Secret(token));
+                }
+                _ => {}
             }
+            scrape_configs.push(job);
         }
         if let (Some(access), Some(listen)) = (&mut access, listen) {
             let authenticated = access.credentials.is_enabled()

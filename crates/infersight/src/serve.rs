@@ -176,12 +176,18 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         None => None,
     };
     let registry = Arc::new(registry);
+    let self_scrape_registry = Arc::clone(&registry);
 
     let appendable: Arc<dyn series::Appendable> = db.clone();
     let queryable: Arc<dyn series::Queryable> = db.clone();
     let scrape = collectors::scrape::Manager::new(Arc::clone(&appendable), scrape_metrics)
         .context("creating the scrape manager")?;
-    scrape.apply(config.scrape.clone());
+    let (self_scrape, jobs): (Vec<_>, Vec<_>) = config
+        .scrape
+        .iter()
+        .cloned()
+        .partition(|job| config.access.self_scrape_in_process && job.job_name == crate::config::SELF_SCRAPE_JOB);
+    scrape.apply(jobs);
     let mut rule_options = rules::ManagerOptions::from_settings(&config.alerting);
     rule_options.engine = config.query.clone();
     let rule_manager = rules::Manager::new(Arc::clone(&queryable), Arc::clone(&appendable), rule_options, rule_metrics)
@@ -244,9 +250,6 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         data_dir = %config.data_dir.display(),
         "infersight started"
     );
-    if config.access.self_scrape_skipped {
-        warn!("Self-scrape off: it speaks plain HTTP and the listener speaks TLS; scrape /metrics from Prometheus");
-    }
     for exposed in &config.access.unauthenticated {
         warn!(listen = %exposed, "Serving without authentication on a non-loopback address (allow_unauthenticated = true)");
     }
@@ -279,6 +282,10 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         tasks.spawn(prober.run(shutdown.clone()));
     }
     tasks.spawn(scrape.run(shutdown.clone()));
+    for job in self_scrape {
+        let storage = Arc::clone(&db) as Arc<dyn series::Appendable>;
+        tasks.spawn(scrape_self_in_process(job, Arc::clone(&self_scrape_registry), storage, shutdown.clone()));
+    }
     tasks.spawn(rule_manager.run(shutdown.clone()));
     tasks.spawn(notifier.run(shutdown.clone()));
     tasks.spawn(Arc::clone(&pipeline).run(exchanges_rx, shutdown.clone()));
@@ -397,6 +404,33 @@ fn head_stats(db: Arc<Db>) -> impl Fn() -> api::HeadStats + Send + Sync + 'stati
 /// The wall clock in milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The self-scrape behind a TLS listener: every interval, the page that
+/// `/metrics` would answer is read from the registry and stored as the
+/// scrape of `job` would store it (the same series, `up` included), with
+/// no connection and so no certificate for the server to trust or present.
+async fn scrape_self_in_process(
+    job: collectors::scrape::ScrapeJob,
+    registry: Arc<Registry>,
+    storage: Arc<dyn series::Appendable>,
+    shutdown: CancellationToken,
+) {
+    let instance = job.targets.first().cloned().unwrap_or_default();
+    let mut tick = tokio::time::interval(job.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut replay = collectors::scrape::Replay::new(job, &instance, &std::collections::BTreeMap::new());
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let mut page = String::new();
+        let page = prometheus_client::encoding::text::encode(&mut page, &registry).ok().map(|()| page);
+        if let Err(err) = replay.page(&*storage, page.as_deref(), collectors::exposition::Format::Text, now_ms()) {
+            warn!(error = %err, "The self-scrape's page was not stored");
+        }
+    }
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

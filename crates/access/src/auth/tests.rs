@@ -40,6 +40,7 @@ fn config(toml_users: &[(&str, &[&str])], tokens: Vec<TokenConfig>) -> AuthConfi
             .map(|(user, roles)| ((*user).to_owned(), roles.iter().map(|r| (*r).to_owned()).collect()))
             .collect(),
         tokens,
+        ..AuthConfig::default()
     }
 }
 
@@ -118,6 +119,53 @@ fn every_mistake_in_auth_names_its_key() {
     }
     let no_web = config(&[("alice", &["metrics"])], vec![]).validate(&BTreeMap::new()).expect_err("invalid");
     assert_eq!(no_web[0].to_string(), "auth.users.alice: has roles but [server] web_config has no basic_auth_users");
+}
+
+#[test]
+fn users_one_by_one_give_roles_to_web_users_or_bring_their_own_password() {
+    let user = |name: &str, password_hash: Option<String>, roles: &[&str]| UserConfig {
+        name: name.into(),
+        password_hash: password_hash.map(Secret::new),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+    };
+    let auth = AuthConfig {
+        user_list: vec![
+            user("alice", None, &["metrics", "exchanges"]),
+            user("ci", Some(bcrypt::hash("ci-password", COST).expect("hash")), &["admin"]),
+        ],
+        ..AuthConfig::default()
+    };
+    let auth = Authenticator::new(auth.validate(&web_users()).expect("valid"));
+    let allowed = |name: &str, list: &[Role]| Verdict::Allowed(Principal { name: name.into(), roles: roles(list) });
+    assert_eq!(
+        auth.authenticate(&basic("alice", "wonderland"), 0),
+        allowed("alice", &[Role::Metrics, Role::Exchanges])
+    );
+    assert_eq!(auth.authenticate(&basic("bob", "builder"), 0), allowed("bob", &[Role::Metrics]));
+    assert_eq!(auth.authenticate(&basic("ci", "ci-password"), 0), allowed("ci", &[Role::Admin]));
+    assert_eq!(auth.authenticate(&basic("ci", "wrong"), 0), Verdict::Invalid);
+
+    let wrong = AuthConfig {
+        users: BTreeMap::from([("alice".to_owned(), vec!["metrics".to_owned()])]),
+        user_list: vec![
+            user("alice", None, &["admin"]),
+            user("dave", None, &["metrics"]),
+            user("erin", Some("plain".into()), &[]),
+            user("bob", Some(bcrypt::hash("other", COST).expect("hash")), &["metrics"]),
+        ],
+        ..AuthConfig::default()
+    };
+    let problems: Vec<String> =
+        wrong.validate(&web_users()).expect_err("invalid").iter().map(ToString::to_string).collect();
+    for expected in [
+        "auth.user[0].name: \"alice\" is also given by auth.users.alice",
+        "auth.user[1].name: \"dave\" has no password: set password_hash",
+        "auth.user[2].roles: must name at least one role",
+        "auth.user[2].password_hash: is not a bcrypt hash",
+        "auth.user[3].password_hash: \"bob\" has a password in basic_auth_users",
+    ] {
+        assert!(problems.iter().any(|p| p.starts_with(expected)), "{expected}\nin {problems:#?}");
+    }
 }
 
 #[test]

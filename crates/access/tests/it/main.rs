@@ -167,6 +167,7 @@ async fn basic_auth_and_tokens_need_the_right_password_and_role() {
             roles: vec!["metrics".into()],
             expires: None,
         }],
+        ..AuthConfig::default()
     };
     let (addr, stop) = serve(&web, auth).await;
     let client = pki.client("ca.pem", None, addr);

@@ -104,7 +104,7 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
     let upstream = FakeUpstream::start(Behaviour::default()).await;
     let (port, gateway_port) = (free_port(), free_port());
     let config = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\nweb_config = {web:?}\n\n[storage]\npath = {data:?}\n\n\
+        "[server]\nlisten = \"127.0.0.1:{port}\"\nweb_config = {web:?}\nself_scrape_interval = \"1s\"\n\n[storage]\npath = {data:?}\n\n\
          [quality]\nsample_rate = 1.0\n\n[auth.users]\nalice = [\"metrics\", \"exchanges\", \"admin\"]\n\
          prometheus = [\"ingest\"]\n\n[[auth.token]]\nname = \"grafana\"\nhash = \"sha256:{grafana}\"\n\
          roles = [\"metrics\"]\n\n[[auth.token]]\nname = \"old\"\nhash = \"sha256:{expired}\"\nroles = [\"metrics\"]\n\
@@ -235,6 +235,29 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
         }
         assert!(Instant::now() < deadline, "the exchange was not stored");
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Behind TLS the self-scrape reads the registry in process: infersight's own series are stored.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer: serde_json::Value = client
+            .get(format!("{base}/api/v1/query"))
+            .query(&[(
+                "query",
+                "count({job=\"infersight\", __name__=~\"infersight_.*\"}) and on() up{job=\"infersight\"} == 1",
+            )])
+            .bearer_auth(GRAFANA_TOKEN)
+            .send()
+            .await
+            .expect("query")
+            .json()
+            .await
+            .expect("JSON");
+        let count = answer["data"]["result"][0]["value"][1].as_str().and_then(|v| v.parse::<f64>().ok());
+        if count.is_some_and(|n| n > 10.0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "infersight's own series are not stored behind TLS: {answer}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let metrics = client.get(format!("{base}/metrics")).basic_auth("alice", Some(ALICE_PASSWORD)).send().await;
     let metrics = metrics.expect("metrics").text().await.expect("text");
