@@ -67,7 +67,8 @@ async fn audit(state: &ApiState, principal: Option<&Principal>, ids: Vec<Exchang
 /// parameters, with their scores.
 ///
 /// Parameters, all optional: `model`; `gateway_key` (a `[[gateway.key]]`
-/// name); `start` and `end` (RFC 3339 or Unix
+/// name); `user` (the requests' `user`) and `session` (the gateway's
+/// `x-infersight-session` header), for data-subject access; `start` and `end` (RFC 3339 or Unix
 /// seconds); `status` (`ok`, `error` or an HTTP status code); `min_latency`
 /// (a duration, `2s` or `2.5`); `flagged` (a scorer name, or `any`);
 /// `before` (the previous page's `next_before`); `limit` (default 100, at
@@ -134,6 +135,8 @@ fn filter_from(params: &Params) -> Result<Filter> {
     Ok(Filter {
         model: params.value("model").filter(|m| !m.is_empty()).map(str::to_owned),
         gateway_key: params.value("gateway_key").filter(|k| !k.is_empty()).map(str::to_owned),
+        user: params.value("user").filter(|u| !u.is_empty()).map(str::to_owned),
+        session: params.value("session").filter(|s| !s.is_empty()).map(str::to_owned),
         start_ms: optional_time("start")?,
         end_ms: optional_time("end")?,
         status,

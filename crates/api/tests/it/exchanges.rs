@@ -24,6 +24,8 @@ fn exchange(time_ms: i64, model: &str, status: u16, e2e_ms: u64) -> Exchange {
         upstream: "a".to_owned(),
         provider: "vllm".to_owned(),
         gateway_key: String::new(),
+        user: None,
+        session: None,
         stream: false,
         status,
         error_type: (status >= 500).then(|| "502".to_owned()),
