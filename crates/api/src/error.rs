@@ -210,6 +210,7 @@ impl Error {
             | Error::InvalidCohort { .. } => ErrorType::BadData,
             Error::EmptyCohort { .. } | Error::NotEnoughData { .. } => ErrorType::Execution,
             Error::NoRecords | Error::ExchangeNotFound { .. } | Error::UnknownExchange { .. } => ErrorType::NotFound,
+            Error::Records(records::Error::NoErasureCriteria) => ErrorType::BadData,
             Error::Records(_) => ErrorType::Internal,
             Error::Query(error) => match error.kind() {
                 promql::ErrorKind::BadData => ErrorType::BadData,

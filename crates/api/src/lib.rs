@@ -36,7 +36,7 @@ use axum::routing::get;
 
 pub use backfill::BackfillStatus;
 pub use error::{Error, Result};
-pub use exchanges::ExchangeReads;
+pub use exchanges::{ExchangeErasures, ExchangeReads};
 pub use feedback::Feedback;
 pub use metrics::{Metrics, instrument};
 pub use response::{ApiError, ErrorType, Success};
@@ -55,6 +55,7 @@ pub struct ApiState {
     records: Option<Arc<records::Store>>,
     feedback: Option<feedback::Feedback>,
     exchange_reads: Option<ExchangeReads>,
+    exchange_erasures: Option<ExchangeErasures>,
     backfill: Option<Arc<dyn Fn() -> BackfillStatus + Send + Sync>>,
     appendable: Option<Arc<dyn ::series::Appendable>>,
 }
@@ -70,6 +71,7 @@ impl ApiState {
             records: None,
             feedback: None,
             exchange_reads: None,
+            exchange_erasures: None,
             backfill: None,
             appendable: None,
         }
@@ -109,6 +111,12 @@ impl ApiState {
         self
     }
 
+    /// The same state counting erased exchanges into `erasures`.
+    pub fn with_exchange_erasures(mut self, erasures: ExchangeErasures) -> ApiState {
+        self.exchange_erasures = Some(erasures);
+        self
+    }
+
     /// The same state writing to `appendable` what the API records as
     /// series (each annotation as a sample of `infersight_annotation`).
     pub fn with_appendable(mut self, appendable: Arc<dyn ::series::Appendable>) -> ApiState {
@@ -145,7 +153,8 @@ impl fmt::Debug for ApiState {
 /// `/api/v1/status/tsdb`,
 /// `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/{name}/values`,
 /// `/api/v1/infersight/annotations`, `/api/v1/infersight/compare`,
-/// `/api/v1/infersight/exchanges[/{id}[/feedback]]`, `/api/v1/infersight/backfill`,
+/// `/api/v1/infersight/exchanges[/{id}[/feedback]]` (`DELETE` on the first
+/// erases), `/api/v1/infersight/backfill`,
 /// `/-/healthy` and `/-/ready`.
 pub fn router(state: ApiState) -> Router {
     Router::new()
@@ -160,7 +169,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/label/{name}/values", get(labels::label_values))
         .route("/api/v1/infersight/annotations", get(annotations::list).post(annotations::post))
         .route("/api/v1/infersight/compare", get(compare::compare))
-        .route("/api/v1/infersight/exchanges", get(exchanges::search))
+        .route("/api/v1/infersight/exchanges", get(exchanges::search).delete(exchanges::erase))
         .route("/api/v1/infersight/exchanges/{id}", get(exchanges::get))
         .route("/api/v1/infersight/exchanges/{id}/feedback", axum::routing::post(feedback::give))
         .route("/api/v1/infersight/backfill", get(backfill::status))

@@ -54,6 +54,11 @@ impl Params {
         self.pairs.iter().filter(move |(n, _)| n == name).map(|(_, value)| value.as_str())
     }
 
+    /// The names of the parameters given, in order, repeated as given.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.pairs.iter().map(|(name, _)| name.as_str())
+    }
+
     /// Time parameter `name` in milliseconds, or `default` when absent.
     pub(crate) fn time(&self, name: &'static str, default: i64) -> Result<i64> {
         let Some(value) = self.value(name) else {

@@ -24,6 +24,15 @@ pub const EXCHANGE_ID_HEADER: &str = "x-infersight-exchange-id";
 /// they are, so their traffic is never counted as a user's.
 pub const CLIENT_HEADER: &str = "x-infersight-client";
 
+/// The request header by which a client names the conversation or session a
+/// request belongs to, kept as the exchange's [`Exchange::session`] so that
+/// a session's exchanges can be found and erased together.
+pub const SESSION_HEADER: &str = "x-infersight-session";
+
+/// The longest user or session id kept, in bytes; the gateway refuses
+/// longer ones (an id, not a text).
+pub const MAX_SUBJECT_ID_BYTES: usize = 256;
+
 /// What kind of request it was, named as OpenTelemetry's `gen_ai.operation.name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -136,6 +145,16 @@ pub struct Exchange {
     /// without one and for exchanges from elsewhere.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub gateway_key: String,
+    /// The end user the client named in the request's `user` field (OpenAI's
+    /// end-user id), as sent. User data: kept only in the records store,
+    /// where it finds the exchanges of a data-subject request; never a
+    /// label or a log field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The session the client named in the [`SESSION_HEADER`] header, as
+    /// sent. User data, as [`Exchange::user`] is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
     /// Whether the client asked for a stream.
     pub stream: bool,
     /// HTTP status the client received.
@@ -215,6 +234,8 @@ mod tests {
             upstream: "vllm-a".into(),
             provider: "vllm".into(),
             gateway_key: String::new(),
+            user: None,
+            session: None,
             stream: true,
             status: 200,
             error_type: None,

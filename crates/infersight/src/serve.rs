@@ -151,6 +151,7 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         config.quality.model_label_cap,
     );
     let exchange_reads = api::ExchangeReads::new(&mut registry);
+    let exchange_erasures = api::ExchangeErasures::new(&mut registry);
     let scrape_metrics = collectors::scrape::ScrapeMetrics::new(&mut registry);
     let notifier = rules::Notifier::new(config.alerting.clone(), rules::NotifyMetrics::new(&mut registry))
         .context("building the alert notifier")?;
@@ -206,7 +207,8 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         .with_head_stats(head_stats(Arc::clone(&db)))
         .with_records(Arc::clone(&records))
         .with_feedback(feedback)
-        .with_exchange_reads(exchange_reads);
+        .with_exchange_reads(exchange_reads)
+        .with_exchange_erasures(exchange_erasures);
     if let Some(progress) = extras.progress {
         api_state = api_state.with_backfill(move || progress.status());
     }

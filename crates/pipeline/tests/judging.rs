@@ -24,6 +24,8 @@ fn exchange(time_ms: i64, model: &str, response: &str) -> Exchange {
         upstream: "a".to_owned(),
         provider: "vllm".to_owned(),
         gateway_key: String::new(),
+        user: None,
+        session: None,
         stream: false,
         status: 200,
         error_type: None,

@@ -277,6 +277,13 @@ async fn forward_with_id(
         metrics.count_request(NO_MODEL, key_label, 400);
         return error_response(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
     }
+    let session = match session_of(&headers) {
+        Ok(session) => session,
+        Err(message) => {
+            metrics.count_request(NO_MODEL, key_label, 400);
+            return error_response(StatusCode::BAD_REQUEST, "invalid_request_error", None, &message);
+        }
+    };
     let model = head.model.as_deref().unwrap_or_default();
     // A key learns nothing of the models it may not use, served or not.
     if let Identity::Named(key) = &identity
@@ -316,6 +323,7 @@ async fn forward_with_id(
     if let Some(admission) = admission {
         recorder.set_key(key_label, admission);
     }
+    recorder.set_subject(head.user().map(str::to_owned), session);
     drop(head);
     recorder.set_request(body, stream);
     recorder.set_client(client_of(&headers));
@@ -329,6 +337,19 @@ async fn forward_with_id(
 fn client_of(headers: &HeaderMap) -> &'static str {
     let named = headers.get(inference::CLIENT_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
     crate::CLIENTS.iter().copied().find(|&client| client == named).unwrap_or("")
+}
+
+/// The session the client named in [`inference::SESSION_HEADER`]: none
+/// without the header or with an empty one; refused (the message never
+/// repeats the value) when it is not UTF-8 or longer than an id may be.
+fn session_of(headers: &HeaderMap) -> Result<Option<String>, String> {
+    let Some(value) = headers.get(inference::SESSION_HEADER) else { return Ok(None) };
+    let name = inference::SESSION_HEADER;
+    let session = std::str::from_utf8(value.as_bytes()).map_err(|_| format!("the {name} header must be UTF-8"))?;
+    if session.len() > inference::MAX_SUBJECT_ID_BYTES {
+        return Err(format!("the {name} header must be at most {} bytes", inference::MAX_SUBJECT_ID_BYTES));
+    }
+    Ok((!session.is_empty()).then(|| session.to_owned()))
 }
 
 /// Reads the request body, refusing more than `max_body` bytes with 413.

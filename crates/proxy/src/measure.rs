@@ -64,6 +64,10 @@ pub(crate) struct Recorder {
     key: String,
     /// The key's admission, charged with what the request used when it ends.
     admission: Option<Admission>,
+    /// The end user and session the client named: user data, for the
+    /// exchange only (never a label or a log field).
+    user: Option<String>,
+    session: Option<String>,
     request_body: Bytes,
     stream: bool,
     upstream: Option<Arc<Upstream>>,
@@ -100,6 +104,8 @@ impl Recorder {
             client: "",
             key: String::new(),
             admission: None,
+            user: None,
+            session: None,
             request_body: Bytes::new(),
             stream: false,
             upstream: None,
@@ -132,6 +138,13 @@ impl Recorder {
     pub fn set_key(&mut self, name: &str, admission: Admission) {
         self.key = name.to_owned();
         self.admission = Some(admission);
+    }
+
+    /// The end user (the request's `user`) and session (the session
+    /// header) the client named, for the exchange.
+    pub fn set_subject(&mut self, user: Option<String>, session: Option<String>) {
+        self.user = user;
+        self.session = session;
     }
 
     /// The upstream now being tried.
@@ -239,6 +252,8 @@ impl Recorder {
             upstream: upstream_name,
             provider,
             gateway_key: self.key.clone(),
+            user: self.user.take(),
+            session: self.session.take(),
             stream: self.stream,
             status,
             error_type,

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use inference::{Operation, Usage};
+use inference::{MAX_SUBJECT_ID_BYTES, Operation, Usage};
 use serde::Deserialize;
 
 /// The request fields the gateway routes and measures by.
@@ -30,6 +30,9 @@ pub(crate) struct RequestHead<'a> {
     /// An embedding's input, read for its shape only.
     #[serde(default)]
     input: Option<TextShape>,
+    /// The end user's id (OpenAI's `user`), kept with the exchange only.
+    #[serde(borrow, default)]
+    user: Option<Cow<'a, str>>,
 }
 
 /// A chat message as far as its shape goes: a string role, and content that
@@ -111,8 +114,12 @@ impl RequestHead<'_> {
 
     /// Refuses what no upstream of `operation` could answer: chat without
     /// a list of messages, embeddings without input, or a prompt, input or
-    /// message content that is neither text nor a list.
+    /// message content that is neither text nor a list; and a `user` too
+    /// long to be an id (the message never repeats it).
     pub fn check(&self, operation: Operation) -> Result<(), BadRequest> {
+        if self.user.as_ref().is_some_and(|user| user.len() > MAX_SUBJECT_ID_BYTES) {
+            return Err(BadRequest::NotJson(format!("`user` must be at most {MAX_SUBJECT_ID_BYTES} bytes")));
+        }
         match operation {
             Operation::Chat if self.messages.is_none() => {
                 Err(BadRequest::NotJson("`messages` is required: a list of {\"role\", \"content\"} objects".into()))
@@ -122,6 +129,11 @@ impl RequestHead<'_> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The end user's id the client sent, if it sent a non-empty one.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref().filter(|user| !user.is_empty())
     }
 
     pub fn is_stream(&self) -> bool {

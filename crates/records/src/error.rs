@@ -32,6 +32,9 @@ pub enum Error {
         /// Why it did not parse.
         source: serde_json::Error,
     },
+    /// An erasure named no user, session or time range: it would erase everything.
+    #[error("an erasure needs a user, a session or a time range")]
+    NoErasureCriteria,
     /// Stored annotation tags could not be written or read back.
     #[error("records store: tags of an annotation: {0}")]
     Tags(#[source] serde_json::Error),

@@ -4,13 +4,15 @@
 //! the dashboard reads while the pipeline writes. The store keeps what it is
 //! given: sampling and redaction happen before [`Store::insert`], and no
 //! text reaches it that the configuration does not allow to be kept. Rows
-//! are bounded by age and total size ([`Store::enforce_retention`]).
+//! are bounded by age and total size ([`Store::enforce_retention`]), and
+//! erased on request by end user, session or time ([`Store::erase`]).
 //!
 //! The tables are described column by column in `docs/format/records.md`.
 #![warn(missing_docs)]
 
 mod annotation;
 mod audit;
+mod erase;
 mod error;
 mod feedback;
 mod judgement;
@@ -20,6 +22,7 @@ mod store;
 
 pub use annotation::AnnotationRecord;
 pub use audit::ReadRecord;
+pub use erase::Erasure;
 pub use error::{Error, Result};
 pub use feedback::FeedbackRecord;
 pub use judgement::JudgementRecord;

@@ -29,6 +29,10 @@ pub struct Filter {
     pub model: Option<String>,
     /// Only exchanges of this gateway key (`[[gateway.key]] name`).
     pub gateway_key: Option<String>,
+    /// Only exchanges of this end user (the request's `user`).
+    pub user: Option<String>,
+    /// Only exchanges of this session (the gateway's session header).
+    pub session: Option<String>,
     /// Only exchanges that started at or after this time (ms).
     pub start_ms: Option<i64>,
     /// Only exchanges that started at or before this time (ms).
@@ -64,6 +68,12 @@ impl Filter {
         }
         if let Some(key) = &self.gateway_key {
             arg("gateway_key = ?", Value::Text(key.clone()), &mut clauses);
+        }
+        if let Some(user) = &self.user {
+            arg("user = ?", Value::Text(user.clone()), &mut clauses);
+        }
+        if let Some(session) = &self.session {
+            arg("session = ?", Value::Text(session.clone()), &mut clauses);
         }
         if let Some(start) = self.start_ms {
             arg("time_ms >= ?", Value::Integer(start), &mut clauses);

@@ -110,6 +110,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE exchanges ADD COLUMN gateway_key TEXT NOT NULL DEFAULT '';
     CREATE INDEX exchanges_by_gateway_key ON exchanges (gateway_key, time_ms) WHERE gateway_key != '';
 ",
+    "
+    ALTER TABLE exchanges ADD COLUMN user TEXT;
+    ALTER TABLE exchanges ADD COLUMN session TEXT;
+    CREATE INDEX exchanges_by_user ON exchanges (user, time_ms) WHERE user IS NOT NULL;
+    CREATE INDEX exchanges_by_session ON exchanges (session, time_ms) WHERE session IS NOT NULL;
+",
 ];
 
 /// Brings the schema of `conn` to the newest version.
@@ -127,3 +133,6 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

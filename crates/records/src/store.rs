@@ -113,6 +113,10 @@ impl Store {
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "synchronous", "NORMAL")?;
         writer.pragma_update(None, "foreign_keys", true)?;
+        // Deleted rows (retention, erasure) are overwritten with zeros rather
+        // than left in free pages, so that deleted text is gone from the file
+        // once the WAL is checkpointed, not merely unreachable.
+        writer.pragma_update(None, "secure_delete", true)?;
         schema::migrate(&mut writer)?;
         let reader = open(OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         Ok(Store { writer: Mutex::new(writer), reader: Mutex::new(reader) })
@@ -251,13 +255,15 @@ impl Store {
 
 /// Inserts one exchange row on `conn` (a connection or a transaction).
 fn insert_exchange(conn: &Connection, e: &Exchange) -> Result<ExchangeId> {
-    let size = e.prompt.len() + e.response.len() + e.request_model.len() + 200;
+    let subject = e.user.as_deref().map_or(0, str::len) + e.session.as_deref().map_or(0, str::len);
+    let size = e.prompt.len() + e.response.len() + e.request_model.len() + subject + 200;
     conn.prepare_cached(
         "INSERT INTO exchanges (time_ms, operation, request_model, response_model, upstream,
                 provider, stream, status, error_type, finish_reason, ttft_s, e2e_s, gap_count,
                 gap_mean_s, gap_max_s, input_tokens, output_tokens, prompt, response, size_bytes, exchange_key,
-                gateway_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                gateway_key, user, session)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,
+                ?23, ?24)",
     )?
     .execute(params![
         e.time_ms,
@@ -282,6 +288,8 @@ fn insert_exchange(conn: &Connection, e: &Exchange) -> Result<ExchangeId> {
         size as i64,
         e.id,
         e.gateway_key,
+        e.user,
+        e.session,
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -303,7 +311,7 @@ fn insert_scores(conn: &Connection, id: ExchangeId, scores: &[ScoreRecord]) -> R
 /// The exchange columns, in the order [`exchange_from_row`] reads them.
 const COLUMNS: &str = "id, time_ms, operation, request_model, response_model, upstream, provider, stream,
     status, error_type, finish_reason, ttft_s, e2e_s, gap_count, gap_mean_s, gap_max_s,
-    input_tokens, output_tokens, prompt, response, exchange_key, gateway_key";
+    input_tokens, output_tokens, prompt, response, exchange_key, gateway_key, user, session";
 
 fn exchange_from_row(row: &Row<'_>) -> rusqlite::Result<(ExchangeId, Exchange)> {
     let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or_default();
@@ -327,6 +335,8 @@ fn exchange_from_row(row: &Row<'_>) -> rusqlite::Result<(ExchangeId, Exchange)> 
         upstream: row.get(5)?,
         provider: row.get(6)?,
         gateway_key: row.get(21)?,
+        user: row.get(22)?,
+        session: row.get(23)?,
         stream: row.get(7)?,
         status: row.get(8)?,
         error_type: row.get(9)?,

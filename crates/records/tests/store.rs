@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use inference::{Exchange, GapSummary, Operation, Timings, Usage};
-use records::{Evidence, Filter, ScoreRecord, ScoreTarget, StatusFilter, Store};
+use records::{Erasure, Error, Evidence, FeedbackRecord, Filter, ScoreRecord, ScoreTarget, StatusFilter, Store};
 
 fn exchange(time_ms: i64, model: &str, status: u16) -> Exchange {
     Exchange {
@@ -15,6 +15,8 @@ fn exchange(time_ms: i64, model: &str, status: u16) -> Exchange {
         upstream: "a".to_owned(),
         provider: "vllm".to_owned(),
         gateway_key: String::new(),
+        user: None,
+        session: None,
         stream: true,
         status,
         error_type: None,
@@ -95,6 +97,24 @@ fn search_filters_by_model_key_time_status_latency_and_flag() {
     assert_eq!(ids(Filter { flagged_by: Some("pii".into()), ..Filter::default() }), vec![ok]);
     assert_eq!(ids(Filter { flagged_by: Some(String::new()), ..Filter::default() }), vec![ok]);
     assert_eq!(ids(Filter { flagged_by: Some("toxicity".into()), ..Filter::default() }), Vec::<i64>::new());
+}
+
+#[test]
+fn issue_20_search_finds_the_exchanges_of_a_user_or_a_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("records.db")).expect("records store");
+    let alice = store.insert(&of_subject(1_000, Some("alice"), Some("s-1"), "hello")).expect("insert");
+    let bob = store.insert(&of_subject(2_000, Some("bob"), Some("s-1"), "hi")).expect("insert");
+    let nobody = store.insert(&of_subject(3_000, None, None, "hey")).expect("insert");
+    let ids = |filter: Filter| -> Vec<i64> {
+        store.search(&filter).expect("records store").exchanges.iter().map(|r| r.id).collect()
+    };
+    assert_eq!(ids(Filter { user: Some("alice".into()), ..Filter::default() }), vec![alice]);
+    assert_eq!(ids(Filter { session: Some("s-1".into()), ..Filter::default() }), vec![bob, alice]);
+    assert_eq!(ids(Filter::default()), vec![nobody, bob, alice]);
+    let stored = store.get(alice).expect("read").expect("kept").exchange;
+    assert_eq!((stored.user.as_deref(), stored.session.as_deref()), (Some("alice"), Some("s-1")));
+    assert_eq!(store.get(nobody).expect("read").expect("kept").exchange.user, None);
 }
 
 #[test]
@@ -231,4 +251,158 @@ fn issue_20_reads_are_audited_outlive_their_exchange_and_go_with_retention() {
     assert_eq!(store.reads(10).expect("reads").len(), 3);
     store.enforce_retention(8_500, Some(Duration::from_millis(3_000)), None).expect("retention");
     assert_eq!(store.reads(10).expect("reads").len(), 1, "reads older than the limit are dropped");
+}
+
+/// An exchange of `user` in `session` whose prompt is `prompt`.
+fn of_subject(time_ms: i64, user: Option<&str>, session: Option<&str>, prompt: &str) -> Exchange {
+    Exchange {
+        user: user.map(str::to_owned),
+        session: session.map(str::to_owned),
+        prompt: format!("user: {prompt}"),
+        ..exchange(time_ms, "llama", 200)
+    }
+}
+
+/// A store with two exchanges of alice (session `a-1` at 1s, `a-2` at 5s)
+/// and one of bob (session `b-1` at 3s), each scored, judged (its verdict
+/// cached at its time), given feedback and read once.
+struct Subjects {
+    _dir: tempfile::TempDir,
+    store: Store,
+    alice: [i64; 2],
+    bob: i64,
+}
+
+fn subjects() -> Subjects {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("records.db")).expect("records store");
+    let mut stored = Vec::new();
+    for (time_ms, user, session) in [(1_000, "alice", "a-1"), (3_000, "bob", "b-1"), (5_000, "alice", "a-2")] {
+        let id = store.insert(&of_subject(time_ms, Some(user), Some(session), "my address")).expect("insert");
+        store.insert_scores(id, &[pii_score()]).expect("scores");
+        store
+            .insert_judgement(id, &records::JudgementRecord { time_ms, ..judgement("correctness", 0.9) })
+            .expect("judged");
+        store.cache_verdict(time_ms as u64, r#"{"score": 0.9}"#, time_ms).expect("cached");
+        let feedback = FeedbackRecord { time_ms, value: "down".into(), score: None, comment: "wrong".into() };
+        store.insert_feedback(id, &feedback).expect("feedback");
+        store.record_reads("dpo", &[id], "get", time_ms + 1).expect("audit");
+        stored.push(id);
+    }
+    Subjects { _dir: dir, store, alice: [stored[0], stored[2]], bob: stored[1] }
+}
+
+impl Subjects {
+    /// Whether exchange `id` and each thing hanging off it are still stored.
+    fn is_whole(&self, id: i64, time_ms: i64) -> bool {
+        let Some(record) = self.store.get(id).expect("read") else { return false };
+        assert_eq!(record.scores.len(), 1, "{id} kept its score");
+        assert_eq!(record.judgements.len(), 1, "{id} kept its judgement");
+        assert_eq!(record.feedback.len(), 1, "{id} kept its feedback");
+        assert!(self.store.cached_verdict(time_ms as u64).expect("read").is_some(), "{id} kept its cached verdict");
+        true
+    }
+
+    /// Whether nothing of exchange `id` is left but its audited reads.
+    fn is_gone(&self, id: i64, time_ms: i64) -> bool {
+        self.store.get(id).expect("read").is_none()
+            && self.store.judgements(id).expect("read").is_empty()
+            && self.store.cached_verdict(time_ms as u64).expect("read").is_none()
+            && self.store.model_of(id).expect("read").is_none()
+    }
+
+    fn erase(&self, erasure: Erasure) -> usize {
+        self.store.erase(&erasure).expect("erased")
+    }
+}
+
+#[test]
+fn issue_20_erasing_a_user_removes_their_exchanges_with_scores_judgements_and_feedback_and_nothing_else() {
+    let subjects = subjects();
+    let [first, second] = subjects.alice;
+    assert_eq!(subjects.erase(Erasure { user: Some("alice".into()), ..Erasure::default() }), 2);
+    assert!(subjects.is_gone(first, 1_000) && subjects.is_gone(second, 5_000));
+    assert!(subjects.is_whole(subjects.bob, 3_000), "another user's exchange is untouched");
+    assert_eq!(subjects.store.count().expect("count"), 1);
+    // That alice's exchanges were read stays on record; no text is in the audit.
+    let reads: Vec<i64> = subjects.store.reads(10).expect("reads").iter().map(|r| r.exchange_id).collect();
+    assert_eq!(reads, [second, subjects.bob, first]);
+    assert_eq!(subjects.erase(Erasure { user: Some("alice".into()), ..Erasure::default() }), 0, "erasing twice");
+    assert_eq!(subjects.erase(Erasure { user: Some("carol".into()), ..Erasure::default() }), 0, "an unknown user");
+}
+
+#[test]
+fn issue_20_erasing_a_session_removes_only_its_exchanges() {
+    let subjects = subjects();
+    let [first, second] = subjects.alice;
+    assert_eq!(subjects.erase(Erasure { session: Some("a-2".into()), ..Erasure::default() }), 1);
+    assert!(subjects.is_gone(second, 5_000));
+    assert!(subjects.is_whole(first, 1_000) && subjects.is_whole(subjects.bob, 3_000));
+}
+
+#[test]
+fn issue_20_erasing_a_time_range_includes_both_ends() {
+    let subjects = subjects();
+    let [first, second] = subjects.alice;
+    assert_eq!(subjects.erase(Erasure { range_ms: Some((3_000, 5_000)), ..Erasure::default() }), 2);
+    assert!(subjects.is_gone(subjects.bob, 3_000) && subjects.is_gone(second, 5_000));
+    assert!(subjects.is_whole(first, 1_000));
+}
+
+#[test]
+fn issue_20_criteria_combine_and_every_one_narrows() {
+    let subjects = subjects();
+    let [first, second] = subjects.alice;
+    let alice_from_2s = Erasure { user: Some("alice".into()), range_ms: Some((2_000, 9_000)), ..Erasure::default() };
+    assert_eq!(subjects.erase(alice_from_2s), 1);
+    assert!(subjects.is_gone(second, 5_000));
+    assert!(subjects.is_whole(first, 1_000) && subjects.is_whole(subjects.bob, 3_000));
+    let mismatched = Erasure { user: Some("alice".into()), session: Some("b-1".into()), ..Erasure::default() };
+    assert_eq!(subjects.erase(mismatched), 0, "alice has no exchange in bob's session");
+    assert!(subjects.is_whole(first, 1_000) && subjects.is_whole(subjects.bob, 3_000));
+}
+
+#[test]
+fn issue_20_an_erasure_without_criteria_is_refused_and_erases_nothing() {
+    let subjects = subjects();
+    assert!(matches!(subjects.store.erase(&Erasure::default()), Err(Error::NoErasureCriteria)));
+    assert_eq!(subjects.store.count().expect("count"), 3);
+}
+
+#[test]
+fn issue_20_erased_text_and_ids_are_gone_from_the_files_not_only_unreachable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("records.db");
+    let store = Store::open(&path).expect("records store");
+    const SECRET: &str = "my passport number is XK-5523-9914";
+    const USER: &str = "alice-4f1c@example.com";
+    const SESSION: &str = "session-8d2e71b0";
+    // Enough rows to spread over several pages, and bob's to keep them company.
+    for i in 0..200 {
+        let (user, session, prompt) = if i % 2 == 0 {
+            (USER, SESSION, format!("{SECRET} ({i})"))
+        } else {
+            ("bob", "session-bob", format!("the weather today ({i})"))
+        };
+        let id = store.insert(&of_subject(i, Some(user), Some(session), &prompt)).expect("insert");
+        store.insert_scores(id, &[pii_score()]).expect("scores");
+    }
+    let bytes_of_files = || -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal"] {
+            bytes.extend(std::fs::read(format!("{}{suffix}", path.display())).unwrap_or_default());
+        }
+        bytes
+    };
+    let contains = |haystack: &[u8], needle: &str| haystack.windows(needle.len()).any(|w| w == needle.as_bytes());
+    let before = bytes_of_files();
+    assert!(contains(&before, SECRET) && contains(&before, USER) && contains(&before, SESSION), "stored at first");
+
+    assert_eq!(store.erase(&Erasure { user: Some(USER.into()), ..Erasure::default() }).expect("erased"), 100);
+    let after = bytes_of_files();
+    for gone in [SECRET, USER, SESSION] {
+        assert!(!contains(&after, gone), "{gone:?} is still in the database files after its erasure");
+    }
+    assert!(contains(&after, "the weather today"), "bob's exchanges stay");
+    assert_eq!(store.count().expect("count"), 100);
 }

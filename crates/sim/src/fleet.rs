@@ -694,6 +694,8 @@ fn unavailable(arrival: &Arrival) -> Exchange {
         upstream: String::new(),
         provider: String::new(),
         gateway_key: String::new(),
+        user: None,
+        session: None,
         stream: arrival.stream,
         status: 503,
         error_type: Some("503".to_owned()),

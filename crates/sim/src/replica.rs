@@ -277,6 +277,8 @@ impl Replica {
             upstream: self.info.name.clone(),
             provider: self.info.engine.as_str().to_owned(),
             gateway_key: String::new(),
+            user: None,
+            session: None,
             stream,
             status,
             error_type,

@@ -24,6 +24,8 @@ fn exchange(time_ms: i64, model: &str, status: u16, e2e_ms: u64) -> Exchange {
         upstream: "a".to_owned(),
         provider: "vllm".to_owned(),
         gateway_key: String::new(),
+        user: None,
+        session: None,
         stream: false,
         status,
         error_type: (status >= 500).then(|| "502".to_owned()),
@@ -264,4 +266,154 @@ async fn issue_20_every_read_of_exchange_text_is_audited_and_counted_by_reader()
     prometheus_client::encoding::text::encode(&mut text, &registry).expect("encode");
     assert!(text.contains("infersight_exchange_reads_total{user=\"alice\"} 2"), "{text}");
     assert!(text.contains("infersight_exchange_reads_total{user=\"anonymous\"} 1"), "{text}");
+}
+
+/// The API behind the guard the binary puts in front of it, over a records
+/// store holding two exchanges of alice (one scored, one in session `s-a`)
+/// and one of bob, and a bearer token for each role.
+struct Guarded {
+    _dir: tempfile::TempDir,
+    app: Router,
+    store: Arc<Store>,
+    registry: prometheus_client::registry::Registry,
+    admin: String,
+    exchanges: String,
+    metrics: String,
+}
+
+fn guarded() -> Guarded {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(&dir.path().join("records.db")).expect("records store"));
+    let of = |time_ms, user: &str, session: &str| Exchange {
+        user: Some(user.to_owned()),
+        session: Some(session.to_owned()),
+        ..exchange(time_ms, "llama", 200, 300)
+    };
+    let first = store.insert(&of(1_000_000, "alice@example.com", "s-a")).expect("insert");
+    store.insert(&of(2_000_000, "bob", "s-b")).expect("insert");
+    store.insert(&of(3_000_000, "alice@example.com", "s-a2")).expect("insert");
+    let pii = ScoreRecord {
+        scorer: "pii".to_owned(),
+        target: ScoreTarget::Response,
+        value: 1.0,
+        label: true,
+        evidence: Vec::new(),
+        version: "pii-rules-3".to_owned(),
+    };
+    store.insert_scores(first, &[pii]).expect("scores");
+    let mut registry = prometheus_client::registry::Registry::default();
+    let state = ApiState::new(Arc::new(MemStorage::new()))
+        .with_records(Arc::clone(&store))
+        .with_exchange_erasures(api::ExchangeErasures::new(&mut registry));
+    let mut credentials = access::Credentials::default();
+    let mut token = |name: &str, role| credentials.add_internal_token(name, [role].into_iter().collect());
+    let (admin, exchanges, metrics) = (
+        token("dpo", access::Role::Admin),
+        token("analyst", access::Role::Exchanges),
+        token("grafana", access::Role::Metrics),
+    );
+    let guard = access::Guard::new(
+        &access::WebSettings::default(),
+        credentials,
+        access::Metrics::new(&mut registry),
+        Arc::new(|| 0),
+    );
+    let app = Arc::new(guard).protect(api::router(state));
+    Guarded { _dir: dir, app, store, registry, admin, exchanges, metrics }
+}
+
+impl Guarded {
+    async fn send(&self, method: &str, uri: &str, token: &str) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request");
+        let (status, _, body) = send(self.app.clone(), request).await;
+        (status, body)
+    }
+
+    fn metrics_text(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("encode");
+        text
+    }
+}
+
+#[tokio::test]
+async fn issue_20_an_admin_erases_a_users_exchanges_and_is_told_how_many() {
+    let api = guarded();
+    let (status, body) = api.send("DELETE", "/api/v1/infersight/exchanges?user=alice%40example.com", &api.admin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"status": "success", "data": {"erased": 2}}));
+    assert!(api.store.get(1).expect("read").is_none() && api.store.get(3).expect("read").is_none());
+    assert_eq!(api.store.count().expect("count"), 1, "bob's exchange stays");
+
+    // A data-subject access request finds what is left of each of them.
+    let (status, body) = api.send("GET", "/api/v1/infersight/exchanges?user=alice%40example.com", &api.exchanges).await;
+    assert_eq!((status, ids(&body)), (StatusCode::OK, vec![]));
+    let (_, body) = api.send("GET", "/api/v1/infersight/exchanges?user=bob", &api.exchanges).await;
+    assert_eq!(ids(&body), vec![2]);
+    assert_eq!(body["data"]["exchanges"][0]["user"], "bob");
+    assert_eq!(body["data"]["exchanges"][0]["session"], "s-b");
+    let (_, body) = api.send("GET", "/api/v1/infersight/exchanges?session=s-b", &api.exchanges).await;
+    assert_eq!(ids(&body), vec![2]);
+
+    let text = api.metrics_text();
+    assert!(text.contains("infersight_exchanges_erased_total 2"), "{text}");
+    assert!(!text.contains("alice"), "no user id in any series:\n{text}");
+}
+
+#[tokio::test]
+async fn issue_20_erasing_by_session_and_by_time_range_in_any_time_format() {
+    let api = guarded();
+    let (_, body) = api.send("DELETE", "/api/v1/infersight/exchanges?session=s-a2", &api.admin).await;
+    assert_eq!(body["data"]["erased"], 1);
+    let (_, body) = api
+        .send(
+            "DELETE",
+            "/api/v1/infersight/exchanges?start=1970-01-01T00:16:40Z&end=1500&user=alice%40example.com",
+            &api.admin,
+        )
+        .await;
+    assert_eq!(body["data"]["erased"], 1, "alice's exchange at 1000s, both ends inclusive: {body}");
+    assert_eq!(api.store.count().expect("count"), 1);
+    let (_, body) = api.send("DELETE", "/api/v1/infersight/exchanges?start=0&end=9999", &api.admin).await;
+    assert_eq!(body["data"]["erased"], 1, "a time range alone erases everyone's in it");
+    assert!(api.metrics_text().contains("infersight_exchanges_erased_total 3"));
+}
+
+#[tokio::test]
+async fn issue_20_only_the_admin_role_erases() {
+    let api = guarded();
+    let erase = "/api/v1/infersight/exchanges?user=bob";
+    assert_eq!(api.send("DELETE", erase, &api.exchanges).await.0, StatusCode::FORBIDDEN, "exchanges role");
+    assert_eq!(api.send("DELETE", erase, &api.metrics).await.0, StatusCode::FORBIDDEN, "metrics role");
+    assert_eq!(api.send("DELETE", erase, "not-a-token").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.send("GET", erase, &api.admin).await.0, StatusCode::FORBIDDEN, "admin alone reads no text");
+    assert_eq!(api.store.count().expect("count"), 3, "nothing erased");
+    assert!(api.metrics_text().contains("infersight_exchanges_erased_total 0"));
+}
+
+#[tokio::test]
+async fn issue_20_an_erasure_without_criteria_or_with_bad_ones_is_refused_and_erases_nothing() {
+    let api = guarded();
+    for query in [
+        "",
+        "?user=",
+        "?session=&user=",
+        "?start=0",
+        "?end=9999",
+        "?start=yesterday&end=9999",
+        "?start=2000&end=1000",
+        "?user=alice%40example.com&model=llama",
+        "?user=alice%40example.com&limit=1",
+    ] {
+        let (status, body) = api.send("DELETE", &format!("/api/v1/infersight/exchanges{query}"), &api.admin).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query:?}: {body}");
+        assert_eq!((&body["status"], &body["errorType"]), (&json!("error"), &json!("bad_data")), "{query:?}");
+        assert!(!body.to_string().contains("alice"), "the error repeats no user id: {body}");
+    }
+    assert_eq!(api.store.count().expect("count"), 3);
 }

@@ -176,6 +176,11 @@ async fn issue_20_tls_basic_auth_tokens_and_roles_on_both_listeners_and_no_secre
     // A metrics user sees no exchange text and cannot flush.
     assert_eq!(seen.status(client.get(&exchanges).basic_auth("bob", Some(BOB_PASSWORD))).await, 403);
     assert_eq!(seen.status(client.get(&exchanges).bearer_auth(GRAFANA_TOKEN)).await, 403);
+    // Only an admin erases a data subject's exchanges.
+    let erase = format!("{exchanges}?user=nobody");
+    assert_eq!(seen.status(client.delete(&erase).basic_auth("bob", Some(BOB_PASSWORD))).await, 403);
+    assert_eq!(seen.status(client.delete(&erase).bearer_auth(GRAFANA_TOKEN)).await, 403);
+    assert_eq!(seen.status(client.delete(&erase).basic_auth("alice", Some(ALICE_PASSWORD))).await, 200);
     let flush = format!("{base}/api/v1/admin/tsdb/flush");
     assert_eq!(seen.status(client.post(&flush).basic_auth("bob", Some(BOB_PASSWORD))).await, 403);
     assert_eq!(seen.status(client.post(&flush).basic_auth("alice", Some(ALICE_PASSWORD))).await, 200);

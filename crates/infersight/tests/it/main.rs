@@ -8,6 +8,7 @@ mod cli;
 mod compare;
 mod crash;
 mod demo;
+mod erase;
 mod hardening;
 mod judge_eval;
 mod packaging;

@@ -15,6 +15,8 @@ pub fn exchange(time_ms: i64, model: &str, prompt: &str, response: &str) -> Exch
         upstream: "a".to_owned(),
         provider: "vllm".to_owned(),
         gateway_key: String::new(),
+        user: None,
+        session: None,
         stream: true,
         status: 200,
         error_type: None,

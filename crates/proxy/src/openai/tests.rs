@@ -70,3 +70,27 @@ fn requests_no_upstream_could_answer_are_refused_by_shape() {
     accepted(Operation::TextCompletion, br#"{"model":"m"}"#);
     accepted(Operation::Embeddings, br#"{"model":"m","input":["a","b"]}"#);
 }
+
+#[test]
+fn issue_20_the_user_is_an_id_of_at_most_256_bytes_and_refusals_never_repeat_it() {
+    let head = |body: &str| -> Result<Option<String>, BadRequest> {
+        let head = RequestHead::parse(body.as_bytes())?;
+        head.check(Operation::Chat)?;
+        Ok(head.user().map(str::to_owned))
+    };
+    let chat = |user: &str| format!(r#"{{"model":"m","messages":[],"user":{user}}}"#);
+    assert_eq!(head(&chat(r#""alice""#)), Ok(Some("alice".to_owned())));
+    assert_eq!(head(&chat(r#""al\u0069ce""#)), Ok(Some("alice".to_owned())), "escapes are read");
+    assert_eq!(head(&chat(r#""""#)), Ok(None), "an empty user is none");
+    assert_eq!(head(&chat("null")), Ok(None));
+    assert_eq!(head(r#"{"model":"m","messages":[]}"#), Ok(None));
+    assert_eq!(head(&chat(&format!("{:?}", "u".repeat(256)))), Ok(Some("u".repeat(256))));
+    let long = "secret-user-".repeat(30);
+    match head(&chat(&format!("{long:?}"))) {
+        Err(BadRequest::NotJson(message)) => {
+            assert_eq!(message, "`user` must be at most 256 bytes");
+        }
+        other => panic!("a long user was not refused: {other:?}"),
+    }
+    assert!(matches!(head(&chat("42")), Err(BadRequest::NotJson(_))), "OpenAI's `user` is a string");
+}

@@ -654,3 +654,46 @@ async fn every_answer_carries_an_exchange_id_that_the_exchange_and_the_recent_id
         assert!(response.headers().contains_key(inference::EXCHANGE_ID_HEADER), "errors carry an id too");
     }
 }
+
+#[tokio::test]
+async fn issue_20_the_user_and_session_a_client_names_land_in_the_exchange_and_nowhere_else() {
+    let fake = FakeUpstream::start(Behaviour::default()).await;
+    let mut gateway = start(config(vec![upstream("a", &fake.url(), &["m"])])).await;
+    let mut body = chat("m", true);
+    body["user"] = json!("alice-3c9e@example.com");
+    let reply = gateway
+        .post_with("/chat/completions", body.to_string().into_bytes(), Some(("x-infersight-session", "chat-7f01")))
+        .await;
+    assert_eq!(reply.status, 200);
+    let exchange = gateway.exchange().await;
+    assert_eq!(exchange.user.as_deref(), Some("alice-3c9e@example.com"));
+    assert_eq!(exchange.session.as_deref(), Some("chat-7f01"));
+    assert_eq!(fake.requests()[0].body["user"], "alice-3c9e@example.com", "the upstream gets the request as sent");
+
+    // Without either, the exchange names no one.
+    let reply = gateway.post("/completions", &json!({"model": "m", "prompt": "hi"})).await;
+    assert_eq!(reply.status, 200);
+    let exchange = gateway.exchange().await;
+    assert_eq!((exchange.user, exchange.session), (None, None));
+
+    // Ids too long to be ids are refused before any upstream is called, without repeating them.
+    let long = "secret-session-".repeat(20);
+    let reply = gateway
+        .post_with(
+            "/chat/completions",
+            chat("m", false).to_string().into_bytes(),
+            Some(("x-infersight-session", &long)),
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.openai_error()["message"], "the x-infersight-session header must be at most 256 bytes");
+    let reply =
+        gateway.post("/embeddings", &json!({"model": "m", "input": "x", "user": "secret-user-".repeat(30)})).await;
+    assert_eq!(reply.status, 400);
+    assert!(!reply.text().contains("secret-user"), "{}", reply.text());
+    assert_eq!(fake.requests().len(), 2, "refused requests never go upstream");
+    let metrics = gateway.metrics();
+    for id in ["alice", "chat-7f01", "secret-"] {
+        assert!(!metrics.contains(id), "{id} in the metrics:\n{metrics}");
+    }
+}
