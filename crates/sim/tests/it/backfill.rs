@@ -71,7 +71,7 @@ fn the_demo_fleet_validates_and_has_what_the_demo_needs() {
     let demo = SimConfig::demo();
     demo.validate().expect("demo config is valid");
     assert!(demo.models.len() >= 3 && demo.replicas.len() >= 5);
-    assert_eq!(demo.replicas.iter().map(|r| r.gpus).sum::<u32>(), 8);
+    assert_eq!(demo.replicas.iter().map(|r| r.gpus).sum::<u32>(), 9);
     assert!(demo.replicas.iter().any(|r| r.engine == EngineKind::Vllm));
     assert!(demo.replicas.iter().any(|r| r.engine == EngineKind::Sglang));
     for zone in ["us-east-1a", "us-east-1b"] {
