@@ -406,7 +406,10 @@ fn test(metric: &Metric, options: Options) -> Outcome {
                 return not_enough(outcome, MIN_SAMPLES);
             }
             set_values(&mut outcome, ma.mean, mb.mean);
-            if ma.variance + mb.variance <= 0.0 {
+            // Rounding leaves constant scores (one bucket's midpoint, block
+            // after block) a variance of about 1e-34, which is no variation.
+            let scale = ma.mean.abs().max(mb.mean.abs()).max(f64::MIN_POSITIVE);
+            if ma.variance + mb.variance <= (1e-9 * scale).powi(2) {
                 outcome.reason = Some("no variation in either cohort: not tested".to_owned());
                 return outcome;
             }

@@ -96,3 +96,17 @@ fn json_names_the_test_and_the_verdict() {
     assert_eq!(json["metrics"][0]["verdict"], "better");
     assert_eq!(json["metrics"][0]["direction"], "higher_is_better");
 }
+
+#[test]
+fn constant_scores_with_rounding_noise_are_not_tested() {
+    // A scorer that always gives 0.05, as the demo's `json` scorer on prose:
+    // merged over blocks, the means differ by rounding and the variances are ~1e-34.
+    let block = |mean: f64| Moments { n: 45.0, mean, variance: 0.0 };
+    let a: Vec<Moments> = (0..60).map(|_| block(0.05)).collect();
+    let b: Vec<Moments> = (0..60).map(|k| block(if k % 7 == 0 { 0.05 + 4e-17 } else { 0.05 })).collect();
+    let metric = Metric::new("json_mean", "score", Direction::HigherIsBetter, Data::Mean { a, b });
+    let comparison = compare(&[metric], Options { paired: true, ..Options::default() });
+    let outcome = &comparison.metrics[0];
+    assert_eq!(outcome.verdict, Verdict::NotTested, "{outcome:?}");
+    assert!(outcome.p_value.is_none());
+}

@@ -33,6 +33,9 @@ use crate::simulate::print_incidents;
 /// The scrape interval of the demo's jobs, live and backfilled.
 const SCRAPE_INTERVAL_MS: i64 = 15_000;
 
+/// The rule group generated from `[cost]` (crates/infersight/src/config/cost.rs).
+const COST_GROUP: &str = "infersight-cost";
+
 /// The demo's price of an H100 GPU-hour, as clouds rent them on demand.
 const DEMO_GPU_HOUR_DOLLARS: f64 = 2.5;
 
@@ -97,6 +100,12 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
                     Ok(_) => {
                         let took = reporting.status().elapsed_seconds;
                         println!("infersight demo: {span} of history written in {took:.1} s");
+                        if let Some(rules) = stores.rules.clone() {
+                            let from_ms = reporting.status().from_ms;
+                            let evaluated =
+                                tokio::task::spawn_blocking(move || cost_history(&rules, from_ms, now)).await;
+                            info!(evaluations = evaluated.unwrap_or_default(), "Cost rules evaluated over the history");
+                        }
                     }
                     Err(err) => warn!(error = %format!("{err:#}"), "Backfill failed"),
                 }
@@ -149,6 +158,25 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
         })
     }));
     serve::serve(config, extras).await
+}
+
+/// Evaluates the generated cost rules over the written history, once a
+/// minute, as the live rule manager would have: the Cost view and the
+/// Compare view's $ per 1M tokens then cover the hours before the demo
+/// started. Other rules are left alone (their alerts belong to live time).
+/// Returns the number of evaluations.
+fn cost_history(rules: &rules::Manager, from_ms: i64, to_ms: i64) -> usize {
+    const STEP_MS: i64 = 60_000;
+    let mut at = (from_ms.div_euclid(STEP_MS) + 1) * STEP_MS;
+    let mut evaluations = 0;
+    while at < to_ms {
+        if !rules.evaluate_group_at(COST_GROUP, at) {
+            break;
+        }
+        evaluations += 1;
+        at += STEP_MS;
+    }
+    evaluations
 }
 
 /// Writes a deploy's marker: an annotation tagged `deploy` on the model

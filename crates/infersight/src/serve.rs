@@ -49,6 +49,9 @@ pub(crate) struct Stores {
     pub db: Arc<Db>,
     /// The records store.
     pub records: Arc<records::Store>,
+    /// The rule manager, to evaluate rules over written history (the
+    /// demo's cost rules); `None` in tests that run rules themselves.
+    pub rules: Option<rules::Manager>,
 }
 
 /// What a caller such as `demo` adds to a server.
@@ -270,7 +273,8 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         tasks.spawn(access::serve(listener, router, shutdown.clone()));
     }
     if let Some(background) = extras.background {
-        tasks.spawn(background(Stores { db: Arc::clone(&db), records: Arc::clone(&records) }, shutdown.clone()));
+        let stores = Stores { db: Arc::clone(&db), records: Arc::clone(&records), rules: Some(rule_manager.clone()) };
+        tasks.spawn(background(stores, shutdown.clone()));
     }
     for task in extras.tasks {
         tasks.spawn(task(shutdown.clone()));
