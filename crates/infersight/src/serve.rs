@@ -190,10 +190,11 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     let rule_manager = rules::Manager::new(Arc::clone(&queryable), Arc::clone(&appendable), rule_options, rule_metrics)
         .with_notifier(notifier.clone());
     rule_manager.load(&config.rule_files).context("loading rule files")?;
-    if !config.cost.models.is_empty() || !config.cost.gpus.is_empty() {
+    if !config.cost.models.is_empty() || !config.cost.gpus.is_empty() || !config.cost.instances.is_empty() {
         info!(
             models = config.cost.models.len(),
             gpu_pools = config.cost.gpus.len(),
+            instance_pools = config.cost.instances.len(),
             "Cost rules generated from [cost]"
         );
     }
