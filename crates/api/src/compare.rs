@@ -9,7 +9,11 @@
 //! range, at least 15 s, at most a minute), and hands them to
 //! [`compare::compare`], paired when both cohorts cover the same range.
 //! Infersight's own probe traffic (`infersight_client="probe"`) is left out
-//! unless the selector names `infersight_client`.
+//! unless the selector names `infersight_client`. Where the cost rules
+//! generated from `[cost]` have series for a cohort's models, two figures
+//! (not tested: no sampling model) follow: dollars per 1M output tokens over
+//! the window, and each score's mean per dollar of it, as
+//! `infersight:quality_per_dollar` divides them.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +38,11 @@ const DURATION: &str = "gen_ai_client_operation_duration_seconds";
 const SCORE: &str = "gen_ai_evaluation_score";
 /// Exchanges a scorer flagged.
 const FLAGGED: &str = "infersight_quality_flagged_total";
+/// Dollars per second per model, recorded by the rules generated from
+/// `[cost]` (they carry `gen_ai_request_model` only).
+const COST: &str = "infersight:cost_dollars_per_second";
+/// The gateway's token counts (`gen_ai_token_type`).
+const TOKENS: &str = "gen_ai_client_token_usage_sum";
 
 /// The range when neither `start` nor `range` is given: the hour before `end`.
 const DEFAULT_RANGE_MS: i64 = 3_600_000;
@@ -191,6 +200,9 @@ struct CohortData {
     scores: BTreeMap<String, Vec<Distribution>>,
     /// Flagged exchanges per scorer.
     flagged: BTreeMap<String, Vec<f64>>,
+    /// Dollars per 1M output tokens over the window, when prices are
+    /// configured and the selector picks traffic by model alone.
+    dollars_per_1m_output_tokens: Option<f64>,
 }
 
 impl Cohort {
@@ -251,7 +263,38 @@ impl Cohort {
             requests,
             scores: grid.distributions(&counters(&format!("{SCORE}_bucket"), "")?, scorer),
             flagged: grid.sums(&counters(FLAGGED, "")?, scorer),
+            dollars_per_1m_output_tokens: self.dollars_per_1m_output_tokens(engine, querier)?,
         })
+    }
+
+    /// The window's spend (the mean of the cost rules' dollars per second
+    /// times its length) over its output tokens, per 1M; `None` without a
+    /// price, without output tokens, or for a selector on labels other than
+    /// the model, which the cost series do not carry.
+    fn dollars_per_1m_output_tokens(&self, engine: &Engine, querier: &dyn Querier) -> Result<Option<f64>> {
+        let on_traffic: Vec<&Matcher> = self.matchers.iter().filter(|m| m.name != "infersight_client").collect();
+        if on_traffic.iter().any(|m| m.name != "gen_ai_request_model") {
+            return Ok(None);
+        }
+        let window_s = ((self.end_ms - self.start_ms) / 1000).max(1);
+        let models: Vec<String> = on_traffic.iter().map(ToString::to_string).collect();
+        let value = |query: &str| -> Result<Option<f64>> {
+            let (value, _) = engine.instant_query(querier, query, self.end_ms).map_err(Error::Query)?;
+            Ok(match value {
+                Value::Vector(samples) => samples.first().map(|s| s.v).filter(|v| v.is_finite()),
+                _ => None,
+            })
+        };
+        let Some(dollars) =
+            value(&format!("sum(avg_over_time({COST}{{{}}}[{window_s}s])) * {window_s}", models.join(",")))?
+        else {
+            return Ok(None);
+        };
+        let tokens = value(&format!(
+            "sum(increase({}[{window_s}s]))",
+            self.selector_for(TOKENS, "gen_ai_token_type=\"output\"")
+        ))?;
+        Ok(tokens.filter(|t| *t > 0.0).map(|t| dollars / t * 1e6))
     }
 
     /// An unknown label name is a mistake in the selector, not an empty cohort.
@@ -459,6 +502,28 @@ fn metrics(a: &CohortData, b: &CohortData) -> Vec<Metric> {
             lower,
             Data::Rate { a: flagged(a, sa), b: flagged(b, sb) },
         ));
+    }
+    // Figures, not samples: cost per 1M output tokens, and each score's mean per dollar of it.
+    let (cost_a, cost_b) = (a.dollars_per_1m_output_tokens, b.dollars_per_1m_output_tokens);
+    if cost_a.is_some() || cost_b.is_some() {
+        metrics.push(Metric::new("cost_per_1m_output_tokens", "dollars", lower, Data::Figure { a: cost_a, b: cost_b }));
+        let mean = |data: &CohortData, scorer: &str| -> Option<f64> {
+            let blocks = data.scores.get(scorer)?;
+            let merged = Moments::merge(&blocks.iter().map(Moments::of).collect::<Vec<_>>());
+            (merged.n > 0.0).then_some(merged.mean)
+        };
+        let per_dollar = |data: &CohortData, cost: Option<f64>, scorer: &str| -> Option<f64> {
+            Some(mean(data, scorer)? / cost.filter(|c| *c > 0.0)?)
+        };
+        let scorers: std::collections::BTreeSet<&String> = a.scores.keys().chain(b.scores.keys()).collect();
+        for scorer in scorers.into_iter().filter(|s| !LOWER_IS_BETTER_SCORERS.contains(&s.as_str())) {
+            metrics.push(Metric::new(
+                format!("{scorer}_per_dollar"),
+                "score_per_dollar",
+                Direction::HigherIsBetter,
+                Data::Figure { a: per_dollar(a, cost_a, scorer), b: per_dollar(b, cost_b, scorer) },
+            ));
+        }
     }
     metrics
 }

@@ -197,13 +197,15 @@ fn verdict(metric: &Value, unit: &str) -> String {
     }
 }
 
-/// A value in its unit: seconds as ms below one second, ratios as percentages.
+/// A value in its unit: seconds as ms below one second, ratios as percentages, dollars with `$`.
 fn value(v: f64, unit: &str, signed: bool) -> String {
     let sign = if signed && v > 0.0 { "+" } else { "" };
     match unit {
         "seconds" if v.abs() < 1.0 => format!("{sign}{} ms", significant(v * 1000.0)),
         "seconds" => format!("{sign}{} s", significant(v)),
         "ratio" => format!("{sign}{} %", significant(v * 100.0)),
+        "dollars" if v < 0.0 => format!("-${}", significant(-v)),
+        "dollars" => format!("{sign}${}", significant(v)),
         _ => format!("{sign}{}", significant(v)),
     }
 }

@@ -34,15 +34,6 @@ impl SimConfig {
                 ..ModelConfig::default()
             },
             ModelConfig {
-                name: LLAMA_FP8.to_owned(),
-                weights_gib: 8.5,
-                context_len: 32_768,
-                style: Style::Friendly,
-                refusal_rate: 0.05,
-                wrong_fact_rate: 0.1,
-                ..ModelConfig::default()
-            },
-            ModelConfig {
                 name: QWEN.to_owned(),
                 weights_gib: 28.0,
                 context_len: 32_768,
@@ -56,6 +47,15 @@ impl SimConfig {
                 style: Style::Concise,
                 refusal_rate: 0.01,
                 wrong_fact_rate: 0.02,
+                ..ModelConfig::default()
+            },
+            ModelConfig {
+                name: LLAMA_FP8.to_owned(),
+                weights_gib: 8.5,
+                context_len: 32_768,
+                style: Style::Friendly,
+                refusal_rate: 0.05,
+                wrong_fact_rate: 0.15,
                 ..ModelConfig::default()
             },
         ];
@@ -96,6 +96,10 @@ impl SimConfig {
         let replicas = vec![
             llama("vllm-llama-1a", "us-east-1a"),
             llama("vllm-llama-1b", "us-east-1b"),
+            qwen("vllm-qwen-1a", "us-east-1a", EngineKind::Vllm),
+            qwen("sglang-qwen-1b", "us-east-1b", EngineKind::Sglang),
+            r1("sglang-r1-1a", "us-east-1a"),
+            r1("sglang-r1-1b", "us-east-1b"),
             ReplicaConfig {
                 name: "vllm-llama-fp8-1b".to_owned(),
                 engine: EngineKind::Vllm,
@@ -107,10 +111,6 @@ impl SimConfig {
                 decode_ms_per_seq: 0.08,
                 ..ReplicaConfig::default()
             },
-            qwen("vllm-qwen-1a", "us-east-1a", EngineKind::Vllm),
-            qwen("sglang-qwen-1b", "us-east-1b", EngineKind::Sglang),
-            r1("sglang-r1-1a", "us-east-1a"),
-            r1("sglang-r1-1b", "us-east-1b"),
         ];
         let load = LoadConfig {
             models: vec![

@@ -102,6 +102,9 @@ function metricTitle(name: string): string {
   const q = /^(ttft|tpot|e2e)_p(\d+)$/.exec(name);
   if (q) return `${METRIC_NAMES[q[1]]} p${q[2]}`;
   if (METRIC_NAMES[name]) return METRIC_NAMES[name];
+  if (name === "cost_per_1m_output_tokens") return "$ per 1M output tokens";
+  const d = /^(.*)_per_dollar$/.exec(name);
+  if (d) return `${d[1]} mean per $ (per 1M output tokens)`;
   const s = /^(.*)_(mean|flagged_rate)$/.exec(name);
   if (s) return `${s[1]} ${s[2] === "mean" ? "mean score" : "flagged rate"}`;
   return name;

@@ -106,6 +106,8 @@ fn config(seed: u64, cohorts: Cohorts) -> SimConfig {
     config.replicas.retain(|r| r.model == LLAMA);
     config.load.models.retain(|l| l.model == LLAMA);
     config.scenarios.clear();
+    // Nor the deploy: its FP8 build is not among the models kept.
+    config.deploys.clear();
     if cohorts == Cohorts::Models {
         let (models, replicas, loads) = (config.models.clone(), config.replicas.clone(), config.load.models.clone());
         config.models.clear();
@@ -306,16 +308,18 @@ fn a_a_between_two_replicas_of_one_model() {
     check_a_a(Cohorts::Replicas, 2 * AA_WINDOW_MS, 140, 0.01..=0.11);
 }
 
-#[test]
-fn a_ten_percent_ttft_p95_shift_is_found_in_most_one_hour_comparisons() {
-    let comparisons = comparisons(Cohorts::Models, POWER_WINDOW_MS, 1.10);
+/// Power of one-hour comparisons with cohort B's TTFT × 1.10, reported as
+/// the share found worse with Holm, at p < 0.05 alone, B's mean shift and
+/// the minimum detectable effect.
+fn power(cohorts: Cohorts) -> f64 {
+    let comparisons = comparisons(cohorts, POWER_WINDOW_MS, 1.10);
     let n = comparisons.len() as f64;
     let outcomes: Vec<&compare::Outcome> = comparisons.iter().filter_map(|c| c.metric("ttft_p95")).collect();
     let found = outcomes.iter().filter(|m| m.is_worse()).count() as f64;
     let uncorrected = outcomes.iter().filter(|m| m.p_value.is_some_and(|p| p < 0.05)).count() as f64;
     let mean = |values: Vec<f64>| values.iter().sum::<f64>() / values.len() as f64 * 100.0;
     println!(
-        "power, {n} one-hour comparisons: TTFT p95 +10 % found worse in {:.1} % with Holm over {} metrics ({:.1} % at p < 0.05 alone); B's p95 {:+.1} % on average, MDE {:.1} % of A's p95",
+        "power, {cohorts:?}, {n} one-hour comparisons: TTFT p95 +10 % found worse in {:.1} % with Holm over {} metrics ({:.1} % at p < 0.05 alone); B's p95 {:+.1} % on average, MDE {:.1} % of A's p95",
         found / n * 100.0,
         comparisons[0].metrics.len(),
         uncorrected / n * 100.0,
@@ -323,5 +327,21 @@ fn a_ten_percent_ttft_p95_shift_is_found_in_most_one_hour_comparisons() {
         mean(outcomes.iter().filter_map(|m| Some(m.min_detectable_effect? / m.a?)).collect()),
     );
     assert!(outcomes.iter().all(|m| m.verdict != Verdict::Better));
-    assert!(found / n >= 0.8, "power {}", found / n);
+    found / n
+}
+
+#[test]
+fn a_ten_percent_ttft_p95_shift_is_found_in_most_one_hour_comparisons() {
+    let found = power(Cohorts::Models);
+    assert!(found >= 0.8, "power {found}");
+}
+
+/// The same at the demo's rate per configuration since its deploy (Llama
+/// and its FP8 build take 2.5 requests/s each): the two replicas of one
+/// model as the cohorts. Reported, not held to 80 %: see docs/design/2026-12-07-compare.md.
+#[test]
+#[ignore = "simulates another day of traffic"]
+fn power_at_half_the_rate_between_two_replicas_of_one_model() {
+    let found = power(Cohorts::Replicas);
+    assert!(found >= 0.5, "power {found}");
 }
