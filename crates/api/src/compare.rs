@@ -59,7 +59,9 @@ const LOWER_IS_BETTER_SCORERS: [&str; 5] = ["pii", "toxicity", "harmful", "refus
 /// Parameters: `a` and `b`, selectors; `start` and `end` (default `end`
 /// now and `start` a `range` before it, an hour without one); `a_start`, `a_end`, `b_start`, `b_end` to give a cohort its own
 /// window (`b` defaults to `a` when `b` has a window of its own); `step`,
-/// the block length; `alpha` (default 0.05). The answer: each cohort
+/// the block length; `alpha` (default 0.05); `gate`, the comma-separated
+/// metrics a deploy gate decides on (`infersight compare --fail-if-worse`),
+/// Holm-corrected as a family of their own. The answer: each cohort
 /// (selector, window, requests), whether the comparison is paired, the
 /// block length, and per metric the outcome of crate `compare`.
 pub(crate) async fn compare(State(state): State<ApiState>, params: Params) -> Result<Success<CompareData>> {
@@ -72,8 +74,14 @@ pub(crate) async fn compare(State(state): State<ApiState>, params: Params) -> Re
         let b = request.b.read(&engine, querier.as_ref(), request.step_ms)?;
         let paired = request.a.start_ms == request.b.start_ms && request.a.end_ms == request.b.end_ms;
         let metrics = metrics(&a, &b);
+        if let Some(unknown) = request.gate.iter().find(|g| !metrics.iter().any(|m| &m.name == *g)) {
+            let known: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+            return Err(Error::InvalidCohort {
+                message: format!("gate: {unknown:?} is no metric of this comparison; it has {}", known.join(", ")),
+            });
+        }
         let options = Options { alpha: request.alpha, paired, ..Options::default() };
-        let comparison = ::compare::compare(&metrics, options);
+        let comparison = ::compare::compare_gated(&metrics, options, &request.gate);
         if comparison.metrics.iter().all(|m| m.p_value.is_none()) {
             return Err(Error::NotEnoughData { message: not_enough_message(&comparison, &a, &b) });
         }
@@ -117,6 +125,7 @@ struct CompareRequest {
     b: Cohort,
     step_ms: i64,
     alpha: f64,
+    gate: Vec<String>,
 }
 
 impl CompareRequest {
@@ -172,11 +181,16 @@ impl CompareRequest {
             })?,
             None => Options::default().alpha,
         };
+        let gate = params
+            .value("gate")
+            .map(|list| list.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
         Ok(CompareRequest {
             a: Cohort::parse("a", a_selector, a_start, a_end)?,
             b: Cohort::parse("b", b_selector, b_start, b_end)?,
             step_ms,
             alpha,
+            gate,
         })
     }
 }

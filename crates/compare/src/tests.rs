@@ -110,3 +110,22 @@ fn constant_scores_with_rounding_noise_are_not_tested() {
     assert_eq!(outcome.verdict, Verdict::NotTested, "{outcome:?}");
     assert!(outcome.p_value.is_none());
 }
+
+#[test]
+fn a_gate_is_a_holm_family_of_its_own() {
+    // z = 2.17 (p = 0.030) beside nine null metrics: Holm over ten multiplies
+    // it to 0.30; gated alone it stays 0.030 and is found, while the other
+    // nine are corrected among themselves.
+    let mut metrics = vec![mean_metric("ttft_p95", Direction::LowerIsBetter, 2.17)];
+    metrics.extend((0..9).map(|k| mean_metric(&format!("score_{k}"), Direction::HigherIsBetter, 0.5)));
+    let plain = compare(&metrics, Options::default());
+    assert_eq!(plain.metric("ttft_p95").expect("present").verdict, Verdict::NoDetectableDifference);
+    assert!(plain.gate.is_empty() && plain.correction == "holm");
+    let gated = compare_gated(&metrics, Options::default(), &["ttft_p95".to_owned(), "no_such".to_owned()]);
+    let outcome = gated.metric("ttft_p95").expect("present");
+    assert_eq!(outcome.verdict, Verdict::Worse, "{outcome:?}");
+    assert!((outcome.p_adjusted.expect("tested") - outcome.p_value.expect("tested")).abs() < 1e-12);
+    assert_eq!(gated.gate, vec!["ttft_p95".to_owned()]);
+    // The rest: nine p-values of 0.617, Holm-adjusted to 1.
+    assert_eq!(gated.metric("score_0").expect("present").p_adjusted, Some(1.0));
+}
