@@ -482,7 +482,7 @@ await section("cost", async () => {
       rows: [...document.querySelectorAll("table.spend tbody tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
     };
   });
-  check(st.model?.points > 0 && st.model.unit === "$/h" && st.model.legend.length >= 3, `spend by model over time, in $/h (${st.model?.legend.join(", ")})`);
+  check(st.model?.points > 0 && st.model.unit === "$/h" && st.model.legend.length >= 2, `spend by model over time, in $/h (${st.model?.legend.join(", ")})`);
   check(st.upstream?.points > 0 && st.upstream.legend.length >= 2, `spend by upstream (${st.upstream?.legend.length} pools)`);
   check(st.idle?.points > 0, `GPU idle cost over time (${st.idle?.legend.join(", ")})`);
   check(st.perM?.points > 0 && st.perM.legend.length >= 2, `$ per 1M output tokens by model (${st.perM?.legend.join(", ")})`);
