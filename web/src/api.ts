@@ -206,3 +206,61 @@ export interface Backfill {
 export async function backfill(signal?: AbortSignal): Promise<Backfill> {
   return get<Backfill>("/api/v1/infersight/backfill", {}, signal);
 }
+
+/** One metric of a comparison (crates/compare's `Outcome`): B against A. */
+export interface Outcome {
+  name: string;
+  unit: string;
+  direction: "lower_is_better" | "higher_is_better";
+  test: string;
+  a: number | null;
+  b: number | null;
+  n_a: number;
+  n_b: number;
+  difference: number | null;
+  relative_difference: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  p_value: number | null;
+  p_adjusted: number | null;
+  min_detectable_effect: number | null;
+  verdict: "better" | "worse" | "no_detectable_difference" | "not_enough_data" | "not_tested";
+  n_needed: number | null;
+  reason: string | null;
+}
+
+export interface CohortInfo {
+  selector: string;
+  start: number;
+  end: number;
+  requests: number;
+}
+
+/** `GET /api/v1/infersight/compare`'s data. */
+export interface Comparison {
+  a: CohortInfo;
+  b: CohortInfo;
+  paired: boolean;
+  step_seconds: number;
+  correction: string;
+  options: { alpha: number; power: number; paired: boolean };
+  metrics: Outcome[];
+}
+
+export async function compare(params: Record<string, string | number | undefined>, signal?: AbortSignal): Promise<Comparison> {
+  return get<Comparison>("/api/v1/infersight/compare", params, signal);
+}
+
+/** A deploy marker or other event (`/api/v1/infersight/annotations`). */
+export interface Annotation {
+  id: number;
+  time_ms: number;
+  /** User text: render as text only. */
+  text: string;
+  tags: string[];
+  model: string;
+}
+
+export async function annotations(params: Record<string, string | number | undefined>, signal?: AbortSignal): Promise<Annotation[]> {
+  return (await get<Annotation[]>("/api/v1/infersight/annotations", params, signal)) ?? [];
+}

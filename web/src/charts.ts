@@ -12,7 +12,7 @@ export const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "
  * is already in percent; `/s` and `/min` are events per second or minute;
  * `count`, `score`, `p` and `code` are plain numbers of that kind.
  */
-export type Unit = "" | "s" | "%" | "pct" | "bytes" | "req/s" | "tok/s" | "err/s" | "req" | "/s" | "/min" | "count" | "score" | "p" | "code" | "°C" | "W" | "MHz";
+export type Unit = "" | "s" | "%" | "pct" | "bytes" | "req/s" | "tok/s" | "err/s" | "req" | "/s" | "/min" | "count" | "score" | "p" | "code" | "°C" | "W" | "MHz" | "$" | "$/h" | "$/1M";
 
 /** The unit's name, shown beside each chart's title. */
 export const UNIT_NAMES: Record<Unit, string> = {
@@ -34,13 +34,25 @@ export const UNIT_NAMES: Record<Unit, string> = {
   "°C": "°C",
   W: "watts",
   MHz: "MHz",
+  $: "dollars",
+  "$/h": "dollars per hour",
+  "$/1M": "dollars per 1M",
 };
 
 export function format(v: number | null | undefined, unit: Unit): string {
   if (unit === "bytes") return fmtBytes(v);
+  if (unit === "$" || unit === "$/h" || unit === "$/1M") return fmtDollars(v, unit === "$" ? "" : unit.slice(1));
   if (unit === "count" || unit === "score" || unit === "p" || unit === "code") return fmtNumber(v, "");
   if (unit === "/s" || unit === "/min") return v === null || v === undefined || !Number.isFinite(v) ? "–" : `${fmtNumber(v, "")}${unit}`;
   return fmtNumber(v, unit);
+}
+
+/** Dollars with cents (or three significant digits below a dollar), and a suffix such as `/h`. */
+export function fmtDollars(v: number | null | undefined, suffix = ""): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "–";
+  const a = Math.abs(v);
+  const text = a >= 1e4 ? `${(v / 1e3).toFixed(1)}k` : a >= 1 ? v.toFixed(2) : a === 0 ? "0" : v.toPrecision(3);
+  return `$${text}${suffix}`;
 }
 
 function cssVar(name: string): string {
@@ -88,7 +100,7 @@ export function lines(result: RangeSeries[], keys?: string[], prefix = ""): Line
 }
 
 /** Marks a chart container with its kind, unit and how many points it drew, for tests and for the empty state. */
-function mark(el: HTMLElement, points: number, emptyText: string | undefined, kind: "time" | "heatmap" | "scatter", unit: string): void {
+function mark(el: HTMLElement, points: number, emptyText: string | undefined, kind: "time" | "heatmap" | "scatter" | "distribution", unit: string): void {
   el.dataset.chart = kind;
   el.dataset.unit = unit;
   el.dataset.points = String(points);
@@ -389,4 +401,193 @@ export function scatter(el: HTMLElement, groups: ScatterGroup[], xUnit: Unit, yU
   render();
   onResize(el, render);
   return all.length;
+}
+
+/** One cohort's histogram: cumulative counts at each bucket bound (`le`, +Inf last). */
+export interface Cumulative {
+  label: string;
+  buckets: [number, number][];
+}
+
+/**
+ * Distributions overlaid: each cohort's share of observations at or below
+ * each bucket bound (a step CDF over the bounds, evenly spaced, as the
+ * buckets hold no more), one colour per cohort; returns the points drawn.
+ */
+export function distributionChart(el: HTMLElement, cohorts: Cumulative[], unit: Unit, height = 200, emptyText?: string): number {
+  const bounds = [...new Set(cohorts.flatMap((c) => c.buckets.map(([le]) => le)))].filter((b) => Number.isFinite(b)).sort((a, b) => a - b);
+  const shares = cohorts.map((c) => {
+    const total = c.buckets.find(([le]) => le === Infinity)?.[1] ?? 0;
+    return bounds.map((b) => (total > 0 ? (c.buckets.find(([le]) => le === b)?.[1] ?? 0) / total : NaN));
+  });
+  const points = shares.reduce((n, s) => n + s.filter(Number.isFinite).length, 0);
+  el.replaceChildren();
+  const render = () => {
+    mark(el, points, emptyText, "distribution", unit);
+    if (!points) return;
+    const ctx = canvasFor(el, height);
+    if (!ctx) return;
+    const width = el.clientWidth || 200;
+    const left = 44;
+    const bottom = 30;
+    const plotW = width - left - 10;
+    const plotH = height - bottom - 8;
+    const sx = (i: number) => left + (bounds.length > 1 ? (i / (bounds.length - 1)) * plotW : plotW / 2);
+    const sy = (v: number) => 8 + plotH - v * plotH;
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.strokeStyle = cssVar("--grid");
+    ctx.fillStyle = cssVar("--muted");
+    for (let k = 0; k <= 4; k++) {
+      const y = sy(k / 4);
+      ctx.beginPath();
+      ctx.moveTo(left, y);
+      ctx.lineTo(left + plotW, y);
+      ctx.stroke();
+      ctx.fillText(`${k * 25}%`, 4, y + 4);
+    }
+    const every = Math.max(1, Math.ceil(bounds.length / Math.max(2, Math.floor(plotW / 56))));
+    bounds.forEach((b, i) => {
+      if (i % every === 0) ctx.fillText(`≤${format(b, unit)}`, Math.min(sx(i) - 14, width - 56), 8 + plotH + 14);
+    });
+    ctx.fillText("share at or below →", left + plotW / 2 - 50, height - 2);
+    shares.forEach((s, ci) => {
+      ctx.strokeStyle = PALETTE[ci % PALETTE.length];
+      ctx.fillStyle = PALETTE[ci % PALETTE.length];
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      let started = false;
+      s.forEach((v, i) => {
+        if (!Number.isFinite(v)) return;
+        if (started) ctx.lineTo(sx(i), sy(v));
+        else ctx.moveTo(sx(i), sy(v));
+        started = true;
+      });
+      ctx.stroke();
+      s.forEach((v, i) => {
+        if (!Number.isFinite(v)) return;
+        ctx.beginPath();
+        ctx.arc(sx(i), sy(v), 2.5, 0, Math.PI * 2);
+        ctx.fill();
+      });
+    });
+    ctx.lineWidth = 1;
+    el.appendChild(h("div", { class: "scatter-legend" }, ...cohorts.map((c, ci) => h("span", {}, h("i", { style: `background:${PALETTE[ci % PALETTE.length]}` }), c.label))));
+  };
+  render();
+  onResize(el, render);
+  return points;
+}
+
+/** One model on the trade-off chart. */
+export interface TradeoffPoint {
+  label: string;
+  /** Dollars per 1M output tokens. */
+  cost: number;
+  /** Mean quality score. */
+  quality: number;
+  /** p95 latency in seconds (the point's size), when known. */
+  latency: number | null;
+}
+
+/** The points no other point beats on both cost (lower) and quality (higher), cheapest first. */
+export function paretoFront(points: TradeoffPoint[]): TradeoffPoint[] {
+  const front = points.filter((p) => !points.some((q) => q !== p && q.cost <= p.cost && q.quality >= p.quality && (q.cost < p.cost || q.quality > p.quality)));
+  return front.sort((a, b) => a.cost - b.cost);
+}
+
+/**
+ * Models by quality against $ per 1M output tokens, each point's size its
+ * p95 latency, the Pareto front joined and ringed; names are drawn beside
+ * the points and listed (as text) in the legend. Returns the points drawn.
+ */
+export function tradeoffChart(el: HTMLElement, points: TradeoffPoint[], qualityTitle: string, height = 260, emptyText?: string): number {
+  const shown = points.filter((p) => Number.isFinite(p.cost) && Number.isFinite(p.quality));
+  const front = paretoFront(shown);
+  el.replaceChildren();
+  const render = () => {
+    mark(el, shown.length, emptyText, "scatter", "$/1M|score");
+    el.dataset.pareto = String(front.length);
+    if (!shown.length) return;
+    const ctx = canvasFor(el, height);
+    if (!ctx) return;
+    const width = el.clientWidth || 200;
+    const left = 56;
+    const bottom = 32;
+    const right = 16;
+    const plotW = width - left - right;
+    const plotH = height - bottom - 16;
+    const pad = (lo: number, hi: number) => {
+      const span = hi - lo || Math.abs(hi) * 0.2 || 1;
+      return [lo - span * 0.15, hi + span * 0.15];
+    };
+    const [x0, x1] = pad(Math.min(...shown.map((p) => p.cost)), Math.max(...shown.map((p) => p.cost)));
+    const [y0, y1] = pad(Math.min(...shown.map((p) => p.quality)), Math.max(...shown.map((p) => p.quality)));
+    const sx = (x: number) => left + ((x - x0) / (x1 - x0)) * plotW;
+    const sy = (y: number) => 16 + plotH - ((y - y0) / (y1 - y0)) * plotH;
+    const lat = shown.map((p) => p.latency).filter((v): v is number => v !== null && Number.isFinite(v));
+    const [l0, l1] = [Math.min(...lat), Math.max(...lat)];
+    const radius = (p: TradeoffPoint) => (p.latency === null || !lat.length ? 6 : 5 + (l1 > l0 ? ((p.latency - l0) / (l1 - l0)) * 9 : 4));
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.strokeStyle = cssVar("--grid");
+    ctx.fillStyle = cssVar("--muted");
+    for (let k = 0; k <= 4; k++) {
+      const y = 16 + (plotH * k) / 4;
+      ctx.beginPath();
+      ctx.moveTo(left, y);
+      ctx.lineTo(left + plotW, y);
+      ctx.stroke();
+      ctx.fillText(fmtNumber(y1 - ((y1 - y0) * k) / 4), 4, y + 4);
+      const x = left + (plotW * k) / 4;
+      ctx.fillText(fmtDollars(x0 + ((x1 - x0) * k) / 4), Math.min(x - 10, width - 50), 16 + plotH + 14);
+    }
+    ctx.fillText("$ per 1M output tokens → (cheaper to the left)", left + plotW / 2 - 110, height - 2);
+    ctx.fillText(`↑ ${qualityTitle} (better up)`, left + 4, 11);
+    // The front: cheapest to best, as a dashed line through the points no other beats.
+    ctx.strokeStyle = cssVar("--accent");
+    ctx.setLineDash([5, 4]);
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    front.forEach((p, i) => (i ? ctx.lineTo(sx(p.cost), sy(p.quality)) : ctx.moveTo(sx(p.cost), sy(p.quality))));
+    ctx.stroke();
+    ctx.setLineDash([]);
+    shown.forEach((p, i) => {
+      ctx.globalAlpha = 0.8;
+      ctx.fillStyle = PALETTE[i % PALETTE.length];
+      ctx.beginPath();
+      ctx.arc(sx(p.cost), sy(p.quality), radius(p), 0, Math.PI * 2);
+      ctx.fill();
+      ctx.globalAlpha = 1;
+      if (front.includes(p)) {
+        ctx.strokeStyle = cssVar("--text");
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        ctx.arc(sx(p.cost), sy(p.quality), radius(p) + 3, 0, Math.PI * 2);
+        ctx.stroke();
+        ctx.lineWidth = 1;
+      }
+      ctx.fillStyle = cssVar("--text");
+      const name = p.label.split("/").pop() ?? p.label;
+      const tx = sx(p.cost) + radius(p) + 5;
+      ctx.fillText(name, Math.min(tx, width - ctx.measureText(name).width - 4), sy(p.quality) + 4);
+    });
+    el.title = "Quality against $ per 1M output tokens; a point's size is its TTFT p95; ringed points are on the Pareto front";
+    el.appendChild(
+      h(
+        "div",
+        { class: "scatter-legend" },
+        ...shown.map((p, i) =>
+          h(
+            "span",
+            { title: `${p.label}: ${fmtDollars(p.cost)} per 1M output tokens, ${qualityTitle} ${fmtNumber(p.quality)}, TTFT p95 ${fmtNumber(p.latency, "s")}${front.includes(p) ? " (Pareto front)" : ""}`, "data-pareto": front.includes(p) ? "" : undefined },
+            h("i", { style: `background:${PALETTE[i % PALETTE.length]}` }),
+            p.label,
+            front.includes(p) ? " ◎" : "",
+          ),
+        ),
+      ),
+    );
+  };
+  render();
+  onResize(el, render);
+  return shown.length;
 }

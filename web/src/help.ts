@@ -27,4 +27,6 @@ export const EMPTY = {
     "Not configured: infersight does not forward by remote write yet. When it does, each queue's lag shows here (infersight_remote_storage_highest_timestamp_in_seconds).",
   flagged: "Nothing flagged in this range. Flags come from scoring the gateway's traffic (a [[gateway.upstream]]; [quality] score_rate sets the share scored).",
   query: "The query returned no series in this range.",
+  cost: 'No cost in this range: no price is configured. Price hosted models with [[cost.model]] (model, input_per_1m_tokens, output_per_1m_tokens) or your GPUs with [[cost.gpu]] (name, labels = { modelName = "NVIDIA H100 80GB HBM3" }, per_hour, model); infersight invents no figure.',
+  costGpu: 'No GPU cost in this range: price your GPUs with [[cost.gpu]] (name, labels picking DCGM series such as { modelName = "NVIDIA H100 80GB HBM3" }, per_hour, and the model they serve), and scrape DCGM ([[scrape]] preset = "dcgm").',
 };

@@ -10,16 +10,20 @@ import { capacity } from "./views/capacity";
 import { reliability } from "./views/reliability";
 import { quality } from "./views/quality";
 import { correlation } from "./views/correlation";
+import { compare } from "./views/compare";
+import { cost } from "./views/cost";
 import { explore } from "./views/explore";
 import { status } from "./views/status";
 
-const RENDER: Record<View, ViewFn> = { overview, performance: performanceView, capacity, reliability, quality, correlation, explore, status };
+const RENDER: Record<View, ViewFn> = { overview, performance: performanceView, capacity, reliability, quality, compare, cost, correlation, explore, status };
 const TITLES: Record<View, string> = {
   overview: "Overview",
   performance: "Performance",
   capacity: "Capacity",
   reliability: "Reliability",
   quality: "Quality",
+  compare: "Compare",
+  cost: "Cost",
   correlation: "Correlation",
   explore: "Explore",
   status: "Status",

@@ -1,7 +1,7 @@
 // URL state: the view and every setting live in the hash, so a URL is shareable.
 //   #/overview?range=1h&end=1732370000&refresh=30s&model=m&engine=vllm&zone=z&instance=i
 
-export const VIEWS = ["overview", "performance", "capacity", "reliability", "quality", "correlation", "explore", "status"] as const;
+export const VIEWS = ["overview", "performance", "capacity", "reliability", "quality", "compare", "cost", "correlation", "explore", "status"] as const;
 export type View = (typeof VIEWS)[number];
 
 export interface State {

@@ -5,6 +5,7 @@
 //                                      runs `infersight demo --backfill 1h` and proxies to it
 //   SCREENSHOTS=1                      also writes docs/images/<view>-<theme>.png, exchange-<theme>.png
 //                                      and empty-capacity-<theme>.png (nothing configured)
+//   SCREENSHOTS=compare,cost           only those views' screenshots (whole pages), and empty-cost-<theme>.png
 //
 // Skips (exit 0, with a note) when Chromium is missing. Needs `npm run build` first.
 import { spawn, spawnSync } from "node:child_process";
@@ -17,7 +18,7 @@ import { start } from "./fixture-server.mjs";
 const WEB = fileURLToPath(new URL("..", import.meta.url));
 const IMAGES = fileURLToPath(new URL("../../docs/images/", import.meta.url));
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const VIEWS = ["overview", "performance", "capacity", "reliability", "quality", "correlation", "explore", "status"];
+const VIEWS = ["overview", "performance", "capacity", "reliability", "quality", "compare", "cost", "correlation", "explore", "status"];
 const failures = [];
 const fail = (what) => {
   failures.push(what);
@@ -158,7 +159,9 @@ async function unitsAndLegends(what) {
   return charts;
 }
 
-const shots = process.env.SCREENSHOTS === "1";
+const shots = Boolean(process.env.SCREENSHOTS) && process.env.SCREENSHOTS !== "0";
+// SCREENSHOTS=1 takes every view; a list of views takes only those, as whole pages.
+const shotViews = process.env.SCREENSHOTS === "1" ? VIEWS : (process.env.SCREENSHOTS ?? "").split(",").filter((v) => VIEWS.includes(v));
 if (shots) mkdirSync(IMAGES, { recursive: true });
 
 console.log("views:");
@@ -394,6 +397,104 @@ await noErrors("explore error", { allowStatus: [400, 422] });
 });
 
 
+await section("compare", async () => {
+  // Opens with two cohorts chosen: the demo's deploy marker's model (the FP8 build) against the model it was built from.
+  await open("#/compare?range=1h");
+  const st = await page.evaluate(() => ({
+    a: document.querySelector('input[name="a"]')?.value ?? "",
+    b: document.querySelector('input[name="b"]')?.value ?? "",
+    head: [...document.querySelectorAll("table.compare thead th")].map((th) => th.textContent ?? ""),
+    rows: [...document.querySelectorAll("table.compare tbody tr")].map((tr) => ({ metric: tr.dataset.metric, verdict: tr.dataset.verdict, cells: [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "") })),
+    summary: document.querySelector(".compare-summary")?.textContent ?? "",
+    dists: [...document.querySelectorAll('[data-chart="distribution"]')].map((c) => ({ points: Number(c.dataset.points), legend: c.querySelectorAll(".scatter-legend span").length })),
+    trade: (() => {
+      const c = document.querySelector('[data-panel="tradeoff"] [data-chart="scatter"]');
+      return c && { points: Number(c.dataset.points), pareto: Number(c.dataset.pareto), legend: [...c.querySelectorAll(".scatter-legend span")].map((s) => s.textContent ?? "") };
+    })(),
+    markers: [...document.querySelectorAll('select[name="marker"] option')].map((o) => o.textContent ?? ""),
+  }));
+  if (upstream) check(/Llama-3\.1-8B-Instruct"/.test(st.a) && /Llama-3\.1-8B-Instruct-FP8"/.test(st.b), `compare opens on the deploy's two configurations (A ${st.a}, B ${st.b})`);
+  else check(st.a.includes("gen_ai_request_model") && st.b.includes("gen_ai_request_model") && st.a !== st.b, `compare opens on two models (A ${st.a}, B ${st.b})`);
+  check(["B − A", "95% CI", "p (Holm)", "n A / B", "Verdict"].every((x) => st.head.some((t) => t.includes(x))) && st.head.some((t) => t.startsWith("A: ")) && st.head.some((t) => t.startsWith("B: ")), `the table has both values, the difference, 95 % CI, p-value, sample sizes and verdict (${st.head.join(" | ")})`);
+  const tested = st.rows.filter((r) => r.verdict !== "not_enough_data" && r.verdict !== "not_tested");
+  check(st.rows.length >= 8 && tested.every((r) => r.cells.length === 8 && r.cells[6].includes("/") && r.cells[3] !== "–"), `a row per metric, each with its figures (${st.rows.length} metrics, ${tested.length} tested)`);
+  const verdicts = (v) => st.rows.filter((r) => r.verdict === v).map((r) => r.metric);
+  check(verdicts("better").some((m) => m.startsWith("ttft")) && verdicts("worse").length > 0, `the trade-off shows on first open: B better on ${verdicts("better").join(", ")}; worse on ${verdicts("worse").join(", ")}`);
+  check(/better on \d+/.test(st.summary) && /requests/.test(st.summary), `a one-line summary of the verdicts (${st.summary.slice(0, 120)}…)`);
+  check(st.dists.length === 3 && st.dists.every((d) => d.points > 0 && d.legend === 2), `TTFT, ITL and end-to-end distributions of both cohorts overlaid (${st.dists.map((d) => d.points).join(", ")} points)`);
+  check(st.trade && st.trade.points >= 2 && st.trade.pareto >= 1, `models on quality against $ per 1M output tokens, the Pareto front marked (${st.trade?.points} models, ${st.trade?.pareto} on the front: ${st.trade?.legend.join(", ")})`);
+  if (upstream) check(st.trade?.legend.some((l) => l.includes("FP8")), "the FP8 build is on the trade-off chart");
+  check(st.markers.length > 0, `deploy markers to compare before and after (${st.markers[0] ?? "none"})`);
+  await noErrors("compare");
+
+  // Before and after the deploy marker.
+  reset();
+  await page.click('form[data-mode="marker"] button[type="submit"]');
+  await page.waitForFunction(() => /[?&]marker=\d+/.test(location.hash), null, { timeout: 5000 });
+  await settled();
+  const after = await page.evaluate(() => ({
+    head: [...document.querySelectorAll("table.compare thead th")].map((th) => th.textContent ?? ""),
+    rows: document.querySelectorAll("table.compare tbody tr").length,
+    note: document.querySelector('[data-panel="compare-table"] .nodata')?.textContent ?? "",
+  }));
+  check(after.head.some((t) => t.startsWith("A: before")) && (after.rows > 0 || /not enough data|no requests/.test(after.note)), `before and after a marker: ${after.rows} metrics${after.note ? ` (${after.note.slice(0, 80)})` : ""}`);
+  await noErrors("compare before and after");
+
+  // A cohort without traffic: the API's precise answer, shown as such, not a verdict.
+  await open(`#/compare?range=1h&a=${encodeURIComponent('{gen_ai_request_model="no-such-model"}')}&b=${encodeURIComponent('{gen_ai_request_model="nope"}')}`);
+  const empty = await page.evaluate(() => ({ rows: document.querySelectorAll("table.compare tbody tr").length, note: document.querySelector('[data-panel="compare-table"] .nodata')?.textContent ?? "", errors: document.querySelectorAll(".panel-note.error").length }));
+  check(empty.rows === 0 && /no requests|not enough data/.test(empty.note) && empty.errors === 0, `an empty cohort gets the API's answer, no table (${empty.note.slice(0, 100)})`);
+
+  // Model-derived text (metric names, marker text) renders as text.
+  const evilName = '<img src=x onerror="window.__xss=5">_mean';
+  await page.route("**/api/v1/infersight/compare?**", async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    body.data.metrics.push({ ...body.data.metrics[0], name: evilName, verdict: "not_tested", reason: "<b>bold</b>" });
+    await route.fulfill({ response, json: body });
+  });
+  await page.route("**/api/v1/infersight/annotations**", (route) => route.fulfill({ json: { status: "success", data: [{ id: 9, time_ms: Date.now() - 1800e3, text: '<svg onload="window.__xss=6">deploy</svg>', tags: ["deploy"], model: "<i>m</i>" }] } }));
+  await open("#/compare?range=1h");
+  const evil = await page.evaluate((name) => ({
+    cell: [...document.querySelectorAll("table.compare tbody td")].some((td) => td.textContent?.includes(name.replace(/_mean$/, ""))),
+    marker: document.querySelector('select[name="marker"] option')?.textContent ?? "",
+    elements: document.querySelectorAll("main img, main svg, table.compare b, main i:not(.scatter-legend i)").length,
+    xss: window.__xss,
+  }), evilName);
+  check(evil.cell && evil.marker.includes("<svg") && evil.elements === 0 && evil.xss === undefined, `metric names and marker text render as text (${evil.elements} elements made, xss ${evil.xss})`);
+  await page.unroute("**/api/v1/infersight/compare?**");
+  await page.unroute("**/api/v1/infersight/annotations**");
+});
+
+await section("cost", async () => {
+  await open("#/cost?range=1h");
+  const st = await page.evaluate(() => {
+    const chart = (title) => {
+      const p = [...document.querySelectorAll(".panel")].find((x) => x.querySelector("h3")?.firstChild?.textContent === title);
+      const c = p?.querySelector('[data-chart="time"]');
+      return c ? { points: Number(c.dataset.points), unit: c.dataset.unit, legend: [...p.querySelectorAll(".u-legend .u-series th")].slice(1).map((th) => th.textContent ?? "") } : null;
+    };
+    return {
+      model: chart("Spend by model"),
+      upstream: chart("Spend by upstream (GPU pool)"),
+      idle: chart("GPU idle cost"),
+      perM: chart("$ per 1M output tokens by model"),
+      rows: [...document.querySelectorAll("table.spend tbody tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+    };
+  });
+  check(st.model?.points > 0 && st.model.unit === "$/h" && st.model.legend.length >= 2, `spend by model over time, in $/h (${st.model?.legend.join(", ")})`);
+  check(st.upstream?.points > 0 && st.upstream.legend.length >= 2, `spend by upstream (${st.upstream?.legend.length} pools)`);
+  check(st.idle?.points > 0, `GPU idle cost over time (${st.idle?.legend.join(", ")})`);
+  check(st.perM?.points > 0 && st.perM.legend.length >= 2, `$ per 1M output tokens by model (${st.perM?.legend.join(", ")})`);
+  check(st.rows.length >= 3 && st.rows.every((r) => /^\$/.test(r[1])), `spend over the range per model, with its share idle (${st.rows.map((r) => `${r[0].split("/").pop()} ${r[1]}`).join(", ")})`);
+  if (upstream) {
+    const perM = (name) => Number(st.rows.find((r) => r[0] === name)?.[5].replace("$", ""));
+    const [base, fp8] = [perM("meta-llama/Llama-3.1-8B-Instruct"), perM("meta-llama/Llama-3.1-8B-Instruct-FP8")];
+    check(fp8 > 0 && base > 0 && fp8 < base, `the FP8 build costs less per 1M output tokens ($${fp8} against $${base})`);
+  }
+  await noErrors("cost");
+});
+
 await section("readable names", async () => {
   // The fixture names its targets as the demo does (`replica`), by Kubernetes (`kubernetes_pod_name`), by DCGM's
   // `Hostname`, or not at all (infersight's self-scrape); the demo names every engine and GPU exporter by `replica`.
@@ -514,6 +615,7 @@ async function emptyContext() {
   await ctx.route("**/api/v1/label/*/values**", empty([]));
   await ctx.route("**/api/v1/targets**", empty({ activeTargets: [], droppedTargets: [], droppedTargetCounts: {} }));
   await ctx.route("**/api/v1/infersight/exchanges?**", empty({ exchanges: [], next_before: null }));
+  await ctx.route("**/api/v1/infersight/annotations**", empty([]));
   return ctx;
 }
 
@@ -542,6 +644,7 @@ await section("empty states", async () => {
     }
     if (view === "performance") check(st.texts.some((t) => t.includes("[[gateway.upstream]]")), "performance with no traffic names [[gateway.upstream]]");
     if (view === "status") check(st.texts.some((t) => t.includes("self_scrape")), "status with no self-metrics names [server] self_scrape");
+    if (view === "cost") check(st.texts.some((t) => t.includes("[[cost.model]]") && t.includes("[[cost.gpu]]")) && st.texts.some((t) => t.includes("per_hour")), "cost with no prices says what to configure ([[cost.model]], [[cost.gpu]] per_hour)");
   }
   if (shots) {
     for (const theme of ["light", "dark"]) {
@@ -550,7 +653,14 @@ await section("empty states", async () => {
       await p.goto(`${base}/#/capacity?range=1h`);
       await p.waitForFunction(() => document.body.dataset.loading === "false", null, { timeout: 30000 });
       await p.waitForTimeout(150);
-      await p.screenshot({ path: `${IMAGES}empty-capacity-${theme}.png` });
+      if (shotViews.includes("capacity")) await p.screenshot({ path: `${IMAGES}empty-capacity-${theme}.png` });
+      if (shotViews.includes("cost")) {
+        await p.goto("about:blank");
+        await p.goto(`${base}/#/cost?range=1h`);
+        await p.waitForFunction(() => document.body.dataset.loading === "false", null, { timeout: 30000 });
+        await p.waitForTimeout(150);
+        await p.screenshot({ path: `${IMAGES}empty-cost-${theme}.png` });
+      }
     }
   }
   await ctx.close();
@@ -561,15 +671,17 @@ if (shots) {
   await page.evaluate(() => localStorage.setItem("infersight-guide-dismissed", "1"));
   for (const theme of ["light", "dark"]) {
     await page.evaluate((t) => localStorage.setItem("infersight-theme", t), theme);
-    for (const view of VIEWS) {
+    for (const view of shotViews) {
       const hash = view === "explore" ? `#/explore?range=1h&q=${encodeURIComponent("histogram_quantile(0.95, sum by (le, gen_ai_request_model) (rate(gen_ai_server_time_to_first_token_seconds_bucket[5m])))")}` : `#/${view}?range=1h`;
       await open(hash);
       await page.waitForTimeout(150);
-      await page.screenshot({ path: `${IMAGES}${view}-${theme}.png` });
+      await page.screenshot({ path: `${IMAGES}${view}-${theme}.png`, fullPage: ["compare", "cost"].includes(view) });
     }
-    await open(`#/quality?range=1h&x=1003`);
-    await page.waitForTimeout(150);
-    await page.screenshot({ path: `${IMAGES}exchange-${theme}.png` });
+    if (shotViews.includes("quality")) {
+      await open(`#/quality?range=1h&x=1003`);
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: `${IMAGES}exchange-${theme}.png` });
+    }
   }
   pass(`screenshots in ${IMAGES}`);
 }

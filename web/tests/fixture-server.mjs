@@ -84,8 +84,54 @@ const SELF_METRICS = {
   infersight_remote_write_samples_total: [{}],
   infersight_otlp_samples_total: [{}],
 };
+// The cost rules infersight generates from [[cost.gpu]] (crates/infersight/src/config/cost.rs).
+const COST = ["infersight:cost_dollars_per_second", "infersight:gpu_cost_dollars_per_second", "infersight:gpu_idle_cost_dollars_per_second", "infersight:cost_dollars_per_1m_output_tokens", "infersight:cost_dollars_per_1m_requests", "infersight:quality_per_dollar"];
+const POOLS = [
+  { gpu_pool: "vllm-llama-1a", gen_ai_request_model: MODELS[0] },
+  { gpu_pool: "vllm-llama-1b", gen_ai_request_model: MODELS[0] },
+  { gpu_pool: "sglang-qwen-1a", gen_ai_request_model: MODELS[1] },
+];
+function costRows(name) {
+  const models = MODELS.map((m) => ({ gen_ai_request_model: m }));
+  if (name === "infersight:cost_dollars_per_second") return models.map((m) => ({ ...m, cost_source: "gpus" }));
+  if (name.startsWith("infersight:gpu_")) return POOLS;
+  if (name === "infersight:quality_per_dollar") return cross(models, "gen_ai_evaluation_name", ["judge_helpfulness", "judge_safety"]);
+  return models;
+}
+// Deploy markers (/api/v1/infersight/annotations), as the demo writes one.
+const ANNOTATIONS = (now) => [{ id: 1, time_ms: (now - 7200) * 1000, text: "Deploy: Qwen 2.5 32B <b>v2</b> takes the Qwen traffic", tags: ["deploy"], model: MODELS[1] }];
+// A comparison as GET /api/v1/infersight/compare answers (crates/compare's Outcome per metric).
+function comparison(params, now) {
+  const start = Number(params.get("start") ?? params.get("a_start") ?? now - 3600);
+  const end = Number(params.get("end") ?? params.get("b_end") ?? now);
+  const metric = (name, unit, direction, test, a, b, p, verdict, extra = {}) => ({
+    name, unit, direction, test, a, b, n_a: 8400, n_b: 8150, difference: b - a, relative_difference: a ? (b - a) / a : null,
+    ci_low: (b - a) * 0.6, ci_high: (b - a) * 1.4, tested_at: null, df: 59, p_value: p, p_adjusted: Math.min(1, p * 4), min_detectable_effect: Math.abs(a) * 0.05,
+    verdict, n_needed: null, reason: null, ...extra,
+  });
+  const lower = "lower_is_better";
+  return {
+    a: { selector: params.get("a") ?? "{}", start, end: params.get("a_end") ? Number(params.get("a_end")) : end, requests: 8400 },
+    b: { selector: params.get("b") ?? params.get("a") ?? "{}", start: params.get("b_start") ? Number(params.get("b_start")) : start, end, requests: 8150 },
+    paired: !params.get("b_start"),
+    step_seconds: 60,
+    options: { alpha: 0.05, power: 0.8, paired: !params.get("b_start") },
+    correction: "holm",
+    metrics: [
+      metric("ttft_p50", "seconds", lower, "quantile", 0.061, 0.048, 0.00002, "better"),
+      metric("ttft_p95", "seconds", lower, "quantile", 0.098, 0.081, 0.0004, "better"),
+      metric("ttft_p99", "seconds", lower, "quantile", 0.24, 0.22, 0.21, "no_detectable_difference"),
+      metric("tpot_p50", "seconds", lower, "quantile", 0.0081, 0.0057, 0.00001, "better"),
+      metric("e2e_p95", "seconds", lower, "quantile", 3.1, 2.4, 0.001, "better"),
+      metric("error_rate", "ratio", lower, "proportion", 0.004, 0.0045, 0.6, "no_detectable_difference"),
+      metric("judge_helpfulness_mean", "score", "higher_is_better", "mean", 0.93, 0.85, 0.00001, "worse"),
+      metric("refusal_flagged_rate", "ratio", lower, "proportion", 0.021, 0.049, 0.00001, "worse"),
+      metric("<img src=x onerror=alert(5)>_mean", "score", "higher_is_better", "mean", 0.5, 0.5, null, "not_enough_data", { p_adjusted: null, n_a: 12, n_b: 9, n_needed: 30 }),
+    ],
+  };
+}
 const TARGETS = () => [...ENGINES, ...GPUS.filter((g) => g.gpu === "0"), SELF].map(({ model_name, gpu, UUID, modelName, Hostname, ...target }) => target);
-const ALL = [...GATEWAY, ...VLLM, ...SGLANG, ...DCGM, ...PROBES, ...JUDGES, ...Object.keys(SELF_METRICS), "up", "scrape_duration_seconds"];
+const ALL = [...GATEWAY, ...VLLM, ...SGLANG, ...DCGM, ...PROBES, ...JUDGES, ...COST, ...Object.keys(SELF_METRICS), "up", "scrape_duration_seconds"];
 
 function rowsOf(name) {
   let rows;
@@ -94,6 +140,7 @@ function rowsOf(name) {
   else if (name.startsWith("vllm:")) rows = ENGINES.filter((e) => e.serving_engine === "vllm");
   else if (name.startsWith("sglang:")) rows = ENGINES.filter((e) => e.serving_engine === "sglang");
   else if (name.startsWith("DCGM_")) rows = GPUS;
+  else if (COST.includes(name)) rows = costRows(name);
   else if (name === "up" || name === "scrape_duration_seconds") rows = TARGETS();
   else if (SELF_METRICS[name]) rows = SELF_METRICS[name].map((r) => ({ ...SELF, ...r }));
   else return [];
@@ -185,6 +232,11 @@ function baseValue(part, labels) {
     const scale = /first_token/.test(p) ? 0.2 : 2;
     return 12 * (1 - Math.exp(-le / scale));
   }
+  if (/cost_dollars_per_1m_output_tokens/.test(p)) return labels.gen_ai_request_model === MODELS[1] ? 3.4 : 1.9;
+  if (/cost_dollars_per_1m_requests/.test(p)) return labels.gen_ai_request_model === MODELS[1] ? 900 : 420;
+  if (/quality_per_dollar/.test(p)) return 0.43;
+  if (/gpu_idle_cost/.test(p)) return 0.00028;
+  if (/cost_dollars_per_second/.test(p)) return 0.0014;
   if (/probe_success/.test(p)) return labels.gen_ai_request_model === MODELS[1] ? 0.86 : 1;
   if (/probe_time_to_first_token/.test(p)) return 0.21;
   if (/probe_duration/.test(p)) return 1.6;
@@ -381,6 +433,12 @@ function api(req, res, url, params) {
     return ok(res, rows);
   }
   if (path === "/api/v1/infersight/backfill") return ok(res, { state: "none" });
+  if (path === "/api/v1/infersight/annotations") return ok(res, ANNOTATIONS(now));
+  if (path === "/api/v1/infersight/compare") {
+    if (!params.get("a")) return fail(res, 400, "bad_data", "missing parameter a: a cohort selector such as {gen_ai_request_model=\"x\"}");
+    if (/no-such-model/.test(params.get("a"))) return fail(res, 422, "execution", `cohort a (${params.get("a")}): no requests through the gateway in its window (gen_ai_request_model has ${MODELS.join(", ")})`);
+    return ok(res, comparison(params, now));
+  }
   const all = makeExchanges(now);
   m = /^\/api\/v1\/infersight\/exchanges\/([^/]+)$/.exec(path);
   if (m) {

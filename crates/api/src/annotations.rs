@@ -68,19 +68,31 @@ pub(crate) async fn post(
     {
         return Err(bad(format!("tags: at most {MAX_TAGS}, each 1 to {MAX_TAG_CHARS} characters without commas")));
     }
-    let mut record = AnnotationRecord { id: 0, time_ms, text, tags: posted.tags, model: posted.model };
-    let stored = record.clone();
-    record.id = tokio::task::spawn_blocking(move || store.insert_annotation(&stored))
+    let record = AnnotationRecord { id: 0, time_ms, text, tags: posted.tags, model: posted.model };
+    let appendable = state.appendable.clone();
+    let record = tokio::task::spawn_blocking(move || record_annotation(&store, appendable.as_deref(), record))
         .await
-        .map_err(|source| Error::Task { source })?
-        .map_err(Error::Records)?;
-    if let Some(appendable) = state.appendable.clone() {
-        let sample = record.clone();
-        tokio::task::spawn_blocking(move || append(appendable.as_ref(), &sample))
-            .await
-            .map_err(|source| Error::Task { source })??;
-    }
+        .map_err(|source| Error::Task { source })??;
     Ok(Success::new(record))
+}
+
+/// Stores an annotation and, given a store of series, appends its sample
+/// of [`SERIES`]: what `POST /api/v1/infersight/annotations` does, for
+/// callers in process (the demo's deploy markers). Returns it with its id.
+///
+/// # Errors
+///
+/// [`Error::Records`] when the records store fails, or the series store's error.
+pub fn record_annotation(
+    store: &records::Store,
+    appendable: Option<&dyn series::Appendable>,
+    mut record: AnnotationRecord,
+) -> Result<AnnotationRecord> {
+    record.id = store.insert_annotation(&record).map_err(Error::Records)?;
+    if let Some(appendable) = appendable {
+        append(appendable, &record)?;
+    }
+    Ok(record)
 }
 
 /// Appends the annotation's sample; labels with empty values are left out, as the store requires.

@@ -9,7 +9,11 @@
 //! range, at least 15 s, at most a minute), and hands them to
 //! [`compare::compare`], paired when both cohorts cover the same range.
 //! Infersight's own probe traffic (`infersight_client="probe"`) is left out
-//! unless the selector names `infersight_client`.
+//! unless the selector names `infersight_client`. Where the cost rules
+//! generated from `[cost]` have series for a cohort's models, two figures
+//! (not tested: no sampling model) follow: dollars per 1M output tokens over
+//! the window, and each score's mean per dollar of it, as
+//! `infersight:quality_per_dollar` divides them.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +38,11 @@ const DURATION: &str = "gen_ai_client_operation_duration_seconds";
 const SCORE: &str = "gen_ai_evaluation_score";
 /// Exchanges a scorer flagged.
 const FLAGGED: &str = "infersight_quality_flagged_total";
+/// Dollars per second per model, recorded by the rules generated from
+/// `[cost]` (they carry `gen_ai_request_model` only).
+const COST: &str = "infersight:cost_dollars_per_second";
+/// The gateway's token counts (`gen_ai_token_type`).
+const TOKENS: &str = "gen_ai_client_token_usage_sum";
 
 /// The range when neither `start` nor `range` is given: the hour before `end`.
 const DEFAULT_RANGE_MS: i64 = 3_600_000;
@@ -50,7 +59,11 @@ const LOWER_IS_BETTER_SCORERS: [&str; 5] = ["pii", "toxicity", "harmful", "refus
 /// Parameters: `a` and `b`, selectors; `start` and `end` (default `end`
 /// now and `start` a `range` before it, an hour without one); `a_start`, `a_end`, `b_start`, `b_end` to give a cohort its own
 /// window (`b` defaults to `a` when `b` has a window of its own); `step`,
-/// the block length; `alpha` (default 0.05). The answer: each cohort
+/// the block length; `alpha` (default 0.05); `gate`, the comma-separated
+/// metrics a deploy gate decides on (`infersight compare --fail-if-worse`),
+/// Holm-corrected as a family of their own (names that are no metric
+/// are left out of it; the answer's `gate` lists those that are, and the
+/// CLI refuses the others by name). The answer: each cohort
 /// (selector, window, requests), whether the comparison is paired, the
 /// block length, and per metric the outcome of crate `compare`.
 pub(crate) async fn compare(State(state): State<ApiState>, params: Params) -> Result<Success<CompareData>> {
@@ -64,7 +77,7 @@ pub(crate) async fn compare(State(state): State<ApiState>, params: Params) -> Re
         let paired = request.a.start_ms == request.b.start_ms && request.a.end_ms == request.b.end_ms;
         let metrics = metrics(&a, &b);
         let options = Options { alpha: request.alpha, paired, ..Options::default() };
-        let comparison = ::compare::compare(&metrics, options);
+        let comparison = ::compare::compare_gated(&metrics, options, &request.gate);
         if comparison.metrics.iter().all(|m| m.p_value.is_none()) {
             return Err(Error::NotEnoughData { message: not_enough_message(&comparison, &a, &b) });
         }
@@ -108,6 +121,7 @@ struct CompareRequest {
     b: Cohort,
     step_ms: i64,
     alpha: f64,
+    gate: Vec<String>,
 }
 
 impl CompareRequest {
@@ -163,11 +177,16 @@ impl CompareRequest {
             })?,
             None => Options::default().alpha,
         };
+        let gate = params
+            .value("gate")
+            .map(|list| list.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
         Ok(CompareRequest {
             a: Cohort::parse("a", a_selector, a_start, a_end)?,
             b: Cohort::parse("b", b_selector, b_start, b_end)?,
             step_ms,
             alpha,
+            gate,
         })
     }
 }
@@ -191,6 +210,9 @@ struct CohortData {
     scores: BTreeMap<String, Vec<Distribution>>,
     /// Flagged exchanges per scorer.
     flagged: BTreeMap<String, Vec<f64>>,
+    /// Dollars per 1M output tokens over the window, when prices are
+    /// configured and the selector picks traffic by model alone.
+    dollars_per_1m_output_tokens: Option<f64>,
 }
 
 impl Cohort {
@@ -251,7 +273,38 @@ impl Cohort {
             requests,
             scores: grid.distributions(&counters(&format!("{SCORE}_bucket"), "")?, scorer),
             flagged: grid.sums(&counters(FLAGGED, "")?, scorer),
+            dollars_per_1m_output_tokens: self.dollars_per_1m_output_tokens(engine, querier)?,
         })
+    }
+
+    /// The window's spend (the mean of the cost rules' dollars per second
+    /// times its length) over its output tokens, per 1M; `None` without a
+    /// price, without output tokens, or for a selector on labels other than
+    /// the model, which the cost series do not carry.
+    fn dollars_per_1m_output_tokens(&self, engine: &Engine, querier: &dyn Querier) -> Result<Option<f64>> {
+        let on_traffic: Vec<&Matcher> = self.matchers.iter().filter(|m| m.name != "infersight_client").collect();
+        if on_traffic.iter().any(|m| m.name != "gen_ai_request_model") {
+            return Ok(None);
+        }
+        let window_s = ((self.end_ms - self.start_ms) / 1000).max(1);
+        let models: Vec<String> = on_traffic.iter().map(ToString::to_string).collect();
+        let value = |query: &str| -> Result<Option<f64>> {
+            let (value, _) = engine.instant_query(querier, query, self.end_ms).map_err(Error::Query)?;
+            Ok(match value {
+                Value::Vector(samples) => samples.first().map(|s| s.v).filter(|v| v.is_finite()),
+                _ => None,
+            })
+        };
+        let Some(dollars) =
+            value(&format!("sum(avg_over_time({COST}{{{}}}[{window_s}s])) * {window_s}", models.join(",")))?
+        else {
+            return Ok(None);
+        };
+        let tokens = value(&format!(
+            "sum(increase({}[{window_s}s]))",
+            self.selector_for(TOKENS, "gen_ai_token_type=\"output\"")
+        ))?;
+        Ok(tokens.filter(|t| *t > 0.0).map(|t| dollars / t * 1e6))
     }
 
     /// An unknown label name is a mistake in the selector, not an empty cohort.
@@ -459,6 +512,28 @@ fn metrics(a: &CohortData, b: &CohortData) -> Vec<Metric> {
             lower,
             Data::Rate { a: flagged(a, sa), b: flagged(b, sb) },
         ));
+    }
+    // Figures, not samples: cost per 1M output tokens, and each score's mean per dollar of it.
+    let (cost_a, cost_b) = (a.dollars_per_1m_output_tokens, b.dollars_per_1m_output_tokens);
+    if cost_a.is_some() || cost_b.is_some() {
+        metrics.push(Metric::new("cost_per_1m_output_tokens", "dollars", lower, Data::Figure { a: cost_a, b: cost_b }));
+        let mean = |data: &CohortData, scorer: &str| -> Option<f64> {
+            let blocks = data.scores.get(scorer)?;
+            let merged = Moments::merge(&blocks.iter().map(Moments::of).collect::<Vec<_>>());
+            (merged.n > 0.0).then_some(merged.mean)
+        };
+        let per_dollar = |data: &CohortData, cost: Option<f64>, scorer: &str| -> Option<f64> {
+            Some(mean(data, scorer)? / cost.filter(|c| *c > 0.0)?)
+        };
+        let scorers: std::collections::BTreeSet<&String> = a.scores.keys().chain(b.scores.keys()).collect();
+        for scorer in scorers.into_iter().filter(|s| !LOWER_IS_BETTER_SCORERS.contains(&s.as_str())) {
+            metrics.push(Metric::new(
+                format!("{scorer}_per_dollar"),
+                "score_per_dollar",
+                Direction::HigherIsBetter,
+                Data::Figure { a: per_dollar(a, cost_a, scorer), b: per_dollar(b, cost_b, scorer) },
+            ));
+        }
     }
     metrics
 }

@@ -34,6 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::Router;
 use axum::routing::get;
 
+pub use annotations::{SERIES as ANNOTATION_SERIES, record_annotation};
 pub use backfill::BackfillStatus;
 pub use error::{Error, Result};
 pub use exchanges::{ExchangeErasures, ExchangeReads};

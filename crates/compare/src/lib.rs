@@ -323,6 +323,10 @@ pub struct Comparison {
     pub options: Options,
     /// How the p-values were adjusted across metrics.
     pub correction: &'static str,
+    /// The metrics a deploy gate decides on, corrected as a family of their
+    /// own (see [`compare_gated`]); empty when every metric is one family.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gate: Vec<String>,
     /// One outcome per metric.
     pub metrics: Vec<Outcome>,
 }
@@ -343,8 +347,32 @@ pub const MIN_TAIL: f64 = 10.0;
 /// Compares every metric, then adjusts the p-values across them by Holm's
 /// method and gives each its verdict.
 pub fn compare(metrics: &[Metric], options: Options) -> Comparison {
+    compare_gated(metrics, options, &[])
+}
+
+/// As [`compare`], with the metrics named in `gate` (those a deploy gate
+/// fails on, `--fail-if-worse`) a Holm family of their own and the others
+/// another: the gate's decision, "B is worse on one of these", is wrong
+/// with probability at most α whatever the other metrics do, and a gate on
+/// one metric is not diluted by the twenty-odd scores beside it. Each
+/// family holds its own family-wise rate at α (both together at most 2α).
+/// Names in `gate` that are no metric are ignored (the caller checks them).
+pub fn compare_gated(metrics: &[Metric], options: Options, gate: &[String]) -> Comparison {
     let mut outcomes: Vec<Outcome> = metrics.iter().map(|metric| test(metric, options)).collect();
-    let tested: Vec<usize> = (0..outcomes.len()).filter(|&i| outcomes[i].p_value.is_some()).collect();
+    let gated: Vec<String> = gate.iter().filter(|g| metrics.iter().any(|m| &m.name == *g)).cloned().collect();
+    for in_gate in [true, false] {
+        let family: Vec<usize> = (0..outcomes.len())
+            .filter(|&i| outcomes[i].p_value.is_some() && gated.contains(&outcomes[i].name) == in_gate)
+            .collect();
+        adjust_family(&mut outcomes, &family, options);
+    }
+    let correction = if gated.is_empty() { "holm" } else { "holm within the gate and within the rest" };
+    Comparison { options, correction, gate: gated, metrics: outcomes }
+}
+
+/// Holm's adjustment over the outcomes at `family`, and their verdicts.
+fn adjust_family(outcomes: &mut [Outcome], family: &[usize], options: Options) {
+    let tested = family;
     let p_values: Vec<f64> = tested.iter().filter_map(|&i| outcomes[i].p_value).collect();
     for (&idx, adjusted) in tested.iter().zip(holm::adjust(&p_values)) {
         let outcome = &mut outcomes[idx];
@@ -360,7 +388,6 @@ pub fn compare(metrics: &[Metric], options: Options) -> Comparison {
             Verdict::NoDetectableDifference
         };
     }
-    Comparison { options, correction: "holm", metrics: outcomes }
 }
 
 /// One metric's test, before the correction (verdicts of tested metrics are filled in later).
@@ -406,7 +433,10 @@ fn test(metric: &Metric, options: Options) -> Outcome {
                 return not_enough(outcome, MIN_SAMPLES);
             }
             set_values(&mut outcome, ma.mean, mb.mean);
-            if ma.variance + mb.variance <= 0.0 {
+            // Rounding leaves constant scores (one bucket's midpoint, block
+            // after block) a variance of about 1e-34, which is no variation.
+            let scale = ma.mean.abs().max(mb.mean.abs()).max(f64::MIN_POSITIVE);
+            if ma.variance + mb.variance <= (1e-9 * scale).powi(2) {
                 outcome.reason = Some("no variation in either cohort: not tested".to_owned());
                 return outcome;
             }

@@ -96,3 +96,36 @@ fn json_names_the_test_and_the_verdict() {
     assert_eq!(json["metrics"][0]["verdict"], "better");
     assert_eq!(json["metrics"][0]["direction"], "higher_is_better");
 }
+
+#[test]
+fn constant_scores_with_rounding_noise_are_not_tested() {
+    // A scorer that always gives 0.05, as the demo's `json` scorer on prose:
+    // merged over blocks, the means differ by rounding and the variances are ~1e-34.
+    let block = |mean: f64| Moments { n: 45.0, mean, variance: 0.0 };
+    let a: Vec<Moments> = (0..60).map(|_| block(0.05)).collect();
+    let b: Vec<Moments> = (0..60).map(|k| block(if k % 7 == 0 { 0.05 + 4e-17 } else { 0.05 })).collect();
+    let metric = Metric::new("json_mean", "score", Direction::HigherIsBetter, Data::Mean { a, b });
+    let comparison = compare(&[metric], Options { paired: true, ..Options::default() });
+    let outcome = &comparison.metrics[0];
+    assert_eq!(outcome.verdict, Verdict::NotTested, "{outcome:?}");
+    assert!(outcome.p_value.is_none());
+}
+
+#[test]
+fn a_gate_is_a_holm_family_of_its_own() {
+    // z = 2.17 (p = 0.030) beside nine null metrics: Holm over ten multiplies
+    // it to 0.30; gated alone it stays 0.030 and is found, while the other
+    // nine are corrected among themselves.
+    let mut metrics = vec![mean_metric("ttft_p95", Direction::LowerIsBetter, 2.17)];
+    metrics.extend((0..9).map(|k| mean_metric(&format!("score_{k}"), Direction::HigherIsBetter, 0.5)));
+    let plain = compare(&metrics, Options::default());
+    assert_eq!(plain.metric("ttft_p95").expect("present").verdict, Verdict::NoDetectableDifference);
+    assert!(plain.gate.is_empty() && plain.correction == "holm");
+    let gated = compare_gated(&metrics, Options::default(), &["ttft_p95".to_owned(), "no_such".to_owned()]);
+    let outcome = gated.metric("ttft_p95").expect("present");
+    assert_eq!(outcome.verdict, Verdict::Worse, "{outcome:?}");
+    assert!((outcome.p_adjusted.expect("tested") - outcome.p_value.expect("tested")).abs() < 1e-12);
+    assert_eq!(gated.gate, vec!["ttft_p95".to_owned()]);
+    // The rest: nine p-values of 0.617, Holm-adjusted to 1.
+    assert_eq!(gated.metric("score_0").expect("present").p_adjusted, Some(1.0));
+}

@@ -3,7 +3,8 @@
 //! The command asks `GET /api/v1/infersight/compare` and prints what it
 //! answers; the statistics are the server's (crate `compare`). With
 //! `--fail-if-worse`, the exit status gates a deploy: 1 when B is
-//! significantly worse (after Holm's correction) on a listed metric, or
+//! significantly worse (after Holm's correction among the listed metrics,
+//! which the server corrects as a family of their own) on a listed metric, or
 //! when there is no answer to gate on; 0 otherwise.
 
 use std::fmt::Write as _;
@@ -78,6 +79,11 @@ pub(crate) fn request_url(args: &Args) -> anyhow::Result<url::Url> {
                 query.append_pair(name, value);
             }
         }
+        // The gated metrics are a Holm family of their own, so that a gate
+        // on one metric is not diluted by every score beside it.
+        if !args.fail_if_worse.is_empty() {
+            query.append_pair("gate", &args.fail_if_worse.join(","));
+        }
     }
     Ok(url)
 }
@@ -138,9 +144,16 @@ pub(crate) fn table(data: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "A: {}", cohort(&data["a"]));
     let _ = writeln!(out, "B: {}", cohort(&data["b"]));
+    let gate: Vec<&str> =
+        data["gate"].as_array().map(|g| g.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let family = if gate.is_empty() {
+        "over the tested metrics".to_owned()
+    } else {
+        format!("within the gate ({}) and within the other tested metrics", gate.join(", "))
+    };
     let _ = writeln!(
         out,
-        "{}, blocks of {} s, 95 % intervals, p-values Holm-corrected over the tested metrics (α = {})",
+        "{}, blocks of {} s, 95 % intervals, p-values Holm-corrected {family} (α = {})",
         if data["paired"] == true { "paired (same range)" } else { "unpaired (two windows)" },
         data["step_seconds"].as_f64().unwrap_or_default(),
         data["options"]["alpha"].as_f64().unwrap_or(0.05),
@@ -197,13 +210,15 @@ fn verdict(metric: &Value, unit: &str) -> String {
     }
 }
 
-/// A value in its unit: seconds as ms below one second, ratios as percentages.
+/// A value in its unit: seconds as ms below one second, ratios as percentages, dollars with `$`.
 fn value(v: f64, unit: &str, signed: bool) -> String {
     let sign = if signed && v > 0.0 { "+" } else { "" };
     match unit {
         "seconds" if v.abs() < 1.0 => format!("{sign}{} ms", significant(v * 1000.0)),
         "seconds" => format!("{sign}{} s", significant(v)),
         "ratio" => format!("{sign}{} %", significant(v * 100.0)),
+        "dollars" if v < 0.0 => format!("-${}", significant(-v)),
+        "dollars" => format!("{sign}${}", significant(v)),
         _ => format!("{sign}{}", significant(v)),
     }
 }

@@ -79,7 +79,7 @@ pub struct RawConfig {
     /// Roles of the web configuration's users, and bearer tokens (`[auth]`, `[[auth.token]]`).
     #[serde(default)]
     pub auth: access::AuthConfig,
-    /// Prices of hosted models and GPUs (`[[cost.model]]`, `[[cost.gpu]]`),
+    /// Prices of hosted models, GPUs and machines (`[[cost.model]]`, `[[cost.gpu]]`, `[[cost.instance]]`),
     /// from which cost recording rules are generated.
     #[serde(default)]
     pub cost: cost::RawCost,

@@ -33,6 +33,12 @@ use crate::simulate::print_incidents;
 /// The scrape interval of the demo's jobs, live and backfilled.
 const SCRAPE_INTERVAL_MS: i64 = 15_000;
 
+/// The rule group generated from `[cost]` (crates/infersight/src/config/cost.rs).
+const COST_GROUP: &str = "infersight-cost";
+
+/// The demo's price of an H100 GPU-hour, as clouds rent them on demand.
+const DEMO_GPU_HOUR_DOLLARS: f64 = 2.5;
+
 /// The most recent history, written first: every chart's right edge and
 /// every `rate()` at now have data within a second or two.
 const RECENT_MS: i64 = 15 * 60_000;
@@ -62,6 +68,8 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
 
     let mut extras = Extras::default();
     let from = now - i64::try_from(backfill.as_millis()).unwrap_or(i64::MAX);
+    let deploys = fleet.deploys();
+    let mut history = None;
     if from < now {
         let plan = backfill::Plan {
             spans: history_spans(&fleet, from, now)?,
@@ -74,25 +82,43 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
         };
         let progress = Arc::new(Progress::new(from, now));
         extras.progress = Some(Arc::clone(&progress));
-        let span = humanize(backfill);
-        let reporting = Arc::clone(&progress);
-        extras.background = Some(Box::new(move |stores: Stores, shutdown: CancellationToken| -> serve::Task<()> {
-            Box::pin(async move {
-                match backfill::run(plan, stores, Arc::clone(&reporting), shutdown).await {
-                    Ok(_) => {
-                        let took = reporting.status().elapsed_seconds;
-                        println!("infersight demo: {span} of history written in {took:.1} s");
-                    }
-                    Err(err) => warn!(error = %format!("{err:#}"), "Backfill failed"),
-                }
-            })
-        }));
+        history = Some((plan, Arc::clone(&progress), humanize(backfill)));
         if std::io::stderr().is_terminal() {
             extras.tasks.push(Box::new(move |shutdown: CancellationToken| -> serve::Task<()> {
                 Box::pin(draw_progress(progress, shutdown))
             }));
         }
     }
+    // The deploy markers of the past first (so a chart drawn during the
+    // backfill shows them), then the history, then the markers to come, each at its time.
+    extras.background = Some(Box::new(move |stores: Stores, shutdown: CancellationToken| -> serve::Task<()> {
+        Box::pin(async move {
+            let (past, future): (Vec<_>, Vec<_>) = deploys.into_iter().partition(|d| d.at_ms <= now);
+            past.iter().for_each(|deploy| mark_deploy(&stores, deploy));
+            if let Some((plan, reporting, span)) = history {
+                match backfill::run(plan, stores.clone(), Arc::clone(&reporting), shutdown.clone()).await {
+                    Ok(_) => {
+                        let took = reporting.status().elapsed_seconds;
+                        println!("infersight demo: {span} of history written in {took:.1} s");
+                        if let Some(rules) = stores.rules.clone() {
+                            let from_ms = reporting.status().from_ms;
+                            let evaluated =
+                                tokio::task::spawn_blocking(move || cost_history(&rules, from_ms, now)).await;
+                            info!(evaluations = evaluated.unwrap_or_default(), "Cost rules evaluated over the history");
+                        }
+                    }
+                    Err(err) => warn!(error = %format!("{err:#}"), "Backfill failed"),
+                }
+            }
+            for deploy in future {
+                let wait = u64::try_from(deploy.at_ms - now_ms()).unwrap_or(0);
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_millis(wait)) => mark_deploy(&stores, &deploy),
+                }
+            }
+        })
+    }));
     extras.tasks.push(Box::new(move |shutdown: CancellationToken| -> serve::Task<()> {
         Box::pin(async move {
             if let Err(err) = sim_server.run(shutdown).await {
@@ -132,6 +158,42 @@ async fn demo(listen: SocketAddr, backfill: Duration, data_dir: &Path) -> anyhow
         })
     }));
     serve::serve(config, extras).await
+}
+
+/// Evaluates the generated cost rules over the written history, once a
+/// minute, as the live rule manager would have: the Cost view and the
+/// Compare view's $ per 1M tokens then cover the hours before the demo
+/// started. Other rules are left alone (their alerts belong to live time).
+/// Returns the number of evaluations.
+fn cost_history(rules: &rules::Manager, from_ms: i64, to_ms: i64) -> usize {
+    const STEP_MS: i64 = 60_000;
+    let mut at = (from_ms.div_euclid(STEP_MS) + 1) * STEP_MS;
+    let mut evaluations = 0;
+    while at < to_ms {
+        if !rules.evaluate_group_at(COST_GROUP, at) {
+            break;
+        }
+        evaluations += 1;
+        at += STEP_MS;
+    }
+    evaluations
+}
+
+/// Writes a deploy's marker: an annotation tagged `deploy` on the model
+/// that takes the traffic, as `POST /api/v1/infersight/annotations` would.
+fn mark_deploy(stores: &Stores, deploy: &sim::Deploy) {
+    let record = records::AnnotationRecord {
+        id: 0,
+        time_ms: deploy.at_ms,
+        text: deploy.text.clone(),
+        tags: vec!["deploy".to_owned()],
+        model: deploy.to.clone(),
+    };
+    let appendable: &dyn series::Appendable = stores.db.as_ref();
+    match api::record_annotation(&stores.records, Some(appendable), record) {
+        Ok(record) => info!(id = record.id, model = %record.model, "Deploy marker written"),
+        Err(err) => warn!(error = %err, "Cannot write the deploy marker"),
+    }
 }
 
 /// The history's spans in the order to write them: the last
@@ -253,6 +315,17 @@ pub(crate) fn demo_config(
             addr = replica.instance,
             model = replica.model,
             provider = replica.engine.as_str(),
+        );
+    }
+    // Each replica's GPUs are a priced pool serving its model, so every
+    // model has a cost, $ per 1M output tokens and quality per dollar (the
+    // FP8 build serves half of Llama's traffic on half the GPUs).
+    for replica in replicas {
+        let _ = write!(
+            toml,
+            "\n[[cost.gpu]]\nname = {name:?}\nlabels = {{ replica = {name:?} }}\nper_hour = {DEMO_GPU_HOUR_DOLLARS}\nmodel = {model:?}\n",
+            name = replica.name,
+            model = replica.model,
         );
     }
     // Every replica also answers as the simulator's judge; probes ask every

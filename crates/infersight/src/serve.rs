@@ -49,6 +49,9 @@ pub(crate) struct Stores {
     pub db: Arc<Db>,
     /// The records store.
     pub records: Arc<records::Store>,
+    /// The rule manager, to evaluate rules over written history (the
+    /// demo's cost rules); `None` in tests that run rules themselves.
+    pub rules: Option<rules::Manager>,
 }
 
 /// What a caller such as `demo` adds to a server.
@@ -194,10 +197,11 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
     let rule_manager = rules::Manager::new(Arc::clone(&queryable), Arc::clone(&appendable), rule_options, rule_metrics)
         .with_notifier(notifier.clone());
     rule_manager.load(&config.rule_files).context("loading rule files")?;
-    if !config.cost.models.is_empty() || !config.cost.gpus.is_empty() {
+    if !config.cost.models.is_empty() || !config.cost.gpus.is_empty() || !config.cost.instances.is_empty() {
         info!(
             models = config.cost.models.len(),
             gpu_pools = config.cost.gpus.len(),
+            instance_pools = config.cost.instances.len(),
             "Cost rules generated from [cost]"
         );
     }
@@ -275,7 +279,8 @@ pub(crate) async fn serve(config: Config, extras: Extras) -> anyhow::Result<()> 
         tasks.spawn(access::serve(listener, router, shutdown.clone()));
     }
     if let Some(background) = extras.background {
-        tasks.spawn(background(Stores { db: Arc::clone(&db), records: Arc::clone(&records) }, shutdown.clone()));
+        let stores = Stores { db: Arc::clone(&db), records: Arc::clone(&records), rules: Some(rule_manager.clone()) };
+        tasks.spawn(background(stores, shutdown.clone()));
     }
     for task in extras.tasks {
         tasks.spawn(task(shutdown.clone()));

@@ -48,4 +48,14 @@ pub(crate) fn print_incidents(fleet: &sim::Fleet) {
             minutes(incident.end_ms)
         );
     }
+    for deploy in fleet.deploys() {
+        println!(
+            "  {:<17} {:.0} % of {} to {} at {:>+7.1} min",
+            "deploy",
+            deploy.share * 100.0,
+            deploy.model,
+            deploy.to,
+            (deploy.at_ms - now) as f64 / 60_000.0
+        );
+    }
 }

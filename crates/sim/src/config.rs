@@ -35,6 +35,8 @@ pub struct SimConfig {
     pub load: LoadConfig,
     /// Incidents on a timeline.
     pub scenarios: Vec<ScenarioConfig>,
+    /// Scripted deploys: from a time on, part of one model's traffic asks for another.
+    pub deploys: Vec<DeployConfig>,
 }
 
 impl Default for SimConfig {
@@ -50,6 +52,7 @@ impl Default for SimConfig {
             replicas: Vec::new(),
             load: LoadConfig::default(),
             scenarios: Vec::new(),
+            deploys: Vec::new(),
         }
     }
 }
@@ -257,6 +260,26 @@ pub struct ScenarioConfig {
     pub duration: Millis,
 }
 
+/// A scripted deploy: from `start` on, a share of the requests for `model`
+/// ask for `to` instead (a canary, or a cheaper build taking part of the
+/// traffic), with the same prompts and answer lengths. `infersight demo`
+/// writes a deploy marker (an annotation) at `start`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployConfig {
+    /// The model whose traffic moves (a `[[models]]` name with a load profile).
+    pub model: String,
+    /// The model it moves to (a `[[models]]` name).
+    pub to: String,
+    /// Share of `model`'s requests that ask for `to` from `start` on, 0 to 1.
+    pub share: f64,
+    /// When it happens, relative to the fleet's anchor, as a scenario's start.
+    pub start: Millis,
+    /// The deploy marker's text.
+    #[serde(default)]
+    pub text: String,
+}
+
 /// A signed duration in milliseconds, written like Prometheus durations: `"15s"`, `"10m"`, `"-2h30m"`, `"500ms"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Millis(pub i64);
@@ -436,6 +459,26 @@ impl SimConfig {
                 problems.push(format!("scenarios[{i}].target: {err}"));
             }
         }
+        for (i, deploy) in self.deploys.iter().enumerate() {
+            if !self.load.models.iter().any(|l| l.model == deploy.model) {
+                problems.push(format!("deploys[{i}].model: {:?} has no load.models profile", deploy.model));
+            }
+            if !model_names.contains(deploy.to.as_str()) || deploy.to == deploy.model {
+                problems.push(format!("deploys[{i}].to: {:?} is not another [[models]] name", deploy.to));
+            }
+            if !(0.0..=1.0).contains(&deploy.share) {
+                problems.push(format!("deploys[{i}].share: must be between 0 and 1, got {}", deploy.share));
+            }
+        }
         if problems.is_empty() { Ok(()) } else { Err(Error::Config { problems }) }
+    }
+
+    /// The load profile a request for `model` is drawn from: its own, or
+    /// that of the model a deploy moves traffic from to it.
+    pub fn load_for(&self, model: &str) -> Option<&ModelLoad> {
+        self.load.models.iter().find(|l| l.model == model).or_else(|| {
+            let from = self.deploys.iter().find(|d| d.to == model)?;
+            self.load.models.iter().find(|l| l.model == from.model)
+        })
     }
 }

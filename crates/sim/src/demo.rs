@@ -1,11 +1,17 @@
-//! The demo fleet: three models on six replicas in two zones, eight GPUs, and a day's worth of incidents.
+//! The demo fleet: four models (one also as a cheaper FP8 build) on seven replicas in two zones, nine GPUs, a scripted deploy and a day's worth of incidents.
 
 use crate::config::{
-    EngineKind, LoadConfig, Millis, ModelConfig, ModelLoad, ReplicaConfig, ScenarioConfig, SimConfig, Style,
+    DeployConfig, EngineKind, LoadConfig, Millis, ModelConfig, ModelLoad, ReplicaConfig, ScenarioConfig, SimConfig,
+    Style,
 };
 use crate::scenario::ScenarioKind;
 
 const LLAMA: &str = "meta-llama/Llama-3.1-8B-Instruct";
+/// The same model quantized to FP8: faster and half the GPUs for its
+/// traffic, a little worse (more refusals and wrong facts).
+const LLAMA_FP8: &str = "meta-llama/Llama-3.1-8B-Instruct-FP8";
+/// When the FP8 build takes its share of Llama's traffic, relative to the anchor.
+const DEPLOY_START: &str = "-2h";
 const QWEN: &str = "Qwen/Qwen2.5-14B-Instruct";
 const R1: &str = "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B";
 
@@ -14,7 +20,10 @@ impl SimConfig {
     /// Qwen 2.5 14B on one vLLM and one SGLang replica, DeepSeek R1 32B on two
     /// SGLang replicas with two GPUs each, half in `us-east-1a` and half in
     /// `us-east-1b`; incidents in the last five hours (so a backfill shows them)
-    /// and in the next forty minutes.
+    /// and in the next forty minutes. Two hours before the anchor a deploy
+    /// sends half of Llama's requests to its FP8 build, on one vLLM replica
+    /// of its own in `us-east-1b`: faster per token, half the GPUs for the
+    /// same traffic, and more refusals and wrong facts.
     pub fn demo() -> SimConfig {
         let models = vec![
             ModelConfig {
@@ -38,6 +47,15 @@ impl SimConfig {
                 style: Style::Concise,
                 refusal_rate: 0.01,
                 wrong_fact_rate: 0.02,
+                ..ModelConfig::default()
+            },
+            ModelConfig {
+                name: LLAMA_FP8.to_owned(),
+                weights_gib: 8.5,
+                context_len: 32_768,
+                style: Style::Friendly,
+                refusal_rate: 0.05,
+                wrong_fact_rate: 0.15,
                 ..ModelConfig::default()
             },
         ];
@@ -82,6 +100,17 @@ impl SimConfig {
             qwen("sglang-qwen-1b", "us-east-1b", EngineKind::Sglang),
             r1("sglang-r1-1a", "us-east-1a"),
             r1("sglang-r1-1b", "us-east-1b"),
+            ReplicaConfig {
+                name: "vllm-llama-fp8-1b".to_owned(),
+                engine: EngineKind::Vllm,
+                model: LLAMA_FP8.to_owned(),
+                zone: "us-east-1b".to_owned(),
+                kv_blocks: 9_000,
+                prefill_ms_per_token: 0.018,
+                decode_base_ms: 4.6,
+                decode_ms_per_seq: 0.08,
+                ..ReplicaConfig::default()
+            },
         ];
         let load = LoadConfig {
             models: vec![
@@ -130,6 +159,13 @@ impl SimConfig {
             at(ScenarioKind::XidCrash, "vllm-llama-1a/gpu0", "25m", "5m"),
             at(ScenarioKind::KvSaturation, "sglang-qwen-1b", "35m", "10m"),
         ];
-        SimConfig { models, replicas, load, scenarios, internal_traffic: false, ..SimConfig::default() }
+        let deploys = vec![DeployConfig {
+            model: LLAMA.to_owned(),
+            to: LLAMA_FP8.to_owned(),
+            share: 0.5,
+            start: Millis::parse(DEPLOY_START).unwrap_or_default(),
+            text: "Deploy: Llama 3.1 8B FP8 build takes 50 % of Llama 3.1 8B traffic".to_owned(),
+        }];
+        SimConfig { models, replicas, load, scenarios, deploys, internal_traffic: false, ..SimConfig::default() }
     }
 }

@@ -15,7 +15,7 @@ use crate::engine::{Event, Finish, Job};
 use crate::error::Result;
 use crate::replica::{Replica, ReplicaInfo, Source, Tag};
 use crate::rng::Rng;
-use crate::scenario::{Incident, ScenarioKind};
+use crate::scenario::{Deploy, Incident, ScenarioKind};
 use crate::text::{self, Prompt, Voice};
 use crate::traffic::{Arrival, Traffic};
 
@@ -116,6 +116,7 @@ struct State {
     traffic: Traffic,
     schedule: Traffic,
     incidents: Vec<Incident>,
+    deploys: Vec<Deploy>,
     now_ms: f64,
     anchor_ms: i64,
     started: bool,
@@ -160,10 +161,22 @@ impl Fleet {
                 end_ms: now_ms + s.start.0 + s.duration.0,
             })
             .collect();
+        let deploys: Vec<Deploy> = config
+            .deploys
+            .iter()
+            .map(|d| Deploy {
+                model: d.model.clone(),
+                to: d.to.clone(),
+                share: d.share,
+                at_ms: now_ms + d.start.0,
+                text: d.text.clone(),
+            })
+            .collect();
         let state = State {
             replicas: build_replicas(&config, now_ms as f64, &rng),
-            traffic: Traffic::new(&config.load.models, rng.fork(1)),
-            schedule: Traffic::new(&config.load.models, rng.fork(2)),
+            traffic: Traffic::new(&config.load.models, &deploys, rng.fork(1)),
+            schedule: Traffic::new(&config.load.models, &deploys, rng.fork(2)),
+            deploys,
             incidents,
             now_ms: now_ms as f64,
             anchor_ms: now_ms,
@@ -232,6 +245,11 @@ impl Fleet {
     /// Incidents scheduled or triggered so far.
     pub fn incidents(&self) -> Vec<Incident> {
         self.state.lock().incidents.clone()
+    }
+
+    /// The scripted deploys, in absolute time.
+    pub fn deploys(&self) -> Vec<Deploy> {
+        self.state.lock().deploys.clone()
     }
 
     /// Starts an incident now (`POST /sim/scenario`).
@@ -444,7 +462,7 @@ impl State {
     /// A client's request as an arrival at `at_ms`: its answer's length
     /// drawn as the load profile of `served`, the model that answers, draws it.
     fn client_arrival(&mut self, config: &SimConfig, at_ms: f64, served: &str, request: &HttpRequest) -> Arrival {
-        let load = config.load.models.iter().find(|l| l.model == served);
+        let load = config.load_for(served);
         let (median, sigma, default_max) =
             load.map_or((180.0, 0.6, 1024), |l| (l.output_tokens_median, l.output_tokens_sigma, l.max_tokens));
         let output_tokens = self.rng.lognormal(median, sigma).clamp(4.0, 16_000.0) as u32;

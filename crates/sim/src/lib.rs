@@ -38,11 +38,12 @@ pub mod traffic;
 
 pub use clock::Clock;
 pub use config::{
-    EngineKind, LoadConfig, Millis, ModelConfig, ModelLoad, ReplicaConfig, ScenarioConfig, SimConfig, Style,
+    DeployConfig, EngineKind, LoadConfig, Millis, ModelConfig, ModelLoad, ReplicaConfig, ScenarioConfig, SimConfig,
+    Style,
 };
 pub use error::{Error, Result};
 pub use fleet::{BackfillReport, ClientRequest, Fleet, Scrape, Sink};
 pub use replica::{NOMINAL_SM_CLOCK_MHZ, ReplicaInfo};
 pub use rng::Rng;
-pub use scenario::{Incident, ScenarioKind};
+pub use scenario::{Deploy, Incident, ScenarioKind};
 pub use traffic::Arrival;

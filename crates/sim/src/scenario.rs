@@ -123,3 +123,19 @@ impl Incident {
         self.start_ms <= t_ms && t_ms < self.end_ms
     }
 }
+
+/// A scripted deploy in absolute simulated time: from `at_ms` on, `share`
+/// of the requests for `model` ask for `to`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deploy {
+    /// The model whose traffic moves.
+    pub model: String,
+    /// The model it moves to.
+    pub to: String,
+    /// Share of `model`'s requests that move.
+    pub share: f64,
+    /// When it happens (Unix milliseconds).
+    pub at_ms: i64,
+    /// The deploy marker's text.
+    pub text: String,
+}

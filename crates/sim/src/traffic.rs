@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::config::ModelLoad;
 use crate::rng::Rng;
+use crate::scenario::Deploy;
 use crate::text::{self, Prompt};
 
 const DAY_MS: f64 = 86_400_000.0;
@@ -81,11 +82,17 @@ pub(crate) struct Traffic {
     /// Log-rate noise per model (an Ornstein–Uhlenbeck process).
     noise: Vec<f64>,
     rng: Rng,
+    /// Deploys that move part of a model's requests to another model.
+    deploys: Vec<Deploy>,
+    /// Draws which requests a deploy moves, apart from `rng`, so that a
+    /// deploy leaves every other random choice as it was.
+    split: Rng,
 }
 
 impl Traffic {
-    pub(crate) fn new(loads: &[ModelLoad], rng: Rng) -> Traffic {
-        Traffic { loads: loads.to_vec(), noise: vec![0.0; loads.len()], rng }
+    pub(crate) fn new(loads: &[ModelLoad], deploys: &[Deploy], rng: Rng) -> Traffic {
+        let split = rng.fork(7);
+        Traffic { loads: loads.to_vec(), noise: vec![0.0; loads.len()], rng, deploys: deploys.to_vec(), split }
     }
 
     /// Mean request rate of model `idx` at `t_ms`, before noise and scenarios.
@@ -109,7 +116,12 @@ impl Traffic {
             let start = out.len();
             for _ in 0..n {
                 let at_ms = from_ms + self.rng.f64() * dt;
-                let arrival = request(load, at_ms, &mut self.rng);
+                let mut arrival = request(load, at_ms, &mut self.rng);
+                if let Some(deploy) = self.deploys.iter().find(|d| d.model == load.model && at_ms >= d.at_ms as f64)
+                    && self.split.chance(deploy.share)
+                {
+                    arrival.model.clone_from(&deploy.to);
+                }
                 out.push(arrival);
             }
             out[start..].sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));

@@ -184,3 +184,62 @@ async fn bad_empty_and_small_cohorts_are_prometheus_errors() {
         assert!(error.contains(message), "{uri}: {error}");
     }
 }
+
+/// A model's cost rule series (`infersight:cost_dollars_per_second`), at
+/// `dollars_per_second`, and its output tokens, `tokens_per_scrape` a scrape, for `minutes`.
+fn priced(storage: &MemStorage, model: &str, minutes: i64, dollars_per_second: f64, tokens_per_scrape: f64) {
+    let ticks = 0..=(minutes * 60_000 / SCRAPE_MS);
+    let cost: Vec<(i64, f64)> = ticks.clone().map(|tick| (T0 + tick * SCRAPE_MS, dollars_per_second)).collect();
+    let tokens: Vec<(i64, f64)> = ticks.map(|tick| (T0 + tick * SCRAPE_MS, tick as f64 * tokens_per_scrape)).collect();
+    storage.add(
+        Labels::from_pairs([
+            ("__name__", "infersight:cost_dollars_per_second"),
+            ("cost_source", "gpus"),
+            ("gen_ai_request_model", model),
+        ]),
+        &cost,
+    );
+    storage.add(
+        Labels::from_pairs([
+            ("__name__", "gen_ai_client_token_usage_sum"),
+            ("gen_ai_request_model", model),
+            ("gen_ai_token_type", "output"),
+            ("server_address", "10.0.0.1:8000"),
+        ]),
+        &tokens,
+    );
+}
+
+#[tokio::test]
+async fn priced_models_get_cost_per_1m_output_tokens_as_figures() {
+    // Hand computation: "fast" costs $0.002/s (two GPUs at $3.60 an hour)
+    // and makes 1,500 output tokens a scrape, 100/s: over the hour $7.20 for
+    // 360,000 tokens, $20 per 1M. "fast2" costs $0.001/s for 100 tokens/s:
+    // $3.60 for 360,000 tokens, $10 per 1M.
+    let storage = MemStorage::new();
+    gateway(&storage, "fast", 60, 30, 0.05, 1);
+    gateway(&storage, "fast2", 60, 30, 0.05, 4);
+    priced(&storage, "fast", 60, 0.002, 1_500.0);
+    priced(&storage, "fast2", 60, 0.001, 1_500.0);
+    let uri = format!(
+        "/api/v1/infersight/compare?a={{gen_ai_request_model=\"fast\"}}&b={{gen_ai_request_model=\"fast2\"}}&{}",
+        range(60)
+    );
+    let (status, body) = get(storage.clone(), &uri).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cost = metric(&body, "cost_per_1m_output_tokens");
+    let close = |v: &Value, expected: f64| (v.as_f64().expect("a number") - expected).abs() < 0.2;
+    assert!(close(&cost["a"], 20.0) && close(&cost["b"], 10.0), "{cost}");
+    assert_eq!(cost["verdict"], "not_tested");
+    assert_eq!(cost["unit"], "dollars");
+    assert_eq!(cost["direction"], "lower_is_better");
+    // Not in the family Holm corrects: the tested metrics' adjusted p-values are as without it.
+    assert!(cost["p_value"].is_null());
+    // A selector on another label than the model cannot be priced: no figure.
+    let uri = format!(
+        "/api/v1/infersight/compare?a={{server_address=\"10.0.0.1:8000\",gen_ai_request_model=\"fast\"}}&b={{gen_ai_request_model=\"fast2\"}}&{}",
+        range(60)
+    );
+    let (_, body) = get(storage, &uri).await;
+    assert!(metric(&body, "cost_per_1m_output_tokens")["a"].is_null(), "{body}");
+}

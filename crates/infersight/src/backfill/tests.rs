@@ -212,7 +212,7 @@ async fn each_incident_fires_exactly_its_alerts_and_the_webhook_gets_alertmanage
         .with_notifier(notifier);
     manager.load(&config.rule_files).expect("the pack loads");
 
-    let stores = Stores { db: Arc::clone(&db), records };
+    let stores = Stores { db: Arc::clone(&db), records, rules: None };
     let (jobs, quality) = (config.scrape.clone(), config.quality.clone());
     let run_fleet = fleet.clone();
     tokio::task::spawn_blocking(move || {

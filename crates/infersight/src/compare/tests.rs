@@ -69,4 +69,7 @@ fn the_request_carries_every_given_parameter() {
         request_url(&args).expect("valid").as_str(),
         "http://127.0.0.1:8490/api/v1/infersight/compare?a=%7Bgen_ai_request_model%3D%22x%22%7D&range=2h&b_start=1700001800"
     );
+    // The gated metrics go along, as a Holm family of their own.
+    let gated = Args { fail_if_worse: vec!["ttft_p95".to_owned(), "error_rate".to_owned()], ..args };
+    assert!(request_url(&gated).expect("valid").as_str().ends_with("&gate=ttft_p95%2Cerror_rate"));
 }

@@ -3,7 +3,10 @@
 //! `[[cost.model]]` prices a hosted model's tokens (dollars per 1M input,
 //! output and cached-input tokens); `[[cost.gpu]]` prices self-hosted GPUs
 //! (dollars per GPU-hour, matched by labels of DCGM's series such as
-//! `modelName`), optionally naming the model they serve. No price, no
+//! `modelName`), optionally naming the model they serve; `[[cost.instance]]`
+//! prices whole machines (dollars per instance-hour, matched by labels of
+//! their scrape targets such as an `instance_type` label, counted once per
+//! value of `by`), as clouds bill them. No price, no
 //! series: without a `[cost]` entry no rule is generated. The rules are one
 //! group, `infersight-cost`, filed as `generated/cost.yml` and loaded like
 //! any rule file:
@@ -17,7 +20,10 @@
 //!   GPUs reporting `DCGM_FI_DEV_GPU_UTIL` times the hourly price, and
 //!   `infersight:gpu_idle_cost_dollars_per_second`, the share of it the GPUs
 //!   spent idle (`1 − utilization`), shown rather than hidden;
-//! - `infersight:cost_dollars_per_second{gen_ai_request_model, cost_source="gpus"}`:
+//! - `infersight:instance_cost_dollars_per_second{instance_pool, gen_ai_request_model?}`:
+//!   the machines with a target in `up{labels}` (one per value of `by`) times
+//!   the hourly price;
+//! - `infersight:cost_dollars_per_second{gen_ai_request_model, cost_source="gpus"|"instances"}`:
 //!   a pool's whole cost, idle share included, on the model it serves;
 //! - `infersight:cost_dollars_per_1m_output_tokens` and
 //!   `infersight:cost_dollars_per_1m_requests` per model;
@@ -46,6 +52,9 @@ const MOST_PER_1M_TOKENS: f64 = 2_000.0;
 /// Above this, a price per GPU-hour is per month or for a whole machine
 /// (an H100 rents for about $2–12 an hour; a month is 730 hours).
 const MOST_PER_GPU_HOUR: f64 = 200.0;
+/// Above this, a price per instance-hour is per month (the largest 8-GPU
+/// cloud machines rent for about $100 an hour).
+const MOST_PER_INSTANCE_HOUR: f64 = 500.0;
 
 /// `[cost]`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -57,6 +66,9 @@ pub struct RawCost {
     /// Prices of self-hosted GPUs (`[[cost.gpu]]`).
     #[serde(default)]
     pub gpu: Vec<RawGpuPrice>,
+    /// Prices of self-hosted machines (`[[cost.instance]]`).
+    #[serde(default)]
+    pub instance: Vec<RawInstancePrice>,
 }
 
 /// `[[cost.model]]`: a hosted model's prices, dollars per 1M tokens.
@@ -95,6 +107,31 @@ pub struct RawGpuPrice {
     pub model: Option<String>,
 }
 
+/// `[[cost.instance]]`: the hourly price of the machines whose scrape
+/// targets carry `labels`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInstancePrice {
+    /// The pool's name, the `instance_pool` label of its series.
+    pub name: String,
+    /// Exact label values of `up` that pick the machines' targets:
+    /// `{ instance_type = "p5.48xlarge" }`.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Dollars per instance-hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_hour: Option<f64>,
+    /// The label that names one machine, so that a machine with several
+    /// targets (engine, DCGM, node exporter) is paid for once (default
+    /// `instance`, one machine per target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The model the machines serve (`gen_ai_request_model`); their cost goes
+    /// to that model. Without one the pool's cost is its own series only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
 /// A hosted model's checked prices, dollars per token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelPrice {
@@ -121,6 +158,21 @@ pub struct GpuPrice {
     pub model: Option<String>,
 }
 
+/// A machine pool's checked price.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstancePrice {
+    /// The pool's name.
+    pub name: String,
+    /// Labels its machines' targets carry.
+    pub labels: BTreeMap<String, String>,
+    /// Dollars per instance-second.
+    pub per_second: f64,
+    /// The label naming one machine.
+    pub by: String,
+    /// The model it serves.
+    pub model: Option<String>,
+}
+
 /// The checked `[cost]` section.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CostSettings {
@@ -128,6 +180,8 @@ pub struct CostSettings {
     pub models: Vec<ModelPrice>,
     /// GPU pools' prices.
     pub gpus: Vec<GpuPrice>,
+    /// Machine pools' prices.
+    pub instances: Vec<InstancePrice>,
 }
 
 impl CostSettings {
@@ -145,7 +199,7 @@ impl CostSettings {
 
     /// The cost rules as a Prometheus rule file; `None` when nothing is priced.
     pub fn rule_file(&self) -> Option<String> {
-        if self.models.is_empty() && self.gpus.is_empty() {
+        if self.models.is_empty() && self.gpus.is_empty() && self.instances.is_empty() {
             return None;
         }
         let mut rules: Vec<Rule> = Vec::new();
@@ -209,15 +263,39 @@ impl CostSettings {
                 labels,
             ));
         }
-        for model in &served {
+        let mut on_instances = Vec::new();
+        for pool in &self.instances {
+            let matchers: Vec<String> =
+                pool.labels.iter().map(|(name, value)| format!("{name}={}", quote(value))).collect();
+            let mut labels = vec![("instance_pool".to_owned(), pool.name.clone())];
+            if let Some(model) = &pool.model {
+                labels.push(("gen_ai_request_model".into(), model.clone()));
+                if !on_instances.contains(model) {
+                    on_instances.push(model.clone());
+                }
+            }
             rules.push((
-                "infersight:cost_dollars_per_second".into(),
+                "infersight:instance_cost_dollars_per_second".into(),
                 format!(
-                    "sum by (gen_ai_request_model) (infersight:gpu_cost_dollars_per_second{{gen_ai_request_model={}}})",
-                    quote(model)
+                    "count(count by ({by}) (up{{{matchers}}})) * {per_second}",
+                    by = pool.by,
+                    matchers = matchers.join(","),
+                    per_second = number(pool.per_second)
                 ),
-                vec![("cost_source".into(), "gpus".into())],
+                labels,
             ));
+        }
+        for (source, series, models) in [
+            ("gpus", "infersight:gpu_cost_dollars_per_second", &served),
+            ("instances", "infersight:instance_cost_dollars_per_second", &on_instances),
+        ] {
+            for model in models {
+                rules.push((
+                    "infersight:cost_dollars_per_second".into(),
+                    format!("sum by (gen_ai_request_model) ({series}{{gen_ai_request_model={}}})", quote(model)),
+                    vec![("cost_source".into(), source.into())],
+                ));
+            }
         }
         let by_model = "sum by (gen_ai_request_model) (infersight:cost_dollars_per_second)";
         rules.push((
@@ -370,6 +448,58 @@ pub(super) fn validate(raw: RawCost, problems: &mut Vec<Problem>) -> Option<Cost
             settings.gpus.push(GpuPrice { name: pool.name, labels: pool.labels, per_second, model: pool.model });
         }
     }
+    let mut instance_names = HashSet::new();
+    for (i, pool) in raw.instance.into_iter().enumerate() {
+        let key = |field: &str| format!("cost.instance[{i}].{field}");
+        if pool.name.is_empty() || !instance_names.insert(pool.name.clone()) {
+            problems.push(Problem { key: key("name"), message: format!("{:?} is empty or used twice", pool.name) });
+        }
+        if pool.labels.is_empty() {
+            problems.push(Problem {
+                key: key("labels"),
+                message: "must pick the machines' scrape targets by at least one label, as { instance_type = \"p5.48xlarge\" }".into(),
+            });
+        }
+        for name in pool.labels.keys().filter(|name| !series::is_valid_label_name(name)) {
+            problems.push(Problem { key: key(&format!("labels.{name}")), message: "is not a label name".into() });
+        }
+        let by = pool.by.unwrap_or_else(|| "instance".to_owned());
+        if !series::is_valid_label_name(&by) {
+            problems.push(Problem { key: key("by"), message: format!("{by:?} is not a label name") });
+        }
+        if let Some(model) = &pool.model {
+            if model.is_empty() {
+                problems.push(Problem { key: key("model"), message: "must not be empty (leave it out)".into() });
+            } else if hosted.contains(model) {
+                problems.push(Problem {
+                    key: key("model"),
+                    message: format!("{model:?} is priced by its tokens in [[cost.model]] already"),
+                });
+            }
+        }
+        let per_second = match pool.per_hour {
+            None => {
+                problems.push(Problem { key: key("per_hour"), message: "missing: dollars per instance-hour".into() });
+                None
+            }
+            Some(value) => match check_per_instance_hour(value) {
+                Ok(()) => Some(value / 3600.0),
+                Err(message) => {
+                    problems.push(Problem { key: key("per_hour"), message });
+                    None
+                }
+            },
+        };
+        if let Some(per_second) = per_second {
+            settings.instances.push(InstancePrice {
+                name: pool.name,
+                labels: pool.labels,
+                per_second,
+                by,
+                model: pool.model,
+            });
+        }
+    }
     (problems.len() == before).then_some(settings)
 }
 
@@ -384,6 +514,18 @@ fn check_per_1m_tokens(value: f64) -> Result<(), String> {
     }
     if value > MOST_PER_1M_TOKENS {
         return Err(format!("${value} per 1M tokens is more than any model charges: is it in cents (divide by 100)?"));
+    }
+    Ok(())
+}
+
+fn check_per_instance_hour(value: f64) -> Result<(), String> {
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("{value} is not a price: write dollars per instance-hour, more than 0"));
+    }
+    if value > MOST_PER_INSTANCE_HOUR {
+        return Err(format!(
+            "${value} per instance-hour is more than any cloud charges for one machine: is it per month (divide by 730)?"
+        ));
     }
     Ok(())
 }

@@ -375,6 +375,7 @@ fn defaults() -> toml::Table {
     raw.probes.push(element(&["name"]));
     raw.cost.model.push(element(&["model"]));
     raw.cost.gpu.push(element(&["name"]));
+    raw.cost.instance.push(element(&["name"]));
     toml::Table::try_from(raw).expect("the defaults have a TOML form")
 }
 

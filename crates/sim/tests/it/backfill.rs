@@ -71,7 +71,7 @@ fn the_demo_fleet_validates_and_has_what_the_demo_needs() {
     let demo = SimConfig::demo();
     demo.validate().expect("demo config is valid");
     assert!(demo.models.len() >= 3 && demo.replicas.len() >= 5);
-    assert_eq!(demo.replicas.iter().map(|r| r.gpus).sum::<u32>(), 8);
+    assert_eq!(demo.replicas.iter().map(|r| r.gpus).sum::<u32>(), 9);
     assert!(demo.replicas.iter().any(|r| r.engine == EngineKind::Vllm));
     assert!(demo.replicas.iter().any(|r| r.engine == EngineKind::Sglang));
     for zone in ["us-east-1a", "us-east-1b"] {
@@ -113,7 +113,40 @@ fn the_demo_history_shows_its_incidents() {
     assert!(sink.page_at("vllm-qwen-1a", crash + 4 * MINUTE).engine.is_none());
     assert!(sink.page_at("vllm-qwen-1a", crash + 10 * MINUTE).engine.is_some());
     assert!(sink.page_at("sglang-qwen-1b", crash + 4 * MINUTE).engine.is_some());
-    assert_eq!(sink.pages.iter().filter(|p| p.t_ms == crash).count(), 6, "every replica scraped");
+    let replicas = SimConfig::demo().replicas.len();
+    assert_eq!(sink.pages.iter().filter(|p| p.t_ms == crash).count(), replicas, "every replica scraped");
     let incidents = fleet.incidents();
     assert!(incidents.iter().any(|i| i.kind == sim::ScenarioKind::XidCrash && i.start_ms == crash));
+}
+
+#[test]
+fn the_demo_deploy_moves_half_of_llamas_traffic_to_its_fp8_build() {
+    let anchor = T0 + 3 * 3_600_000;
+    let fleet = Fleet::new(SimConfig::demo(), Clock::manual(anchor)).expect("valid demo");
+    let deploys = fleet.deploys();
+    assert_eq!(deploys.len(), 1);
+    let deploy = &deploys[0];
+    assert_eq!(deploy.at_ms, anchor - 2 * 3_600_000, "two hours before the anchor");
+    assert!(deploy.to.ends_with("-FP8") && deploy.to.starts_with(&deploy.model), "{deploy:?}");
+    // Ten minutes either side of the deploy: before it none of Llama's
+    // requests ask for the FP8 build, after it about half do.
+    let mut sink = Collected::default();
+    fleet.run_backfill(deploy.at_ms - 10 * MINUTE, deploy.at_ms + 10 * MINUTE, 60_000, &mut sink);
+    let count = |model: &str, after: bool| {
+        sink.exchanges.iter().filter(|x| x.request_model == model && (x.time_ms >= deploy.at_ms) == after).count()
+    };
+    assert_eq!(count(&deploy.to, false), 0);
+    let (base, fp8) = (count(&deploy.model, true) as f64, count(&deploy.to, true) as f64);
+    assert!((0.4..=0.6).contains(&(fp8 / (base + fp8))), "{fp8} of {}", base + fp8);
+    // The FP8 build answers faster: its mean time to first token is lower.
+    let mean_ttft = |model: &str| {
+        let ttfts: Vec<f64> = sink
+            .exchanges
+            .iter()
+            .filter(|x| x.request_model == model && x.time_ms >= deploy.at_ms)
+            .filter_map(|x| x.timings.ttft.map(|d| d.as_secs_f64()))
+            .collect();
+        ttfts.iter().sum::<f64>() / ttfts.len() as f64
+    };
+    assert!(mean_ttft(&deploy.to) < mean_ttft(&deploy.model));
 }

@@ -185,3 +185,101 @@ fn cost_rules_equal_a_hand_computation_on_a_fixture() {
     let report = rules::unittest::run(&test);
     assert!(report.is_success(), "{report}\n{yaml}");
 }
+
+/// Hand computation of the machine-priced fixture below, 10 minutes in:
+///
+/// - qwen on pool g6e: two g6e.12xlarge machines (n3 and n4, each scraped
+///   twice: its engine and its node exporter, hence `by = "Hostname"`) at
+///   $10.08 per instance-hour: 2 · 10.08 = $20.16 an hour = $0.0056/s (the
+///   p4d machine is not in the pool); 500 output tokens/s:
+///   0.0056 / 500 · 1e6 = $11.20 per 1M output tokens.
+const INSTANCE_FIXTURE_TEST: &str = r#"
+rule_files:
+  - cost.yml
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'up{job="vllm", instance="10.0.0.3:8000", Hostname="n3", instance_type="g6e.12xlarge"}'
+        values: '1x15'
+      - series: 'up{job="node", instance="10.0.0.3:9100", Hostname="n3", instance_type="g6e.12xlarge"}'
+        values: '1x15'
+      - series: 'up{job="vllm", instance="10.0.0.4:8000", Hostname="n4", instance_type="g6e.12xlarge"}'
+        values: '0x15'
+      - series: 'up{job="node", instance="10.0.0.4:9100", Hostname="n4", instance_type="g6e.12xlarge"}'
+        values: '1x15'
+      - series: 'up{job="vllm", instance="10.0.0.5:8000", Hostname="n5", instance_type="p4d.24xlarge"}'
+        values: '1x15'
+      - series: 'gen_ai_client_token_usage_sum{gen_ai_request_model="qwen", gen_ai_token_type="output"}'
+        values: '0+30000x15'
+    promql_expr_test:
+      - expr: infersight:instance_cost_dollars_per_second
+        eval_time: 10m
+        exp_samples:
+          - labels: 'infersight:instance_cost_dollars_per_second{instance_pool="g6e", gen_ai_request_model="qwen"}'
+            value: 0.0056
+      - expr: infersight:cost_dollars_per_second
+        eval_time: 10m
+        exp_samples:
+          - labels: 'infersight:cost_dollars_per_second{cost_source="instances", gen_ai_request_model="qwen"}'
+            value: 0.0056
+      - expr: infersight:cost_dollars_per_1m_output_tokens
+        eval_time: 10m
+        exp_samples:
+          - labels: 'infersight:cost_dollars_per_1m_output_tokens{gen_ai_request_model="qwen"}'
+            value: 11.2
+"#;
+
+#[test]
+fn instance_prices_count_each_machine_once_and_equal_a_hand_computation() {
+    let (_, config) = load_text(
+        r#"
+        [[cost.instance]]
+        name = "g6e"
+        labels = { instance_type = "g6e.12xlarge" }
+        per_hour = 10.08
+        by = "Hostname"
+        model = "qwen"
+        "#,
+        &Overrides::default(),
+    )
+    .expect("valid prices");
+    let yaml = config.cost.rule_file().expect("cost rules");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("cost.yml"), &yaml).expect("write rules");
+    let test = dir.path().join("cost_test.yml");
+    std::fs::write(&test, INSTANCE_FIXTURE_TEST).expect("write test");
+    let report = rules::unittest::run(&test);
+    assert!(report.is_success(), "{report}\n{yaml}");
+}
+
+#[test]
+fn instance_prices_with_wrong_units_are_precise_problems() {
+    let found = problems(
+        r#"
+        [[cost.model]]
+        model = "gpt-4o"
+        input_per_1m_tokens = 2.5
+        output_per_1m_tokens = 10
+        [[cost.instance]]
+        name = "p5"
+        labels = { instance_type = "p5.48xlarge" }
+        per_hour = 71540
+        by = "host-name"
+        model = "gpt-4o"
+        [[cost.instance]]
+        name = "p5"
+        per_hour = -3
+        "#,
+    );
+    let expected = [
+        "cost.instance[0].per_hour: $71540 per instance-hour is more than any cloud charges for one machine: is it per month (divide by 730)? (line 9)",
+        "cost.instance[0].by: \"host-name\" is not a label name (line 10)",
+        "cost.instance[0].model: \"gpt-4o\" is priced by its tokens in [[cost.model]] already (line 11)",
+        "cost.instance[1].name: \"p5\" is empty or used twice (line 13)",
+        "cost.instance[1].labels: must pick the machines' scrape targets by at least one label, as { instance_type = \"p5.48xlarge\" } (line 12)",
+        "cost.instance[1].per_hour: -3 is not a price: write dollars per instance-hour, more than 0 (line 14)",
+    ];
+    let missing: Vec<&str> = expected.iter().copied().filter(|e| !found.iter().any(|f| f == e)).collect();
+    assert!(missing.is_empty(), "missing {missing:#?}\nfound {found:#?}");
+}
