@@ -418,32 +418,16 @@ pub(super) fn validate(raw: RawCost, problems: &mut Vec<Problem>) -> Option<Cost
                 message: "must pick the GPUs by at least one label of DCGM's series, as { modelName = \"NVIDIA H100 80GB HBM3\" }".into(),
             });
         }
-        for name in pool.labels.keys().filter(|name| !series::is_valid_label_name(name)) {
-            problems.push(Problem { key: key(&format!("labels.{name}")), message: "is not a label name".into() });
-        }
-        if let Some(model) = &pool.model {
-            if model.is_empty() {
-                problems.push(Problem { key: key("model"), message: "must not be empty (leave it out)".into() });
-            } else if hosted.contains(model) {
-                problems.push(Problem {
-                    key: key("model"),
-                    message: format!("{model:?} is priced by its tokens in [[cost.model]] already"),
-                });
-            }
-        }
-        let per_second = match pool.per_hour {
-            None => {
-                problems.push(Problem { key: key("per_hour"), message: "missing: dollars per GPU-hour".into() });
-                None
-            }
-            Some(value) => match check_per_gpu_hour(value) {
-                Ok(()) => Some(value / 3600.0),
-                Err(message) => {
-                    problems.push(Problem { key: key("per_hour"), message });
-                    None
-                }
-            },
-        };
+        let per_second = check_pool(
+            &key,
+            &pool.labels,
+            pool.model.as_deref(),
+            &hosted,
+            pool.per_hour,
+            "GPU",
+            check_per_gpu_hour,
+            problems,
+        );
         if let Some(per_second) = per_second {
             settings.gpus.push(GpuPrice { name: pool.name, labels: pool.labels, per_second, model: pool.model });
         }
@@ -460,36 +444,20 @@ pub(super) fn validate(raw: RawCost, problems: &mut Vec<Problem>) -> Option<Cost
                 message: "must pick the machines' scrape targets by at least one label, as { instance_type = \"p5.48xlarge\" }".into(),
             });
         }
-        for name in pool.labels.keys().filter(|name| !series::is_valid_label_name(name)) {
-            problems.push(Problem { key: key(&format!("labels.{name}")), message: "is not a label name".into() });
-        }
         let by = pool.by.unwrap_or_else(|| "instance".to_owned());
         if !series::is_valid_label_name(&by) {
             problems.push(Problem { key: key("by"), message: format!("{by:?} is not a label name") });
         }
-        if let Some(model) = &pool.model {
-            if model.is_empty() {
-                problems.push(Problem { key: key("model"), message: "must not be empty (leave it out)".into() });
-            } else if hosted.contains(model) {
-                problems.push(Problem {
-                    key: key("model"),
-                    message: format!("{model:?} is priced by its tokens in [[cost.model]] already"),
-                });
-            }
-        }
-        let per_second = match pool.per_hour {
-            None => {
-                problems.push(Problem { key: key("per_hour"), message: "missing: dollars per instance-hour".into() });
-                None
-            }
-            Some(value) => match check_per_instance_hour(value) {
-                Ok(()) => Some(value / 3600.0),
-                Err(message) => {
-                    problems.push(Problem { key: key("per_hour"), message });
-                    None
-                }
-            },
-        };
+        let per_second = check_pool(
+            &key,
+            &pool.labels,
+            pool.model.as_deref(),
+            &hosted,
+            pool.per_hour,
+            "instance",
+            check_per_instance_hour,
+            problems,
+        );
         if let Some(per_second) = per_second {
             settings.instances.push(InstancePrice {
                 name: pool.name,
@@ -501,6 +469,43 @@ pub(super) fn validate(raw: RawCost, problems: &mut Vec<Problem>) -> Option<Cost
         }
     }
     (problems.len() == before).then_some(settings)
+}
+
+/// What `[[cost.gpu]]` and `[[cost.instance]]` check alike: label names,
+/// the model they serve (not one priced by its tokens), and the hourly price
+/// (`unit` names the hour: "GPU", "instance"). The price per second, when valid.
+#[allow(clippy::too_many_arguments)]
+fn check_pool(
+    key: &dyn Fn(&str) -> String,
+    labels: &BTreeMap<String, String>,
+    model: Option<&str>,
+    hosted: &HashSet<String>,
+    per_hour: Option<f64>,
+    unit: &str,
+    check: fn(f64) -> Result<(), String>,
+    problems: &mut Vec<Problem>,
+) -> Option<f64> {
+    for name in labels.keys().filter(|name| !series::is_valid_label_name(name)) {
+        problems.push(Problem { key: key(&format!("labels.{name}")), message: "is not a label name".into() });
+    }
+    if let Some(model) = model {
+        if model.is_empty() {
+            problems.push(Problem { key: key("model"), message: "must not be empty (leave it out)".into() });
+        } else if hosted.contains(model) {
+            problems.push(Problem {
+                key: key("model"),
+                message: format!("{model:?} is priced by its tokens in [[cost.model]] already"),
+            });
+        }
+    }
+    let Some(value) = per_hour else {
+        problems.push(Problem { key: key("per_hour"), message: format!("missing: dollars per {unit}-hour") });
+        return None;
+    };
+    check(value)
+        .map(|()| value / 3600.0)
+        .map_err(|message| problems.push(Problem { key: key("per_hour"), message }))
+        .ok()
 }
 
 fn check_per_1m_tokens(value: f64) -> Result<(), String> {
